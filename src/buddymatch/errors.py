@@ -1,0 +1,93 @@
+"""Exceptions and warnings raised by buddymatch.
+
+Every exception buddymatch raises on purpose derives from
+:class:`BuddymatchError`, so a service can catch the library's errors in one
+place.  Bad input is always an :class:`InputError` that lists *every* problem
+found, each with the file, line and column it comes from and a fix in plain
+English.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+
+class BuddymatchError(Exception):
+    """Base class of every exception buddymatch raises on purpose."""
+
+
+@dataclass(frozen=True)
+class InputProblem:
+    """One problem found in the input.
+
+    Parameters
+    ----------
+    file
+        The file (or ``"<problem>"`` for data given in Python) it was found in.
+    line
+        Physical line of the file (the header is line 1), or ``None`` when the
+        problem concerns the file as a whole.  For JSON input, the field path.
+    column
+        Column name (CSV), key (TOML) or field, or ``None``.
+    message
+        What is wrong, quoting the offending value.
+    fix
+        What to do about it.
+    """
+
+    file: str
+    line: int | str | None
+    column: str | None
+    message: str
+    fix: str
+
+    def location(self) -> str:
+        """Return ``file, line N, column C`` with the parts that are known."""
+        parts = [self.file]
+        if self.line is not None:
+            parts.append(f"line {self.line}")
+        if self.column is not None:
+            parts.append(f"column {self.column}")
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        return f"{self.location()}: {self.message}. Fix: {self.fix}"
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the problem as a plain dictionary (for JSON)."""
+        return asdict(self)
+
+
+class InputError(BuddymatchError, ValueError):
+    """Bad input: carries every problem found, not just the first.
+
+    Parameters
+    ----------
+    problems
+        The problems, in the order they were found.
+    """
+
+    def __init__(self, problems: Iterable[InputProblem]) -> None:
+        self.problems: list[InputProblem] = list(problems)
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        n = len(self.problems)
+        head = f"{n} problem{'s' if n != 1 else ''} in the input:"
+        return "\n".join([head, *(f"  - {p}" for p in self.problems)])
+
+    def __str__(self) -> str:
+        return self._render()
+
+
+class SolverError(BuddymatchError, RuntimeError):
+    """The solver reported a state that is a bug in buddymatch.
+
+    Raised for CP-SAT's MODEL_INVALID and any status buddymatch does not
+    know; never for an infeasible or unsolved instance, which are results.
+    """
+
+
+class BuddymatchWarning(UserWarning):
+    """Legal but suspicious input (for example a need nobody could serve)."""

@@ -1,0 +1,72 @@
+"""Shared fixtures: small hand-made problems used across test modules."""
+
+from __future__ import annotations
+
+import pytest
+
+import buddymatch as bm
+
+AREAS = ("finance", "maternity", "governance")
+
+
+def make_trust(
+    tid: str,
+    lat: float,
+    lon: float,
+    *,
+    capacity: int = 0,
+    expertise: dict[str, int] | None = None,
+    culture: dict[str, float] | None = None,
+    kind: str = "acute",
+    max_partners: int | None = None,
+) -> bm.Trust:
+    """Return a trust with every area of AREAS (missing levels are 0)."""
+    levels = {area: 0 for area in AREAS}
+    levels.update(expertise or {})
+    return bm.Trust(
+        id=tid,
+        name=f"{tid} NHS Trust",
+        kind=kind,  # type: ignore[arg-type]
+        lat=lat,
+        lon=lon,
+        culture=culture if culture is not None else {"openness": 6.0},
+        expertise=levels,
+        capacity=capacity,
+        max_partners=max_partners,
+    )
+
+
+@pytest.fixture
+def small_problem() -> bm.Problem:
+    """Two seekers in the Midlands, four buddies 45-120 minutes away."""
+    trusts = (
+        make_trust("S1", 52.41, -1.51, expertise={"finance": 1}),
+        make_trust("S2", 52.63, -1.13, expertise={"maternity": 1}),
+        make_trust(
+            "B1", 51.75, -1.26, capacity=4,
+            expertise={"finance": 5, "maternity": 3},
+            culture={"openness": 6.5},
+        ),
+        make_trust(
+            "B2", 53.38, -1.47, capacity=2,
+            expertise={"finance": 4, "maternity": 5, "governance": 4},
+            culture={"openness": 5.0},
+        ),
+        make_trust(
+            "B3", 52.20, 0.12, capacity=3,
+            expertise={"maternity": 4, "governance": 5},
+            culture={"openness": 7.5},
+        ),
+        make_trust(
+            "B4", 51.45, -2.59, capacity=1,
+            expertise={"finance": 3, "governance": 3},
+            culture={"openness": 6.0},
+        ),
+    )
+    needs = (
+        bm.Need(seeker="S1", area="finance", tier="programme", priority=3),
+        bm.Need(seeker="S1", area="governance"),
+        bm.Need(seeker="S2", area="maternity", buddies=2),
+        bm.Need(seeker="S2", area="finance", priority=1),
+    )
+    return bm.Problem(trusts=trusts, needs=needs)
