@@ -70,3 +70,29 @@ def small_problem() -> bm.Problem:
         bm.Need(seeker="S2", area="finance", priority=1),
     )
     return bm.Problem(trusts=trusts, needs=needs)
+
+
+def solve_verified(
+    problem: bm.Problem,
+    policy: bm.Policy | None = None,
+    **kwargs: object,
+) -> bm.Result:
+    """Propose, and check the result with the independent verifier.
+
+    Every solver result in the tests goes through here (or through
+    ``verify`` directly): no rule may be broken and the reported objective
+    must equal the one recomputed from the raw inputs.
+    """
+    from buddymatch.solvers import propose
+    from buddymatch.verify import recompute_objective, verify
+
+    policy = policy or bm.Policy()
+    kwargs.setdefault("time_limit", 20.0)
+    result = propose(problem, policy, **kwargs)  # type: ignore[arg-type]
+    violations = verify(problem, policy, result)
+    assert violations == [], "\n".join(str(v) for v in violations)
+    if result.objective is not None:
+        assert result.objective == pytest.approx(
+            recompute_objective(problem, policy, result), abs=1e-6
+        )
+    return result

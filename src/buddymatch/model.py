@@ -489,7 +489,7 @@ def problem_issues(problem: Problem) -> list[Issue]:
                 )
             )
 
-    need_keys: list[tuple[str, str]] = []
+    need_set: set[tuple[str, str]] = set()
     for i, need in enumerate(problem.needs):
         if need.seeker not in known:
             issues.append(
@@ -510,7 +510,7 @@ def problem_issues(problem: Problem) -> list[Issue]:
                 )
             )
         key = (need.seeker, need.area)
-        if key in need_keys:
+        if key in need_set:
             issues.append(
                 Issue(
                     ("needs", i, "area"),
@@ -520,8 +520,7 @@ def problem_issues(problem: Problem) -> list[Issue]:
                     "several buddies",
                 )
             )
-        need_keys.append(key)
-    need_set = set(need_keys)
+        need_set.add(key)
     seekers = {n.seeker for n in problem.needs}
 
     vetoes = {(r.a, r.b) for r in problem.relations if r.kind == "veto"}
@@ -585,7 +584,7 @@ def problem_issues(problem: Problem) -> list[Issue]:
                     )
                 )
 
-    override_keys: list[tuple[str, str, str]] = []
+    override_keys: set[tuple[str, str, str]] = set()
     for i, ov in enumerate(problem.overrides):
         if (ov.seeker, ov.area) not in need_set:
             issues.append(
@@ -623,7 +622,7 @@ def problem_issues(problem: Problem) -> list[Issue]:
                     "keep one row per pair",
                 )
             )
-        override_keys.append(key3)
+        override_keys.add(key3)
 
     if problem.travel is not None:
         given: dict[tuple[str, str], float] = {}

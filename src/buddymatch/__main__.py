@@ -1,0 +1,5 @@
+"""``python -m buddymatch``: the command line."""
+
+from buddymatch.cli import main
+
+main()

@@ -1,0 +1,84 @@
+"""Readable reports of a result: Markdown for circulating a proposal.
+
+User text (trust names, reasons) is escaped so that a name such as
+``<script>`` or ``| evil |`` shows as text and never as markup.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import defaultdict
+
+from buddymatch.result import Result, assignment_reason
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|>~-])")
+
+
+def md_escape(text: str) -> str:
+    """Return *text* safe to place in Markdown prose or a table cell."""
+    flat = " ".join(str(text).split())  # no line breaks inside a cell
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(flat, quote=False))
+
+
+def render_markdown(result: Result, title: str = "Buddying proposal") -> str:
+    """Return a Markdown report of *result*.
+
+    Sections: summary, pairings by seeker, unmet needs, buddy utilisation.
+    """
+    name = result.trust_name
+    out = [f"# {md_escape(title)}", "", "## Summary", ""]
+    out.extend(f"- {md_escape(line)}" for line in result.summary().split("\n"))
+    out += ["", "## Pairings by seeker", ""]
+    by_seeker: dict[str, list[str]] = defaultdict(list)
+    for a in sorted(
+        result.assignments, key=lambda a: (a.seeker, a.area, a.buddy)
+    ):
+        by_seeker[a.seeker].append(
+            f"| {md_escape(a.area)} | {md_escape(a.tier)} | "
+            f"{md_escape(name(a.buddy))} ({md_escape(a.buddy)}) | "
+            f"{a.travel_minutes:.0f} | {a.culture_fit:.2f} | {a.expertise} | "
+            f"{a.score:.2f} | {md_escape(assignment_reason(a))} |"
+        )
+    if not by_seeker:
+        out.append("No pairings were proposed.")
+    for seeker in sorted(by_seeker):
+        out += [
+            f"### {md_escape(name(seeker))} ({md_escape(seeker)})",
+            "",
+            "| area | tier | buddy | minutes | culture fit | expertise "
+            "| score | why |",
+            "|---|---|---|---:|---:|---:|---:|---|",
+            *by_seeker[seeker],
+            "",
+        ]
+    out += ["", "## Unmet needs", ""]
+    if not result.unmet:
+        out.append("Every need is met.")
+    else:
+        out += [
+            "| seeker | area | tier | priority | reason |",
+            "|---|---|---|---:|---|",
+        ]
+        out.extend(
+            f"| {md_escape(name(u.seeker))} ({md_escape(u.seeker)}) | "
+            f"{md_escape(u.area)} | {md_escape(u.tier)} | {u.priority} | "
+            f"{md_escape(u.detail)} |"
+            for u in result.unmet
+        )
+    out += ["", "## Buddy utilisation", ""]
+    used = [u for u in result.utilisation if u.workload > 0]
+    if not used:
+        out.append("No buddy is used.")
+    else:
+        out += [
+            "| buddy | workload | capacity | partners | partner limit |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        out.extend(
+            f"| {md_escape(name(u.buddy))} ({md_escape(u.buddy)}) | "
+            f"{u.workload} | {u.capacity} | {u.partners} | "
+            f"{'none' if u.max_partners is None else u.max_partners} |"
+            for u in used
+        )
+    return "\n".join(out) + "\n"

@@ -1,0 +1,149 @@
+"""Solving: from a problem and a policy to a :class:`~buddymatch.Result`.
+
+:func:`propose` is the entry point.  It builds the candidate pairs (the
+hard pair rules), checks pins against them, runs the CP-SAT backend in
+:mod:`buddymatch.solvers.cpsat` (the only module that imports ortools) and
+converts what it found in one place (:mod:`.assemble`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from buddymatch.candidates import CandidateSet, build_candidates
+from buddymatch.model import Policy, Problem
+from buddymatch.result import Result
+from buddymatch.solvers.assemble import (
+    assemble,
+    resolve_pins,
+    usable_candidates,
+)
+from buddymatch.solvers.cpsat.solve import (
+    ProgressCallback,
+    SolverSettings,
+    solve,
+)
+
+#: Default CP-SAT workers; chosen by measurement (see docs/performance.md).
+DEFAULT_WORKERS = 8
+#: Default time limit in seconds.
+DEFAULT_TIME_LIMIT = 10.0
+
+__all__ = ["DEFAULT_TIME_LIMIT", "DEFAULT_WORKERS", "propose"]
+
+
+def propose(
+    problem: Problem,
+    policy: Policy | None = None,
+    *,
+    time_limit: float = DEFAULT_TIME_LIMIT,
+    seed: int = 0,
+    workers: int | None = None,
+    deterministic: bool = False,
+    progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
+    log_search: bool = False,
+    candidates: CandidateSet | None = None,
+    solver_params: Mapping[str, Any] | None = None,
+) -> Result:
+    """Propose a buddying arrangement for *problem* under *policy*.
+
+    Cover is maximised first, priority 3 needs before 2 before 1; then
+    quality (the sum of assignment scores minus the partnership cost).
+
+    Parameters
+    ----------
+    problem
+        The trusts, needs, relations and overrides.
+    policy
+        Rules and weights; ``None`` means the defaults.
+    time_limit
+        Seconds for the whole solve (all stages); in deterministic mode,
+        CP-SAT deterministic-time units (roughly seconds).  The best
+        proposal found so far is returned when it runs out.
+    seed
+        Random seed of the search.
+    workers
+        CP-SAT worker threads (default :data:`DEFAULT_WORKERS`).
+    deterministic
+        When true, the same input gives the same assignments and objective
+        (interleaved search with a deterministic time limit).
+    progress
+        Called with (elapsed, objective, bound, gap) on each improving
+        solution of the quality stage.
+    stop
+        An event that, once set, stops the search and returns the best
+        proposal so far.
+    log_search
+        Send CP-SAT's search log to the ``buddymatch`` logger.
+    candidates
+        Pre-built candidate pairs for *problem* and *policy* (to reuse
+        them across calls); built here when omitted.
+    solver_params
+        Expert CP-SAT parameters (``SatParameters`` field names), applied
+        last; recorded in the result's ``solver`` field.
+
+    Returns
+    -------
+    Result
+        The proposal, with status, cover, objective, bound and gap.
+
+    Raises
+    ------
+    InputError
+        If a need names a tier the policy does not define, or a travel
+        matrix lacks a pair it needs.
+    SolverError
+        If CP-SAT reports the model invalid (a bug in buddymatch).
+    """
+    start = time.perf_counter()
+    policy = policy or Policy()
+    cands = candidates or build_candidates(problem, policy)
+    settings = SolverSettings(
+        time_limit=float(time_limit),
+        seed=int(seed),
+        workers=int(workers or DEFAULT_WORKERS),
+        deterministic=deterministic,
+        log_search=log_search,
+        stop=stop,
+        extra=dict(solver_params or {}),
+    )
+    solver_info = settings.as_dict()
+    solver_info["candidates"] = int(cands.n_candidates)
+    usable = usable_candidates(cands)
+    groups, impossible = resolve_pins(cands, usable)
+    pinned = np.zeros(cands.n_candidates, dtype=bool)
+    for group in groups:
+        pinned[group] = True
+    if impossible:
+        return assemble(
+            cands,
+            np.zeros(cands.n_candidates, dtype=bool),
+            "infeasible",
+            runtime=time.perf_counter() - start,
+            solver=solver_info,
+            infeasibility=tuple(words for _, words in impossible),
+        )
+    outcome = solve(cands, usable, groups, settings, progress)
+    solver_info["stages"] = outcome.stages
+    infeasibility: tuple[str, ...] = ()
+    if outcome.status == "infeasible":
+        infeasibility = (
+            "the pins cannot all hold together with capacity, partner "
+            "limits and budget; `buddymatch explain` names the conflict",
+        )
+    return assemble(
+        cands,
+        outcome.chosen,
+        outcome.status,  # type: ignore[arg-type]
+        bound=outcome.bound,
+        runtime=time.perf_counter() - start,
+        solver=solver_info,
+        infeasibility=infeasibility,
+        pinned=pinned,
+    )

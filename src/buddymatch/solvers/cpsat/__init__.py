@@ -1,0 +1,1 @@
+"""CP-SAT backend: the only package of buddymatch that imports ortools."""

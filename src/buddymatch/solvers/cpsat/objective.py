@@ -1,0 +1,69 @@
+"""The lexicographic objective: cover by priority, then quality.
+
+Cover comes first, priority by priority (3, then 2, then 1): a feasible
+full cover is never given up for a better score.  Each stage is a solve of
+its own whose result is fixed for the next; the last stage maximises
+quality = sum of assignment scores - partnership_cost x partnerships.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from buddymatch.candidates import CandidateSet
+from buddymatch.scoring import to_units
+from buddymatch.solvers.cpsat.variables import Variables
+
+#: Priorities in the order their cover is maximised.
+PRIORITY_ORDER = (3, 2, 1)
+
+
+def cover_terms(
+    cands: CandidateSet, variables: Variables, priority: int
+) -> list[cp_model.IntVar]:
+    """Return the cover variables of the needs of *priority*."""
+    needs = cands.problem.needs
+    return [
+        var
+        for n, var in variables.covered.items()
+        if needs[n].priority == priority
+    ]
+
+
+def set_cover_objective(
+    model: cp_model.CpModel, terms: list[cp_model.IntVar]
+) -> None:
+    """Ensures that the next solve maximises the number of *terms* met."""
+    model.clear_objective()
+    model.maximize(cp_model.LinearExpr.sum(terms))
+
+
+def fix_cover(
+    model: cp_model.CpModel, terms: list[cp_model.IntVar], covered: int
+) -> None:
+    """Ensures that later stages keep at least *covered* of *terms*."""
+    model.add(cp_model.LinearExpr.sum(terms) >= covered)
+
+
+def quality_coefficients(
+    cands: CandidateSet, variables: Variables
+) -> tuple[list[int], int]:
+    """Return integer score units per assignment variable, and the cost of
+    one partnership in the same units (see :mod:`buddymatch.scoring`)."""
+    scores = np.asarray(to_units(cands.score[variables.positions]))
+    partnership = int(to_units(cands.policy.partnership_cost))
+    return [int(s) for s in scores.tolist()], partnership
+
+
+def set_quality_objective(
+    model: cp_model.CpModel, cands: CandidateSet, variables: Variables
+) -> None:
+    """Ensures that the next solve maximises quality points."""
+    scores, partnership = quality_coefficients(cands, variables)
+    model.clear_objective()
+    expr = cp_model.LinearExpr.weighted_sum(variables.assign, scores)
+    if partnership and variables.partner:
+        # Only added when non-zero: a zero term would just enlarge the model.
+        expr = expr - partnership * cp_model.LinearExpr.sum(variables.partner)
+    model.maximize(expr)

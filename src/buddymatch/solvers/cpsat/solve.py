@@ -1,0 +1,301 @@
+"""Wires variables, constraints and objective; runs CP-SAT in stages.
+
+This is the only place CP-SAT statuses and values are read: every status is
+mapped explicitly (MODEL_INVALID and anything unknown raise
+:class:`~buddymatch.errors.SolverError`), and solver values leave as a plain
+numpy mask over the candidate pairs.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from buddymatch.candidates import CandidateSet
+from buddymatch.errors import SolverError
+from buddymatch.scoring import from_units
+from buddymatch.solvers.cpsat.constraints import Constraints
+from buddymatch.solvers.cpsat.objective import (
+    PRIORITY_ORDER,
+    cover_terms,
+    fix_cover,
+    set_cover_objective,
+    set_quality_objective,
+)
+from buddymatch.solvers.cpsat.variables import Variables
+
+log = logging.getLogger("buddymatch")
+
+#: (elapsed seconds, objective points, bound points, gap) -> None
+ProgressCallback = Callable[[float, float, float, float], None]
+
+_STATUS = {
+    cp_model.OPTIMAL: "optimal",
+    cp_model.FEASIBLE: "feasible",
+    cp_model.INFEASIBLE: "infeasible",
+    cp_model.UNKNOWN: "unknown",
+}
+
+
+@dataclass
+class SolverSettings:
+    """CP-SAT settings of one call of :func:`solve`."""
+
+    time_limit: float
+    seed: int
+    workers: int
+    deterministic: bool
+    log_search: bool = False
+    stop: threading.Event | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the settings for the result's ``solver`` field."""
+        return {
+            "backend": "ortools-cpsat",
+            "time_limit": self.time_limit,
+            "seed": self.seed,
+            "workers": self.workers,
+            "deterministic": self.deterministic,
+            **{f"cpsat.{k}": v for k, v in self.extra.items()},
+        }
+
+
+@dataclass
+class Outcome:
+    """What the solver found, as plain data."""
+
+    status: str  # optimal | feasible | infeasible | no_solution
+    chosen: np.ndarray  # bool mask over all candidate pairs
+    objective: float | None = None
+    bound: float | None = None
+    stages: list[dict[str, Any]] = field(default_factory=list)
+
+
+def gap_of(objective: float, bound: float) -> float:
+    """Return ``|bound - objective| / max(1, |objective|)``."""
+    return abs(bound - objective) / max(1.0, abs(objective))
+
+
+class _Progress(cp_model.CpSolverSolutionCallback):  # type: ignore[misc]
+    """Reports each improving solution of the quality stage."""
+
+    def __init__(self, report: ProgressCallback, start: float) -> None:
+        super().__init__()
+        self._report = report
+        self._start = start
+
+    def on_solution_callback(self) -> None:
+        objective = from_units(self.objective_value)
+        bound = from_units(self.best_objective_bound)
+        self._report(
+            time.perf_counter() - self._start,
+            objective,
+            bound,
+            gap_of(objective, bound),
+        )
+
+
+class _Stopper:
+    """Stops a running solve when the caller's event is set."""
+
+    def __init__(
+        self, solver: cp_model.CpSolver, event: threading.Event | None
+    ) -> None:
+        self._solver = solver
+        self._event = event
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> _Stopper:
+        if self._event is not None:
+            self._thread = threading.Thread(target=self._watch, daemon=True)
+            self._thread.start()
+        return self
+
+    def _watch(self) -> None:
+        assert self._event is not None
+        while not self._done.is_set():
+            if self._event.wait(0.05):
+                self._solver.stop_search()
+                return
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        if self._thread is not None:
+            self._thread.join()
+
+
+def _solver(settings: SolverSettings, remaining: float) -> cp_model.CpSolver:
+    solver = cp_model.CpSolver()
+    params = solver.parameters
+    params.num_workers = settings.workers
+    params.random_seed = settings.seed
+    params.log_search_progress = settings.log_search
+    # CP-SAT may only install its SIGINT handler on the main thread; a
+    # service calling us from a worker thread must not have it.
+    params.catch_sigint_signal = (
+        threading.current_thread() is threading.main_thread()
+    )
+    if settings.deterministic:
+        # Interleaved search with a deterministic time limit gives the same
+        # answer for the same model, whatever the machine's load.
+        params.interleave_search = True
+        params.max_deterministic_time = max(remaining, 0.01)
+    else:
+        params.max_time_in_seconds = max(remaining, 0.01)
+    if settings.log_search:
+        solver.log_callback = log.info
+    for name, value in settings.extra.items():
+        # Expert settings from the caller (e.g. benchmarks) win.
+        setattr(params, name, value)
+    return solver
+
+
+def _run(
+    model: cp_model.CpModel,
+    settings: SolverSettings,
+    remaining: float,
+    callback: cp_model.CpSolverSolutionCallback | None = None,
+) -> tuple[cp_model.CpSolver, str]:
+    solver = _solver(settings, remaining)
+    with _Stopper(solver, settings.stop):
+        code = solver.solve(model, callback)
+    if code == cp_model.MODEL_INVALID:
+        raise SolverError(
+            "CP-SAT rejected the model as invalid (a bug in buddymatch): "
+            + model.validate()
+        )
+    if code not in _STATUS:
+        raise SolverError(f"unknown CP-SAT status {code!r}")
+    return solver, _STATUS[code]
+
+
+def solve(
+    cands: CandidateSet,
+    usable: np.ndarray,
+    forced: list[list[int]],
+    settings: SolverSettings,
+    progress: ProgressCallback | None = None,
+) -> Outcome:
+    """Solve the matching lexicographically and return what was found.
+
+    Parameters
+    ----------
+    cands
+        The candidate pairs.
+    usable
+        Mask of candidates that get a variable (their need can be covered).
+    forced
+        Pins, each a group of candidate positions of which at least one
+        must be chosen.
+    settings
+        Solver settings; ``time_limit`` is shared by all stages.
+    progress
+        Called on each improving solution of the quality stage.
+    """
+    start = time.perf_counter()
+    spent = 0.0  # deterministic time, in deterministic mode
+    model = cp_model.CpModel()
+    variables = Variables(model, cands, usable)
+    Constraints(model, cands, variables, forced).add_all()
+
+    chosen = np.zeros(cands.n_candidates, dtype=bool)
+    if not variables.assign:
+        # Nothing can be assigned: the empty proposal is optimal (pins
+        # were checked against the candidates before we got here).
+        return Outcome("optimal", chosen, 0.0, 0.0)
+
+    def remaining() -> float:
+        if settings.deterministic:
+            return settings.time_limit - spent
+        return settings.time_limit - (time.perf_counter() - start)
+
+    stages: list[dict[str, Any]] = []
+    proven = True
+    best: np.ndarray | None = None
+
+    def take(solver: cp_model.CpSolver) -> np.ndarray:
+        values = solver.boolean_values(variables.assign).to_numpy()
+        return np.asarray(values, dtype=bool)
+
+    def hint(values: np.ndarray) -> None:
+        model.clear_hints()
+        for var, value in zip(variables.assign, values.tolist(), strict=True):
+            model.add_hint(var, value)
+
+    for priority in PRIORITY_ORDER:
+        terms = cover_terms(cands, variables, priority)
+        if not terms:
+            continue
+        set_cover_objective(model, terms)
+        solver, status = _run(model, settings, remaining())
+        spent += solver.deterministic_time
+        stages.append(
+            {
+                "stage": f"cover priority {priority}",
+                "status": status,
+                "objective": solver.objective_value
+                if status in ("optimal", "feasible")
+                else None,
+                "wall": solver.wall_time,
+            }
+        )
+        if status == "infeasible":
+            return Outcome("infeasible", chosen, stages=stages)
+        if status == "unknown":
+            if best is None:
+                return Outcome("no_solution", chosen, stages=stages)
+            proven = False
+            break
+        proven &= status == "optimal"
+        best = take(solver)
+        fix_cover(model, terms, round(solver.objective_value))
+        hint(best)
+
+    set_quality_objective(model, cands, variables)
+    callback = _Progress(progress, start) if progress else None
+    solver, status = _run(model, settings, remaining(), callback)
+    spent += solver.deterministic_time
+    stages.append(
+        {
+            "stage": "quality",
+            "status": status,
+            "objective": from_units(solver.objective_value)
+            if status in ("optimal", "feasible")
+            else None,
+            "wall": solver.wall_time,
+        }
+    )
+    if status == "infeasible":  # only when no cover stage ran
+        return Outcome("infeasible", chosen, stages=stages)
+    objective: float | None
+    bound: float | None
+    if status in ("optimal", "feasible"):
+        best = take(solver)
+        proven &= status == "optimal"
+        objective = from_units(solver.objective_value)
+        bound = from_units(solver.best_objective_bound)
+    elif best is None:
+        return Outcome("no_solution", chosen, stages=stages)
+    else:
+        # Time ran out in the last stage: keep the cover stage's solution;
+        # its quality is recomputed by the caller and the bound unknown.
+        proven = False
+        objective = None
+        bound = None
+    chosen[variables.positions[best]] = True
+    return Outcome(
+        "optimal" if proven else "feasible",
+        chosen,
+        objective,
+        bound,
+        stages,
+    )
