@@ -33,18 +33,31 @@ ids = st.builds(
     st.text(st.sampled_from(_ALNUM + "_.-"), max_size=7),
 )
 
-# Characters that break naive CSV or spreadsheet handling, mixed into
-# otherwise arbitrary text (no NUL, which readers refuse as binary data,
-# and no lone surrogates, which cannot be written as UTF-8).
-_TRICKY = ",;:\"'\n\r\t=+-@ é中—\u00a0"
-_CHARACTERS = st.characters(
-    blacklist_categories=("Cs",), blacklist_characters="\x00"
-) | st.sampled_from(_TRICKY)
+# Arbitrary text (no NUL, which readers refuse as binary data, and no lone
+# surrogates, which cannot be written as UTF-8) around the characters that
+# break naive CSV or spreadsheet handling.  Built from a few draws, as a
+# text over a mixed alphabet draws ten times slower.
+_plain = st.text(
+    st.characters(exclude_characters="\x00", exclude_categories=("Cs",)),
+    max_size=10,
+)
+_STARTS = ("", "", "=", "+", "-", "@", "'", " ", "\t")
+_MIDDLES = (
+    "", ",", '"', '""', "\n", "\r", "\r\n", ";", ":", "é", "中", "\u00a0",
+)
 
 
 def texts(max_size: int) -> st.SearchStrategy[str]:
-    """Return a strategy for text of up to *max_size* awkward characters."""
-    return st.text(_CHARACTERS, max_size=max_size)
+    """Return a strategy for awkward text of up to *max_size* characters."""
+    return st.builds(
+        lambda start, head, middle, tail: (start + head + middle + tail)[
+            :max_size
+        ],
+        st.sampled_from(_STARTS),
+        _plain,
+        st.sampled_from(_MIDDLES),
+        _plain,
+    )
 
 
 def optional_texts(max_size: int) -> st.SearchStrategy[str | None]:
@@ -55,62 +68,92 @@ def optional_texts(max_size: int) -> st.SearchStrategy[str | None]:
     )
 
 
+# Strategies are built once: Hypothesis validates every new strategy
+# object, which costs more than drawing from it.
 _lat = st.floats(-90.0, 90.0, allow_nan=False)
 _lon = st.floats(-180.0, 180.0, allow_nan=False)
 _culture_score = st.floats(0.0, 10.0, allow_nan=False)
-_finite = st.floats(allow_nan=False, allow_infinity=False)
+_level = st.integers(0, 5)
+_kind = st.sampled_from(TRUST_KINDS)
+_name = texts(24)
+_region = optional_texts(12)
+_note = optional_texts(24)
+_capacity = st.integers(0, 10)
+_max_partners = st.none() | st.integers(0, 5)
+_small = st.integers(1, 3)
+_score = st.none() | st.floats(allow_nan=False, allow_infinity=False)
+_workload = st.none() | st.integers(0, 10)
+_minutes = st.floats(0.0, 1e4, allow_nan=False)
+_relation_kind = st.sampled_from(RELATION_KINDS)
 
 
-@st.composite
-def trusts(
-    draw: st.DrawFn,
-    trust_id: str,
-    dims: list[str],
-    areas: list[str],
+# The parts of a problem are drawn by plain functions taking ``draw``: a
+# composite strategy called per trust would be a new strategy object each
+# time, and validating those dominates the cost.
+
+
+def _draw_trust(
+    draw: st.DrawFn, trust_id: str, dims: list[str], areas: list[str]
 ) -> bm.Trust:
-    """Draw one trust with the given culture dimensions and areas."""
     return bm.Trust(
         id=trust_id,
-        name=draw(texts(24)),
-        kind=draw(st.sampled_from(TRUST_KINDS)),
+        name=draw(_name),
+        kind=draw(_kind),
         lat=draw(_lat),
         lon=draw(_lon),
-        region=draw(optional_texts(12)),
+        region=draw(_region),
         culture={dim: draw(_culture_score) for dim in dims},
-        expertise={area: draw(st.integers(0, 5)) for area in areas},
-        capacity=draw(st.integers(0, 10)),
-        max_partners=draw(st.none() | st.integers(0, 5)),
+        expertise={area: draw(_level) for area in areas},
+        capacity=draw(_capacity),
+        max_partners=draw(_max_partners),
     )
 
 
 @st.composite
-def _needs_of(
-    draw: st.DrawFn, seeker: str, areas: list[str], tiers: tuple[str, ...]
+def trusts(
+    draw: st.DrawFn, trust_id: str, dims: list[str], areas: list[str]
+) -> bm.Trust:
+    """Draw one trust with the given culture dimensions and areas."""
+    return _draw_trust(draw, trust_id, dims, areas)
+
+
+def _draw_needs(
+    draw: st.DrawFn,
+    trust_ids: list[str],
+    areas: list[str],
+    tiers: tuple[str, ...],
 ) -> list[bm.Need]:
-    chosen = draw(st.lists(st.sampled_from(areas), unique=True, max_size=3))
-    return [
-        bm.Need(
-            seeker=seeker,
-            area=area,
-            tier=draw(st.sampled_from(tiers)),
-            buddies=draw(st.integers(1, 3)),
-            priority=draw(st.integers(1, 3)),
+    """Needs for some trusts, grouped by seeker in trust order."""
+    area_sets = st.lists(st.sampled_from(areas), unique=True, max_size=3)
+    tier = st.sampled_from(tiers)
+    needs: list[bm.Need] = []
+    for seeker in trust_ids:
+        if not draw(st.booleans()):
+            continue
+        needs.extend(
+            bm.Need(
+                seeker=seeker,
+                area=area,
+                tier=draw(tier),
+                buddies=draw(_small),
+                priority=draw(_small),
+            )
+            for area in draw(area_sets)
         )
-        for area in chosen
-    ]
+    return needs
 
 
-@st.composite
-def _relations(
+def _draw_relations(
     draw: st.DrawFn, trust_ids: list[str], needs: list[bm.Need]
 ) -> list[bm.Relation]:
+    """Relations of every kind, consistent with the needs."""
     seekers = list(dict.fromkeys(n.seeker for n in needs))
     areas_of: dict[str, list[str]] = {}
     for need in needs:
         areas_of.setdefault(need.seeker, []).append(need.area)
     relations: list[bm.Relation] = []
     for _ in range(draw(st.integers(0, 6))):
-        kind = draw(st.sampled_from(RELATION_KINDS))
+        kind = draw(_relation_kind)
         if kind == "pinned" and not seekers:
             continue
         a = draw(st.sampled_from(seekers if kind == "pinned" else trust_ids))
@@ -119,9 +162,7 @@ def _relations(
         if kind == "pinned":
             area = draw(st.none() | st.sampled_from(areas_of[a]))
         relations.append(
-            bm.Relation(
-                a=a, b=b, kind=kind, area=area, note=draw(optional_texts(24))
-            )
+            bm.Relation(a=a, b=b, kind=kind, area=area, note=draw(_note))
         )
     # A pin that contradicts a veto is invalid: drop such pins.
     vetoes = {(r.a, r.b) for r in relations if r.kind == "veto"}
@@ -132,44 +173,38 @@ def _relations(
     ]
 
 
-@st.composite
-def _overrides(
+def _draw_overrides(
     draw: st.DrawFn, trust_ids: list[str], needs: list[bm.Need]
 ) -> list[bm.PairOverride]:
+    """Overrides of (need, buddy) pairs, one per pair."""
     if not needs:
         return []
     overrides: dict[tuple[str, str, str], bm.PairOverride] = {}
     for _ in range(draw(st.integers(0, 4))):
         need = draw(st.sampled_from(needs))
-        buddy = draw(st.sampled_from([t for t in trust_ids if t != need.seeker]))
+        buddies = [t for t in trust_ids if t != need.seeker]
+        buddy = draw(st.sampled_from(buddies))
         overrides[(need.seeker, need.area, buddy)] = bm.PairOverride(
             seeker=need.seeker,
             area=need.area,
             buddy=buddy,
-            score=draw(st.none() | _finite),
-            workload=draw(st.none() | st.integers(0, 10)),
+            score=draw(_score),
+            workload=draw(_workload),
         )
     return list(overrides.values())
 
 
-@st.composite
-def _travel(
+def _draw_travel(
     draw: st.DrawFn, trust_ids: list[str]
 ) -> tuple[bm.TravelTime, ...] | None:
+    """No matrix, or one with some (origin, destination) entries."""
     if draw(st.booleans()):
         return None
-    pairs = draw(
-        st.lists(
-            st.tuples(st.sampled_from(trust_ids), st.sampled_from(trust_ids)),
-            unique=True,
-            max_size=6,
-        )
-    )
+    ends = st.sampled_from(trust_ids)
+    pairs = draw(st.lists(st.tuples(ends, ends), unique=True, max_size=6))
     return tuple(
         bm.TravelTime(
-            origin=origin,
-            destination=destination,
-            minutes=draw(st.floats(0.0, 1e4, allow_nan=False)),
+            origin=origin, destination=destination, minutes=draw(_minutes)
         )
         for origin, destination in pairs
     )
@@ -195,17 +230,14 @@ def problems(
     trust_ids = draw(st.lists(ids, min_size=n, max_size=n, unique=True))
     dims = draw(st.lists(ids, max_size=3, unique=True))
     areas = draw(st.lists(ids, min_size=1, max_size=4, unique=True))
-    trust_list = [draw(trusts(tid, dims, areas)) for tid in trust_ids]
-    needs: list[bm.Need] = []
-    for tid in trust_ids:
-        if draw(st.booleans()):
-            needs.extend(draw(_needs_of(tid, areas, tiers)))
+    trust_list = [_draw_trust(draw, tid, dims, areas) for tid in trust_ids]
+    needs = _draw_needs(draw, trust_ids, areas, tiers)
     return bm.Problem(
         trusts=tuple(trust_list),
         needs=tuple(needs),
-        relations=tuple(draw(_relations(trust_ids, needs))),
-        overrides=tuple(draw(_overrides(trust_ids, needs))),
-        travel=draw(_travel(trust_ids)),
+        relations=tuple(_draw_relations(draw, trust_ids, needs)),
+        overrides=tuple(_draw_overrides(draw, trust_ids, needs)),
+        travel=_draw_travel(draw, trust_ids),
     )
 
 

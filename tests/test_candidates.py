@@ -765,3 +765,13 @@ def test_travel_and_fit_are_computed_only_towards_open_trusts() -> None:
         "expertise 1 < required 3 in finance",
     )
     assert is_candidate(cands, "WEAK", 1)
+
+
+def test_a_problem_without_needs_has_no_candidates() -> None:
+    cands = build_candidates(
+        problem(seeker(), buddy("B"), needs=[]), bm.Policy()
+    )
+    assert cands.n_candidates == 0
+    assert cands.reason.shape == (0, 2)
+    assert cands.minutes.shape == (0, 2)
+    assert set(cands.terms) == {*TERMS, OVERRIDE_TERM}

@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 
 import pytest
-from conftest import make_trust, solve_verified
 
 import buddymatch as bm
+from conftest import make_trust, solve_verified
 
 BASE_LAT, BASE_LON = 52.0, -1.5
 #: Minutes of travel per degree of latitude under the default policy

@@ -342,3 +342,9 @@ def test_from_csv_enforces_the_size_and_row_limits(
     monkeypatch.setattr(travel_module, "MAX_FILE_BYTES", 10)
     with pytest.raises(bm.InputError, match="the limit is 10"):
         TravelMatrix.from_csv(path)
+
+
+def test_a_needed_mask_of_the_wrong_shape_is_refused() -> None:
+    matrix = TravelMatrix(times(("A", "B", 40.0)))
+    with pytest.raises(ValueError, match="shape"):
+        matrix.minutes([A], [B], needed=np.ones((2, 2), dtype=bool))

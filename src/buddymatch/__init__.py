@@ -1,14 +1,32 @@
 """buddymatch: propose buddying arrangements between NHS trusts.
 
-The public API is re-exported here; see ``docs/api.md``.
+The public API is re-exported here; see ``docs/api.md``::
+
+    import buddymatch as bm
+
+    problem = bm.read_problem("trusts.csv", relations="relations.csv")
+    policy = bm.Policy(max_travel_minutes=150)
+    result = bm.propose(problem, policy, time_limit=10)
+    assert bm.verify(problem, policy, result) == []
 """
 
+from buddymatch.candidates import CandidateSet, build_candidates
 from buddymatch.errors import (
     BuddymatchError,
     BuddymatchWarning,
     InputError,
     InputProblem,
     SolverError,
+)
+from buddymatch.examples import example_dir, write_example
+from buddymatch.io import (
+    read_policy,
+    read_problem,
+    read_problem_json,
+    write_pairings_csv,
+    write_policy_toml,
+    write_problem_csv,
+    write_problem_json,
 )
 from buddymatch.model import (
     Need,
@@ -20,19 +38,28 @@ from buddymatch.model import (
     TravelTime,
     Trust,
 )
+from buddymatch.report import render_markdown
 from buddymatch.result import (
     Assignment,
+    BuddyUse,
+    Coverage,
     Partnership,
     Result,
     UnmetNeed,
 )
+from buddymatch.solvers import propose
+from buddymatch.travel import StraightLine, TravelMatrix, TravelModel
+from buddymatch.verify import Violation, recompute_objective, verify
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Assignment",
+    "BuddyUse",
     "BuddymatchError",
     "BuddymatchWarning",
+    "CandidateSet",
+    "Coverage",
     "InputError",
     "InputProblem",
     "Need",
@@ -43,9 +70,27 @@ __all__ = [
     "Relation",
     "Result",
     "SolverError",
+    "StraightLine",
     "Tier",
+    "TravelMatrix",
+    "TravelModel",
     "TravelTime",
     "Trust",
     "UnmetNeed",
+    "Violation",
     "__version__",
+    "build_candidates",
+    "example_dir",
+    "propose",
+    "read_policy",
+    "read_problem",
+    "read_problem_json",
+    "recompute_objective",
+    "render_markdown",
+    "verify",
+    "write_example",
+    "write_pairings_csv",
+    "write_policy_toml",
+    "write_problem_csv",
+    "write_problem_json",
 ]

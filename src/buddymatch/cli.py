@@ -173,8 +173,10 @@ def _exit_code(result: Result) -> int:
 
 def _summary_table(result: Result) -> Table:
     table = Table(title="Proposed buddies", show_lines=False)
-    for col in ("seeker", "area", "tier", "buddy", "min", "fit", "exp"):
-        table.add_column(col, justify="right" if col in "minfitexp" else None)
+    for col in ("seeker", "area", "tier", "buddy"):
+        table.add_column(col)
+    for col in ("min", "fit", "exp"):
+        table.add_column(col, justify="right")
     table.add_column("score", justify="right")
     for a in sorted(
         result.assignments, key=lambda a: (a.seeker, a.area, a.buddy)

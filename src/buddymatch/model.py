@@ -57,7 +57,9 @@ RelationKind = Literal[
 ]
 RELATION_KINDS: tuple[str, ...] = RelationKind.__args__  # type: ignore[attr-defined]
 #: Relations that read the same both ways round.
-SYMMETRIC_RELATIONS = frozenset({"competitor", "tertiary", "acquirer", "prior"})
+SYMMETRIC_RELATIONS = frozenset(
+    {"competitor", "tertiary", "acquirer", "prior"}
+)
 
 #: The tiers every policy knows, from the review's "tiered approach":
 #: mentoring, a tailored programme, intensive support.
@@ -192,7 +194,7 @@ class PairOverride(_Frozen):
 
 
 class TravelTime(_Frozen):
-    """One entry of a user-supplied travel matrix (minutes, seeker to buddy)."""
+    """One entry of a user-supplied travel matrix: minutes, seeker to buddy."""
 
     origin: Id
     destination: Id

@@ -419,6 +419,10 @@ class TravelMatrix:
             then a count) that the matrix lacks, when there is no fallback.
         """
         n_o, n_d = len(origins), len(destinations)
+        if needed is not None and needed.shape != (n_o, n_d):
+            raise ValueError(
+                f"needed has shape {needed.shape}, not {(n_o, n_d)}"
+            )
         result = np.full((n_o, n_d), np.nan)
         origin_pos = {t.id: i for i, t in enumerate(origins)}
         dest_pos = {t.id: j for j, t in enumerate(destinations)}

@@ -28,6 +28,7 @@ from buddymatch.solvers.cpsat.solve import (
     SolverSettings,
     solve,
 )
+from buddymatch.solvers.greedy import greedy
 
 #: Default CP-SAT workers; chosen by measurement (see docs/performance.md).
 DEFAULT_WORKERS = 8
@@ -129,7 +130,8 @@ def propose(
             solver=solver_info,
             infeasibility=tuple(words for _, words in impossible),
         )
-    outcome = solve(cands, usable, groups, settings, progress)
+    warm = greedy(cands, usable, groups)
+    outcome = solve(cands, usable, groups, settings, progress, warm)
     solver_info["stages"] = outcome.stages
     infeasibility: tuple[str, ...] = ()
     if outcome.status == "infeasible":

@@ -23,6 +23,7 @@ from buddymatch.result import (
     Status,
     TrustRef,
     UnmetNeed,
+    UnmetReason,
 )
 from buddymatch.scoring import TERMS, from_units, to_units
 
@@ -120,7 +121,7 @@ def _unmet_reason(
     candidates: int,
     status: Status,
     spent: float,
-) -> tuple[str, str]:
+) -> tuple[UnmetReason, str]:
     problem = cands.problem
     policy = cands.policy
     wanted = problem.needs[need].buddies
@@ -256,7 +257,7 @@ def assemble(
                 priority=need.priority,
                 buddies=need.buddies,
                 candidates=int(cand_count[n]),
-                reason=code,  # type: ignore[arg-type]
+                reason=code,
                 detail=words,
             )
         )

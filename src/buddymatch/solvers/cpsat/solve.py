@@ -84,7 +84,7 @@ def gap_of(objective: float, bound: float) -> float:
     return abs(bound - objective) / max(1.0, abs(objective))
 
 
-class _Progress(cp_model.CpSolverSolutionCallback):  # type: ignore[misc]
+class _Progress(cp_model.CpSolverSolutionCallback):
     """Reports each improving solution of the quality stage."""
 
     def __init__(self, report: ProgressCallback, start: float) -> None:
@@ -93,8 +93,8 @@ class _Progress(cp_model.CpSolverSolutionCallback):  # type: ignore[misc]
         self._start = start
 
     def on_solution_callback(self) -> None:
-        objective = from_units(self.objective_value)
-        bound = from_units(self.best_objective_bound)
+        objective = from_units(round(self.objective_value))
+        bound = from_units(round(self.best_objective_bound))
         self._report(
             time.perf_counter() - self._start,
             objective,
@@ -184,6 +184,7 @@ def solve(
     forced: list[list[int]],
     settings: SolverSettings,
     progress: ProgressCallback | None = None,
+    warm: np.ndarray | None = None,
 ) -> Outcome:
     """Solve the matching lexicographically and return what was found.
 
@@ -200,6 +201,9 @@ def solve(
         Solver settings; ``time_limit`` is shared by all stages.
     progress
         Called on each improving solution of the quality stage.
+    warm
+        A proposal obeying every hard rule (mask over candidates), given
+        to CP-SAT as a hint and returned if nothing better is found.
     """
     start = time.perf_counter()
     spent = 0.0  # deterministic time, in deterministic mode
@@ -220,6 +224,7 @@ def solve(
 
     stages: list[dict[str, Any]] = []
     proven = True
+    # The best solution so far, over the assignment variables.
     best: np.ndarray | None = None
 
     def take(solver: cp_model.CpSolver) -> np.ndarray:
@@ -227,9 +232,24 @@ def solve(
         return np.asarray(values, dtype=bool)
 
     def hint(values: np.ndarray) -> None:
+        """Hint a complete solution: assignments, cover and partnerships."""
         model.clear_hints()
         for var, value in zip(variables.assign, values.tolist(), strict=True):
             model.add_hint(var, value)
+        per_need = np.bincount(
+            cands.need[variables.positions][values],
+            minlength=len(cands.problem.needs),
+        )
+        for need, var in variables.covered.items():
+            model.add_hint(var, bool(per_need[need]))
+        used = np.zeros(len(variables.partner), dtype=bool)
+        used[variables.pair_partner[values]] = True
+        for var, value in zip(variables.partner, used.tolist(), strict=True):
+            model.add_hint(var, value)
+
+    if warm is not None:
+        best = np.asarray(warm[variables.positions], dtype=bool)
+        hint(best)
 
     for priority in PRIORITY_ORDER:
         terms = cover_terms(cands, variables, priority)
@@ -268,7 +288,7 @@ def solve(
         {
             "stage": "quality",
             "status": status,
-            "objective": from_units(solver.objective_value)
+            "objective": from_units(round(solver.objective_value))
             if status in ("optimal", "feasible")
             else None,
             "wall": solver.wall_time,
@@ -281,8 +301,8 @@ def solve(
     if status in ("optimal", "feasible"):
         best = take(solver)
         proven &= status == "optimal"
-        objective = from_units(solver.objective_value)
-        bound = from_units(solver.best_objective_bound)
+        objective = from_units(round(solver.objective_value))
+        bound = from_units(round(solver.best_objective_bound))
     elif best is None:
         return Outcome("no_solution", chosen, stages=stages)
     else:
