@@ -6,16 +6,17 @@ import csv
 import datetime as dt
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from strategies import policies, problems
 
 import buddymatch as bm
 from buddymatch import io as bio
 from buddymatch.errors import InputError
 from buddymatch.result import PAIRINGS_COLUMNS
+from strategies import policies, problems
 
 DATA = Path(__file__).parent / "data"
 TRUSTS = DATA / "trusts.csv"
@@ -33,20 +34,18 @@ _FILES = settings(
 )
 
 
-def read_all(**changes: Path) -> bm.Problem:
-    files = {
-        "trusts": TRUSTS,
-        "relations": RELATIONS,
-        "pairs": PAIRS,
-        "travel_matrix": TRAVEL,
-    }
-    files.update(changes)
-    return bio.read_problem(**files)
+def read_all() -> bm.Problem:
+    return bio.read_problem(
+        TRUSTS, relations=RELATIONS, pairs=PAIRS, travel_matrix=TRAVEL
+    )
 
 
-def errors_of(call: object, *args: object, **kwargs: object) -> list[bm.InputProblem]:
+def errors_of(
+    call: Callable[..., object], *args: object, **kwargs: object
+) -> list[bm.InputProblem]:
+    """Return the problems of the InputError that *call* must raise."""
     with pytest.raises(InputError) as info:
-        call(*args, **kwargs)  # type: ignore[operator]
+        call(*args, **kwargs)
     return info.value.problems
 
 

@@ -115,14 +115,16 @@ _Parser = Callable[[object], _T]
 # is Python's ``str.isspace`` minus the four information separators
 # U+001C-U+001F.  Cells are trimmed with the same set, so a value reads back
 # exactly as the model stores it.
-_WHITESPACE = "".join(
-    chr(c)
-    for c in range(0x110000)
-    if chr(c).isspace() and not 0x1C <= c <= 0x1F
+_WHITESPACE = (
+    "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004"
+    "\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
 _ID_RE = re.compile(ID_PATTERN)
-_NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-_INTEGER_RE = re.compile(r"[+-]?\d+")
+# ASCII digits only: Python's float() would also take "٣" or "1_000".
+_NUMBER_RE = re.compile(
+    r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+)
+_INTEGER_RE = re.compile(r"[+-]?[0-9]+")
 _SAVE_AS_UTF8 = (
     "save the file as CSV UTF-8 (in Excel: File > Save As > "
     "'CSV UTF-8 (Comma delimited)')"
@@ -278,12 +280,14 @@ class _Item:
 # ---------------------------------------------------------------------------
 
 
+def _clip(text: str) -> str:
+    return text if len(text) <= 60 else text[:57] + "..."
+
 
 def _show(value: object) -> str:
     """Quote *value* for a message, as the user wrote it."""
     if isinstance(value, str):
-        text = value if len(value) <= 60 else value[:57] + "..."
-        return repr(text)
+        return repr(_clip(value))
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
@@ -299,7 +303,7 @@ def _show(value: object) -> str:
 
 def _show_number(value: object) -> str:
     """Show a number unquoted, in the user's own spelling when given text."""
-    return _strip(value) if isinstance(value, str) else _show(value)
+    return _clip(_strip(value)) if isinstance(value, str) else _show(value)
 
 
 def _num(x: float) -> str:
@@ -368,9 +372,11 @@ class _Rule:
         number: int | float
         if isinstance(value, str):
             text = _strip(value)
-            if _INTEGER_RE.fullmatch(text):
+            if _INTEGER_RE.fullmatch(text) and len(text) < 100:
                 number = int(text)
             elif _NUMBER_RE.fullmatch(text):
+                # Longer integers too: float() turns them into inf (refused
+                # below) where int() would refuse thousands of digits.
                 number = float(text)
             else:
                 raise _Bad(
@@ -884,7 +890,9 @@ def _assemble(loaded: _Loaded, problems: _Problems) -> Problem:
     except ValidationError as exc:  # pragma: no cover - checks above agree
         site = next(iter(loaded.section_sites.values()))
         for error in exc.errors():
-            problems.add(site.file, None, None, _describe(error), "")
+            problems.add(
+                site.file, None, None, _describe(error), "correct the input"
+            )
         raise problems.error() from None
 
 
@@ -1299,7 +1307,7 @@ def _load_trusts_csv(
         loaded.add("trusts", built, site)
         if built[0] is None:
             loaded.trusts_reported = True
-        trust = built[0] or built[1]
+        trust = built[0] if built[0] is not None else built[1]
         needs = _strip(cells.get("needs", ""))
         if needs:
             seeker = trust.id if trust is not None else None
@@ -1486,15 +1494,16 @@ class _JsonReader:
         self.tiers = tiers
         self.loaded = _Loaded()
         #: Keys given twice in one object, by the object's id(): json keeps
-        #: the last silently, so the decoder hook records them.
-        self.repeated: dict[int, list[str]] = {}
+        #: the last silently, so the decoder hook records them (with the
+        #: object itself, so its id cannot be reused by another).
+        self.repeated: dict[int, tuple[object, list[str]]] = {}
 
     def decode(self, text: str) -> object:
         def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             obj: dict[str, Any] = {}
             for key, value in pairs:
                 if key in obj:
-                    self.repeated.setdefault(id(obj), []).append(key)
+                    self.repeated.setdefault(id(obj), (obj, []))[1].append(key)
                 obj[key] = value
             return obj
 
@@ -1508,7 +1517,7 @@ class _JsonReader:
     ) -> dict[str, object]:
         """Return the non-null fields of *obj*, reporting unknown keys."""
         names = list(allowed)
-        for key in self.repeated.get(id(obj), []):
+        for key in self.repeated.get(id(obj), (obj, []))[1]:
             item.report(
                 key, f"{key!r} is given more than once in this object",
                 "give each field once",
@@ -1536,7 +1545,7 @@ class _JsonReader:
                 f"give {key} as an object of name: value",
             )
             return {}
-        for repeated in self.repeated.get(id(value), []):
+        for repeated in self.repeated.get(id(value), (value, []))[1]:
             item.report(
                 f"{key}.{repeated}",
                 f"{repeated!r} is given more than once",
@@ -1660,6 +1669,14 @@ def read_problem_json(
             file, exc.lineno, None,
             f"not valid JSON: {exc.msg} (column {exc.colno})",
             "correct the JSON syntax, e.g. a missing comma or quote",
+        )
+        raise problems.error() from None
+    except (ValueError, RecursionError) as exc:
+        # Numbers of thousands of digits, or lists nested thousands deep.
+        problems.add(
+            file, None, None, f"cannot read the JSON: {exc}",
+            "write numbers of ordinary size and nest lists only as the "
+            "format does",
         )
         raise problems.error() from None
     reader.read(data)
@@ -1843,6 +1860,13 @@ def read_policy(path: StrPath) -> Policy:
             f"{reason[1:]}",
             "write one key = value per line; text in double quotes; "
             "true/false and numbers without quotes",
+        )
+        raise problems.error() from None
+    except (ValueError, RecursionError) as exc:
+        # Numbers of thousands of digits, or arrays nested thousands deep.
+        problems.add(
+            file, None, None, f"cannot read the TOML: {exc}",
+            "write numbers of ordinary size; the policy needs no arrays",
         )
         raise problems.error() from None
     site = _TomlSite(file, _toml_key_lines(text))

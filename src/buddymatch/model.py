@@ -417,6 +417,38 @@ class Problem(_Frozen):
         """Culture dimensions shared by all trusts (may be empty)."""
         return tuple(self.trusts[0].culture) if self.trusts else ()
 
+    def canonical(self) -> Problem:
+        """Return the same problem in a canonical order.
+
+        Trusts by id, needs by (seeker, area), relations, overrides and
+        travel entries by their fields.  The solver works on this form, so
+        the order of rows in the input never changes a proposal.
+        """
+        def rel_key(r: Relation) -> tuple[str, str, str, str]:
+            return (r.kind, r.a, r.b, r.area or "")
+
+        data = {
+            "trusts": tuple(sorted(self.trusts, key=lambda t: t.id)),
+            "needs": tuple(
+                sorted(self.needs, key=lambda n: (n.seeker, n.area))
+            ),
+            "relations": tuple(sorted(self.relations, key=rel_key)),
+            "overrides": tuple(
+                sorted(
+                    self.overrides, key=lambda o: (o.seeker, o.area, o.buddy)
+                )
+            ),
+            "travel": None
+            if self.travel is None
+            else tuple(
+                sorted(self.travel, key=lambda e: (e.origin, e.destination))
+            ),
+        }
+        if all(data[k] == getattr(self, k) for k in data):
+            return self
+        # Already validated as a whole; reordering cannot break a rule.
+        return Problem.model_construct(**data)
+
     def replace(self, **changes: Any) -> Problem:
         """Return a validated copy with *changes* applied."""
         data = {name: getattr(self, name) for name in type(self).model_fields}

@@ -104,7 +104,8 @@ def propose(
     """
     start = time.perf_counter()
     policy = policy or Policy()
-    cands = candidates or build_candidates(problem, policy)
+    # The canonical order makes the proposal independent of row order.
+    cands = candidates or build_candidates(problem.canonical(), policy)
     settings = SolverSettings(
         time_limit=float(time_limit),
         seed=int(seed),

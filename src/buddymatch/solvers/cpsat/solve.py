@@ -133,6 +133,17 @@ class _Stopper:
             self._thread.join()
 
 
+def _timing(
+    solver: cp_model.CpSolver, settings: SolverSettings
+) -> dict[str, float]:
+    """Stage timing for the result: deterministic time only, in
+    deterministic mode, so that the output is byte-identical."""
+    timing = {"dtime": round(solver.deterministic_time, 6)}
+    if not settings.deterministic:
+        timing["wall"] = solver.wall_time
+    return timing
+
+
 def _solver(settings: SolverSettings, remaining: float) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     params = solver.parameters
@@ -265,7 +276,7 @@ def solve(
                 "objective": solver.objective_value
                 if status in ("optimal", "feasible")
                 else None,
-                "wall": solver.wall_time,
+                **_timing(solver, settings),
             }
         )
         if status == "infeasible":
@@ -291,7 +302,7 @@ def solve(
             "objective": from_units(round(solver.objective_value))
             if status in ("optimal", "feasible")
             else None,
-            "wall": solver.wall_time,
+            **_timing(solver, settings),
         }
     )
     if status == "infeasible":  # only when no cover stage ran
