@@ -276,6 +276,18 @@ def test_policy_dotted_keys_and_quoted_dates(tmp_path: Path) -> None:
     assert policy.tiers["light"].fee == 100.0
 
 
+def test_policy_key_in_an_inline_table_is_placed_at_its_table(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "p.toml"
+    path.write_text(
+        "min_expertise = 2\ntiers = { light = { hours = 1 } }\n",
+        encoding="utf-8",
+    )
+    [problem] = errors_of(bio.read_policy, path)
+    assert (problem.line, problem.column) == (2, "tiers.light.hours")
+
+
 def test_policy_reports_every_bad_key(tmp_path: Path) -> None:
     path = tmp_path / "p.toml"
     path.write_text(
@@ -365,6 +377,19 @@ def test_json_type_errors_are_plain_words() -> None:
         ("trusts.0.lon",
          "true is not a number; expected a number from -180 to 180"),
     ]
+
+
+def test_json_need_tiers_come_from_the_policy() -> None:
+    text = (
+        '{"trusts": [{"id": "S", "lat": 52, "lon": 1, '
+        '"expertise": {"a": 1}}], '
+        '"needs": [{"seeker": "S", "area": "a", "tier": "mentoring"}]}'
+    )
+    [problem] = errors_of(bio.read_problem_json, text)
+    assert (problem.line, problem.column) == ("needs.0.tier", "tier")
+    policy = bio.read_policy(POLICY)
+    needs = bio.read_problem_json(text, policy=policy).needs
+    assert needs[0].tier == "mentoring"
 
 
 def test_json_that_is_not_an_object() -> None:

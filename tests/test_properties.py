@@ -9,12 +9,12 @@ from __future__ import annotations
 import random
 
 import numpy as np
-from conftest import solve_verified
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import buddymatch as bm
 from buddymatch.synth import generate
+from conftest import solve_verified
 
 SETTINGS = settings(
     max_examples=15,
@@ -141,7 +141,8 @@ def test_deterministic_mode_is_byte_identical_across_processes(
     code = (
         "import json, buddymatch as bm\n"
         "d = bm.example_dir()\n"
-        "p = bm.read_problem(d / 'trusts.csv', relations=d / 'relations.csv')\n"
+        "p = bm.read_problem(d / 'trusts.csv',"
+        " relations=d / 'relations.csv')\n"
         "pol = bm.read_policy(d / 'policy.toml')\n"
         "r = bm.propose(p, pol, deterministic=True, time_limit=30)\n"
         "assert bm.verify(p, pol, r) == []\n"

@@ -171,26 +171,42 @@ def _exit_code(result: Result) -> int:
     return EXIT_OK if not result.unmet else EXIT_UNMET
 
 
+_SUFFIXES_OF_NAMES = (" NHS Foundation Trust", " NHS Trust")
+
+
+def _short(result: Result, trust_id: str) -> str:
+    """Id and name without the common NHS suffix, for narrow terminals."""
+    name = result.trust_name(trust_id)
+    for suffix in _SUFFIXES_OF_NAMES:
+        name = name.removesuffix(suffix)
+    return _esc(trust_id if name == trust_id else f"{trust_id} {name}")
+
+
 def _summary_table(result: Result) -> Table:
-    table = Table(title="Proposed buddies", show_lines=False)
-    for col in ("seeker", "area", "tier", "buddy"):
-        table.add_column(col)
-    for col in ("min", "fit", "exp"):
-        table.add_column(col, justify="right")
-    table.add_column("score", justify="right")
+    table = Table(title="Proposed buddies")
+    table.add_column("seeker", ratio=3)
+    table.add_column("area", no_wrap=True)
+    table.add_column("tier", no_wrap=True)
+    table.add_column("buddy", ratio=3)
+    for col in ("min", "fit", "exp", "score"):
+        table.add_column(col, justify="right", no_wrap=True)
+    previous = None
     for a in sorted(
         result.assignments, key=lambda a: (a.seeker, a.area, a.buddy)
     ):
+        if previous is not None and a.seeker != previous:
+            table.add_section()
         table.add_row(
-            _esc(f"{result.trust_name(a.seeker)} ({a.seeker})"),
+            _short(result, a.seeker) if a.seeker != previous else "",
             a.area,
             a.tier,
-            _esc(f"{result.trust_name(a.buddy)} ({a.buddy})"),
+            _short(result, a.buddy),
             f"{a.travel_minutes:.0f}",
             f"{a.culture_fit:.2f}",
             str(a.expertise),
             f"{a.score:.1f}",
         )
+        previous = a.seeker
     return table
 
 
@@ -203,7 +219,7 @@ def _print_result(result: Result) -> None:
             table.add_column(col)
         for u in result.unmet:
             table.add_row(
-                _esc(f"{result.trust_name(u.seeker)} ({u.seeker})"),
+                _short(result, u.seeker),
                 u.area,
                 str(u.priority),
                 _esc(u.detail),

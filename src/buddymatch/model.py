@@ -427,27 +427,35 @@ class Problem(_Frozen):
         def rel_key(r: Relation) -> tuple[str, str, str, str]:
             return (r.kind, r.a, r.b, r.area or "")
 
-        data = {
-            "trusts": tuple(sorted(self.trusts, key=lambda t: t.id)),
-            "needs": tuple(
-                sorted(self.needs, key=lambda n: (n.seeker, n.area))
-            ),
-            "relations": tuple(sorted(self.relations, key=rel_key)),
-            "overrides": tuple(
-                sorted(
-                    self.overrides, key=lambda o: (o.seeker, o.area, o.buddy)
-                )
-            ),
-            "travel": None
+        trusts = tuple(sorted(self.trusts, key=lambda t: t.id))
+        needs = tuple(sorted(self.needs, key=lambda n: (n.seeker, n.area)))
+        relations = tuple(sorted(self.relations, key=rel_key))
+        overrides = tuple(
+            sorted(self.overrides, key=lambda o: (o.seeker, o.area, o.buddy))
+        )
+        travel = (
+            None
             if self.travel is None
             else tuple(
                 sorted(self.travel, key=lambda e: (e.origin, e.destination))
-            ),
-        }
-        if all(data[k] == getattr(self, k) for k in data):
+            )
+        )
+        if (trusts, needs, relations, overrides, travel) == (
+            self.trusts,
+            self.needs,
+            self.relations,
+            self.overrides,
+            self.travel,
+        ):
             return self
         # Already validated as a whole; reordering cannot break a rule.
-        return Problem.model_construct(**data)
+        return Problem.model_construct(
+            trusts=trusts,
+            needs=needs,
+            relations=relations,
+            overrides=overrides,
+            travel=travel,
+        )
 
     def replace(self, **changes: Any) -> Problem:
         """Return a validated copy with *changes* applied."""

@@ -196,9 +196,9 @@ class Result(_Frozen):
                 f"(bound {bound}, gap {gap})"
             )
         lines.append(
-            f"{len(self.assignments)} assignments in "
-            f"{len(self.partnerships)} partnerships; "
-            f"{len(self.unmet)} unmet needs; total fees "
+            f"{_count(len(self.assignments), 'assignment')} in "
+            f"{_count(len(self.partnerships), 'partnership')}; "
+            f"{_count(len(self.unmet), 'unmet need')}; total fees "
             f"{self.total_fee:,.0f}"
         )
         lines.append(f"runtime: {self.runtime:.2f} s")
@@ -216,6 +216,10 @@ class Result(_Frozen):
         for u in self.unmet:
             out.append(f"  {u.seeker} {u.area}: UNMET ({u.reason}) {u.detail}")
         return "\n".join(out)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 #: Columns of the pairings CSV, in order (DESIGN.md).
