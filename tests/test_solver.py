@@ -502,3 +502,58 @@ def test_small_problem_end_to_end(small_problem: bm.Problem) -> None:
     again = solve_verified(small_problem, deterministic=True)
     assert again.assignments == result.assignments
     assert result.to_json() == bm.Result.from_json(result.to_json()).to_json()
+
+
+def test_progress_reports_improving_solutions() -> None:
+    from buddymatch.synth import preset
+
+    problem = preset("nhs")
+    calls: list[tuple[float, float, float, float]] = []
+    result = solve_verified(
+        problem, progress=lambda *args: calls.append(args)
+    )
+    assert result.status == "optimal"
+    assert calls, "progress was never called"
+    for elapsed, objective, bound, gap in calls:
+        assert elapsed >= 0 and gap >= 0
+        assert bound >= objective - 1e-9
+    assert calls[-1][1] == pytest.approx(result.objective)
+
+
+def test_time_limit_returns_the_best_so_far() -> None:
+    from buddymatch.synth import preset
+
+    problem = preset("national")
+    # Far too little time to prove anything: the warm start comes back,
+    # valid and flagged as not proven.
+    result = solve_verified(problem, time_limit=0.01)
+    assert result.status == "feasible"
+    assert result.assignments
+    assert result.bound is None or result.bound >= result.objective
+
+
+def test_stop_event_ends_the_search_early() -> None:
+    import threading
+
+    from buddymatch.synth import preset
+
+    stop = threading.Event()
+    stop.set()
+    result = solve_verified(preset("nhs"), stop=stop, time_limit=60)
+    assert result.is_feasible()
+
+
+def test_solving_off_the_main_thread() -> None:
+    import concurrent.futures
+
+    from buddymatch.synth import preset
+
+    problem = preset("tiny")
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        futures = [
+            pool.submit(solve_verified, problem, deterministic=True)
+            for _ in range(2)
+        ]
+        results = [f.result() for f in futures]
+    assert results[0].solver["deterministic"]
+    assert results[0].assignments == results[1].assignments

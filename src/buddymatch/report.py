@@ -12,7 +12,10 @@ from collections import defaultdict
 
 from buddymatch.result import Result, assignment_reason
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|>~-])")
+# Characters that start emphasis, code, links or table cells anywhere in a
+# line; `<`, `>` and `&` are HTML-escaped.  Every line we write starts with
+# our own text, so line-start markers (#, -, +) need no escaping.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 
 
 def md_escape(text: str) -> str:

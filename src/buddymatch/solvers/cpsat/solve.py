@@ -266,6 +266,9 @@ def solve(
         terms = cover_terms(cands, variables, priority)
         if not terms:
             continue
+        if remaining() <= 0 and best is not None:
+            proven = False  # out of time: keep the warm start
+            break
         set_cover_objective(model, terms)
         solver, status = _run(model, settings, remaining())
         spent += solver.deterministic_time
@@ -291,6 +294,9 @@ def solve(
         fix_cover(model, terms, round(solver.objective_value))
         hint(best)
 
+    if remaining() <= 0 and best is not None:
+        chosen[variables.positions[best]] = True
+        return Outcome("feasible", chosen, stages=stages)
     set_quality_objective(model, cands, variables)
     callback = _Progress(progress, start) if progress else None
     solver, status = _run(model, settings, remaining(), callback)
