@@ -182,3 +182,25 @@ def test_json_result_is_self_contained(example: Path, tmp_path: Path) -> None:
     refs = {t["id"]: t for t in data["trusts"]}
     assert named <= set(refs)
     assert all({"name", "lat", "lon"} <= set(refs[t]) for t in named)
+
+
+def test_travel_matrix_missing_pair_names_the_file(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_text(
+        "id,name,kind,lat,lon,capacity,needs,expertise_finance\n"
+        "S,Seeker,acute,52.0,-1.5,0,finance,1\n"
+        "B,Buddy,acute,53.0,-1.5,3,,5\n"
+        "C,Other,acute,51.0,-1.5,3,,5\n",
+        encoding="utf-8",
+    )
+    matrix = tmp_path / "m.csv"
+    matrix.write_text("origin,destination,minutes\nS,B,75\n", "utf-8")
+    args = ["propose", str(tmp_path / "t.csv"), "--travel-matrix",
+            str(matrix)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "m.csv" in result.output and "C" in result.output
+    # With the fallback switched on, the straight line fills the gap.
+    policy = tmp_path / "p.toml"
+    policy.write_text("travel_fallback = true\n", encoding="utf-8")
+    result = runner.invoke(app, [*args, "--policy", str(policy)])
+    assert result.exit_code == 0, result.output

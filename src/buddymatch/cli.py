@@ -301,6 +301,7 @@ def propose(
 
     def run() -> int:
         from buddymatch.solvers import propose as solve
+        from buddymatch.travel import travel_model
 
         problem, policy = _load(
             trusts, relations, pairs, policy_file, travel_matrix
@@ -314,10 +315,15 @@ def propose(
         if verbose:
             logging.basicConfig(level=logging.INFO, format="%(message)s")
         show = not quiet and not verbose and err.is_terminal
+        travel = None
+        if travel_matrix is not None:
+            # Name the matrix's file in errors about missing pairs.
+            travel = travel_model(problem, policy, source=str(travel_matrix))
         with _LiveProgress(show) as progress:
             result = solve(
                 problem,
                 policy,
+                travel=travel,
                 time_limit=time_limit,
                 seed=seed,
                 workers=workers,
@@ -386,7 +392,12 @@ def validate(
         problem, policy = _load(
             trusts, relations, pairs, policy_file, travel_matrix
         )
-        cands = build_candidates(problem, policy)
+        from buddymatch.travel import travel_model
+
+        travel = None
+        if travel_matrix is not None:
+            travel = travel_model(problem, policy, source=str(travel_matrix))
+        cands = build_candidates(problem.canonical(), policy, travel=travel)
         seekers = problem.seeker_ids
         buddies = [
             t

@@ -471,6 +471,16 @@ def _duplicates(items: list[_T]) -> set[_T]:
     return {item for item, n in Counter(items).items() if n > 1}
 
 
+def _not_a_trust(
+    path: tuple[str | int, ...], what: str, trust_id: str
+) -> Issue:
+    return Issue(
+        path,
+        f"{what} {trust_id!r}, which is not a trust",
+        "use the id of a trust in the trusts list",
+    )
+
+
 def problem_issues(problem: Problem) -> list[Issue]:
     """Return every whole-problem issue of *problem*, in a stable order.
 
@@ -535,11 +545,8 @@ def problem_issues(problem: Problem) -> list[Issue]:
     for i, need in enumerate(problem.needs):
         if need.seeker not in known:
             issues.append(
-                Issue(
-                    ("needs", i, "seeker"),
-                    f"need names seeker {need.seeker!r}, which is not a "
-                    "trust",
-                    "use the id of a trust in the trusts list",
+                _not_a_trust(
+                    ("needs", i, "seeker"), "need names seeker", need.seeker
                 )
             )
         if need.area not in areas:
@@ -571,11 +578,10 @@ def problem_issues(problem: Problem) -> list[Issue]:
             tid = getattr(rel, end)
             if tid not in known:
                 issues.append(
-                    Issue(
+                    _not_a_trust(
                         ("relations", i, end),
-                        f"relation {rel.kind} names {tid!r}, which is not a "
-                        "trust",
-                        "use the id of a trust in the trusts list",
+                        f"relation {rel.kind} names",
+                        tid,
                     )
                 )
         if rel.a == rel.b:
@@ -639,11 +645,8 @@ def problem_issues(problem: Problem) -> list[Issue]:
             )
         if ov.buddy not in known:
             issues.append(
-                Issue(
-                    ("overrides", i, "buddy"),
-                    f"override names buddy {ov.buddy!r}, which is not a "
-                    "trust",
-                    "use the id of a trust in the trusts list",
+                _not_a_trust(
+                    ("overrides", i, "buddy"), "override names buddy", ov.buddy
                 )
             )
         elif ov.buddy == ov.seeker:
@@ -673,11 +676,8 @@ def problem_issues(problem: Problem) -> list[Issue]:
                 tid = getattr(entry, end)
                 if tid not in known:
                     issues.append(
-                        Issue(
-                            ("travel", i, end),
-                            f"travel time names {tid!r}, which is not a "
-                            "trust",
-                            "use the id of a trust in the trusts list",
+                        _not_a_trust(
+                            ("travel", i, end), "travel time names", tid
                         )
                     )
             pair = (entry.origin, entry.destination)

@@ -29,6 +29,7 @@ from buddymatch.solvers.cpsat.solve import (
     solve,
 )
 from buddymatch.solvers.greedy import greedy
+from buddymatch.travel import TravelModel
 
 #: Default CP-SAT workers; chosen by measurement (see docs/performance.md).
 DEFAULT_WORKERS = 8
@@ -51,6 +52,7 @@ def propose(
     log_search: bool = False,
     candidates: CandidateSet | None = None,
     solver_params: Mapping[str, Any] | None = None,
+    travel: TravelModel | None = None,
 ) -> Result:
     """Propose a buddying arrangement for *problem* under *policy*.
 
@@ -85,6 +87,9 @@ def propose(
     candidates
         Pre-built candidate pairs for *problem* and *policy* (to reuse
         them across calls); built here when omitted.
+    travel
+        The travel model; by default the one *policy* selects (the
+        problem's travel matrix, else the straight line).
     solver_params
         Expert CP-SAT parameters (``SatParameters`` field names), applied
         last; recorded in the result's ``solver`` field.
@@ -105,7 +110,9 @@ def propose(
     start = time.perf_counter()
     policy = policy or Policy()
     # The canonical order makes the proposal independent of row order.
-    cands = candidates or build_candidates(problem.canonical(), policy)
+    cands = candidates or build_candidates(
+        problem.canonical(), policy, travel=travel
+    )
     settings = SolverSettings(
         time_limit=float(time_limit),
         seed=int(seed),
