@@ -40,9 +40,10 @@ def buddy(
     capacity: int = 5,
     level: int = 4,
     area: str = "finance",
+    east: bool = False,
     **kw: object,
 ) -> bm.Trust:
-    lat, lon = at(minutes)
+    lat, lon = at(minutes, east=east)
     return make_trust(
         tid, lat, lon, capacity=capacity, expertise={area: level}, **kw
     )  # type: ignore[arg-type]
@@ -557,3 +558,68 @@ def test_solving_off_the_main_thread() -> None:
         results = [f.result() for f in futures]
     assert results[0].solver["deterministic"]
     assert results[0].assignments == results[1].assignments
+
+
+def test_scores_resolve_to_a_thousandth_of_a_point() -> None:
+    # Two buddies 0.001 points apart: the better one must win, both ways.
+    trusts = (seeker(), buddy("A", 60), buddy("B", 80))
+    for better, worse in (("A", "B"), ("B", "A")):
+        problem = bm.Problem(
+            trusts=trusts,
+            needs=(bm.Need(seeker="S", area="finance"),),
+            overrides=(
+                bm.PairOverride(seeker="S", area="finance", buddy=better,
+                                score=10.001),
+                bm.PairOverride(seeker="S", area="finance", buddy=worse,
+                                score=10.0),
+            ),
+        )
+        result = solve_verified(problem)
+        assert [a.buddy for a in result.assignments] == [better]
+        assert result.objective == pytest.approx(10.001 - 5.0)
+
+
+def test_ties_are_broken_the_same_way_every_time() -> None:
+    trusts = (seeker(), buddy("A", 60), buddy("B", 60, east=True))
+    problem = bm.Problem(
+        trusts=trusts, needs=(bm.Need(seeker="S", area="finance"),)
+    )
+    picks = {
+        solve_verified(problem, deterministic=True).assignments[0].buddy
+        for _ in range(3)
+    }
+    assert len(picks) == 1
+
+
+def test_largest_realistic_scores_fit_in_integer_arithmetic() -> None:
+    # Maximum weights of the policy on a long-distance pair.
+    policy = bm.Policy(
+        weight_expertise=1e4, weight_culture=1e4, weight_travel=1e4,
+        bonus_preferred=1e5, bonus_prior=1e5, partnership_cost=1e5,
+        max_travel_minutes=None, min_travel_minutes=0,
+    )
+    trusts = (seeker(), buddy("FAR", 2_000))
+    problem = bm.Problem(
+        trusts=trusts,
+        needs=(bm.Need(seeker="S", area="finance"),),
+        relations=(bm.Relation(a="S", b="FAR", kind="preferred"),),
+    )
+    result = solve_verified(problem, policy)
+    # Cover comes first, however bad the score; the sum stays exact.
+    assert result.objective == pytest.approx(
+        40_000 + 10_000 - 20_000_000 + 100_000 - 100_000
+    )
+
+
+def test_overflowing_user_scores_are_an_input_error() -> None:
+    trusts = (seeker(), buddy("A", 60), buddy("B", 80))
+    problem = bm.Problem(
+        trusts=trusts,
+        needs=(bm.Need(seeker="S", area="finance"),),
+        overrides=(
+            bm.PairOverride(seeker="S", area="finance", buddy="A",
+                            score=1e300),
+        ),
+    )
+    with pytest.raises(bm.InputError, match="too large"):
+        bm.propose(problem)

@@ -12,7 +12,8 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from buddymatch.candidates import CandidateSet
-from buddymatch.scoring import to_units
+from buddymatch.errors import InputError, InputProblem
+from buddymatch.scoring import POINTS_SCALE, to_units
 from buddymatch.solvers.cpsat.variables import Variables
 
 #: Priorities in the order their cover is maximised.
@@ -56,10 +57,45 @@ def quality_coefficients(
     return [int(s) for s in scores.tolist()], partnership
 
 
+#: CP-SAT works in 64-bit integers; keep every sum well inside them.
+MAX_OBJECTIVE_UNITS = 2**62
+
+
+def check_range(scores: np.ndarray, partnership: float, partners: int) -> None:
+    """Raise if the objective could overflow 64-bit integer arithmetic.
+
+    Checked on the points, before they become integers.  Only pair scores
+    supplied by the user (``pairs.csv``) can get near the limit: computed
+    scores stay below 10^8 units each.
+    """
+    total = float(np.abs(scores).sum()) + abs(partnership) * partners
+    if not total * POINTS_SCALE < MAX_OBJECTIVE_UNITS:
+        largest = float(np.abs(scores).max()) if len(scores) else 0.0
+        raise InputError(
+            [
+                InputProblem(
+                    "pairs",
+                    None,
+                    "score",
+                    f"pair scores are too large to add up exactly (largest "
+                    f"{largest:.3g} points; the scores and partnership "
+                    f"costs together may not exceed "
+                    f"{MAX_OBJECTIVE_UNITS / POINTS_SCALE:.3g} points)",
+                    "scale your pair scores down, e.g. to 0-1000",
+                )
+            ]
+        )
+
+
 def set_quality_objective(
     model: cp_model.CpModel, cands: CandidateSet, variables: Variables
 ) -> None:
     """Ensures that the next solve maximises quality points."""
+    check_range(
+        cands.score[variables.positions],
+        cands.policy.partnership_cost,
+        len(variables.partner),
+    )
     scores, partnership = quality_coefficients(cands, variables)
     model.clear_objective()
     expr = cp_model.LinearExpr.weighted_sum(variables.assign, scores)
