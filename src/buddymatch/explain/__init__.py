@@ -1,0 +1,79 @@
+"""Explanations: why this buddy, why not that one, why unmet, why infeasible.
+
+The 2014 review found that imposed buddying arrangements failed where
+self-selected ones worked; a proposal that nobody can question is an
+imposed one.  So every part of a proposal can be explained in a person's
+units, and every "why not" names the rule and the data:
+
+- :func:`explain_result` — for each assignment, its score by term and the
+  best alternatives with why each was not chosen; for each unmet need, a
+  funnel of the rules and confirmed one-parameter policy changes; for an
+  infeasible result, the smallest set of conflicting rules.
+- :func:`explain_pair` — why a buddy does not serve a need: the first hard
+  rule that excludes it, or what pinning it would cost.
+- :func:`explain_infeasibility` — the conflicting pins and limits.
+- :func:`render_explanations_markdown`, :func:`render_explanations_html`,
+  :func:`render_pair_markdown`, :func:`render_pair_html` — reports; every
+  explanation also has ``to_json()`` for services.
+
+See ``docs/explanations.md``.
+"""
+
+from buddymatch.explain.assignments import (
+    DEFAULT_ALTERNATIVES,
+    explain_assignment,
+    explain_assignments,
+)
+from buddymatch.explain.bundle import explain_result
+from buddymatch.explain.infeasible import explain_infeasibility
+from buddymatch.explain.models import (
+    Alternative,
+    AssignmentExplanation,
+    CoreMember,
+    FunnelStep,
+    Infeasibility,
+    Move,
+    NeedRef,
+    PairExplanation,
+    Relaxation,
+    ResultExplanation,
+    Term,
+    UnmetExplanation,
+)
+from buddymatch.explain.pairs import explain_pair
+from buddymatch.explain.proposal import ProposalView
+from buddymatch.explain.render import (
+    render_explanations_html,
+    render_explanations_markdown,
+    render_pair_html,
+    render_pair_markdown,
+)
+from buddymatch.explain.unmet import STEP_RULES, funnel
+
+__all__ = [
+    "DEFAULT_ALTERNATIVES",
+    "STEP_RULES",
+    "Alternative",
+    "AssignmentExplanation",
+    "CoreMember",
+    "FunnelStep",
+    "Infeasibility",
+    "Move",
+    "NeedRef",
+    "PairExplanation",
+    "ProposalView",
+    "Relaxation",
+    "ResultExplanation",
+    "Term",
+    "UnmetExplanation",
+    "explain_assignment",
+    "explain_assignments",
+    "explain_infeasibility",
+    "explain_pair",
+    "explain_result",
+    "funnel",
+    "render_explanations_html",
+    "render_explanations_markdown",
+    "render_pair_html",
+    "render_pair_markdown",
+]
