@@ -19,6 +19,12 @@ from buddymatch.errors import (
     SolverError,
 )
 from buddymatch.examples import example_dir, write_example
+from buddymatch.explain import (
+    explain_infeasibility,
+    explain_pair,
+    explain_result,
+    render_explanations_markdown,
+)
 from buddymatch.io import (
     read_policy,
     read_problem,
@@ -28,6 +34,7 @@ from buddymatch.io import (
     write_problem_csv,
     write_problem_json,
 )
+from buddymatch.mapping import read_result, write_map
 from buddymatch.model import (
     Need,
     PairOverride,
@@ -81,14 +88,20 @@ __all__ = [
     "__version__",
     "build_candidates",
     "example_dir",
+    "explain_infeasibility",
+    "explain_pair",
+    "explain_result",
     "propose",
     "read_policy",
     "read_problem",
     "read_problem_json",
+    "read_result",
     "recompute_objective",
+    "render_explanations_markdown",
     "render_markdown",
     "verify",
     "write_example",
+    "write_map",
     "write_pairings_csv",
     "write_policy_toml",
     "write_problem_csv",
