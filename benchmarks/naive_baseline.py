@@ -235,11 +235,18 @@ def solve_naive(
         model.add_bool_or(pinned)
 
     # Weights: one more covered need of a priority is worth more than any
-    # change below it (all lower cover plus the whole quality range).
+    # change below it (all lower cover plus the whole quality range).  The
+    # quality range is bounded need by need (its best pair times the
+    # buddies it takes): a sum over every pair would push the weights past
+    # what CP-SAT accepts (MODEL_INVALID on national).
     cost = int(to_units(policy.partnership_cost))
     allowed = cands.reason[:, buddies] == 0
-    quality_range = int(
-        np.abs(scores[:, buddies][allowed]).sum() + abs(cost) * len(partner)
+    best_abs = np.where(allowed, np.abs(scores[:, buddies]), 0).max(
+        axis=1, initial=0
+    )
+    wanted = np.array([n.buddies for n in needs], dtype=np.int64)
+    quality_range = int((best_abs * wanted).sum()) + abs(cost) * int(
+        wanted.sum()
     )
     weight = {1: quality_range + 1}
     count = {p: sum(1 for n in needs if n.priority == p) for p in (1, 2, 3)}

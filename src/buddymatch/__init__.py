@@ -26,9 +26,11 @@ from buddymatch.explain import (
     render_explanations_markdown,
 )
 from buddymatch.io import (
+    read_arrangements,
     read_policy,
     read_problem,
     read_problem_json,
+    write_arrangements,
     write_pairings_csv,
     write_policy_toml,
     write_problem_csv,
@@ -45,6 +47,7 @@ from buddymatch.model import (
     TravelTime,
     Trust,
 )
+from buddymatch.rematch import Arrangement, RematchResult, rematch
 from buddymatch.report import render_markdown
 from buddymatch.result import (
     Assignment,
@@ -55,12 +58,14 @@ from buddymatch.result import (
     UnmetNeed,
 )
 from buddymatch.solvers import propose
+from buddymatch.terms import Terms, seeker_costs, terms_for, write_terms
 from buddymatch.travel import StraightLine, TravelMatrix, TravelModel
 from buddymatch.verify import Violation, recompute_objective, verify
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Arrangement",
     "Assignment",
     "BuddyUse",
     "BuddymatchError",
@@ -75,9 +80,11 @@ __all__ = [
     "Policy",
     "Problem",
     "Relation",
+    "RematchResult",
     "Result",
     "SolverError",
     "StraightLine",
+    "Terms",
     "Tier",
     "TravelMatrix",
     "TravelModel",
@@ -92,18 +99,24 @@ __all__ = [
     "explain_pair",
     "explain_result",
     "propose",
+    "read_arrangements",
     "read_policy",
     "read_problem",
     "read_problem_json",
     "read_result",
     "recompute_objective",
+    "rematch",
     "render_explanations_markdown",
     "render_markdown",
+    "seeker_costs",
+    "terms_for",
     "verify",
+    "write_arrangements",
     "write_example",
     "write_map",
     "write_pairings_csv",
     "write_policy_toml",
     "write_problem_csv",
     "write_problem_json",
+    "write_terms",
 ]

@@ -291,6 +291,13 @@ def propose(
         Path | None,
         typer.Option("--out", help="Write the proposal: .csv, .json or .md"),
     ] = None,
+    terms_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--terms",
+            help="Write terms of reference, one file per partnership.",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show the solver log.")
@@ -338,6 +345,15 @@ def propose(
                 out.print(f"written: {_esc(str(out_file))}")
         elif not quiet:
             _print_result(result)
+        if terms_dir is not None and result.is_feasible():
+            from buddymatch.terms import write_terms
+
+            files = write_terms(result, terms_dir)
+            if not quiet:
+                out.print(
+                    f"written: {len(files)} terms of reference in "
+                    f"{_esc(str(terms_dir))}"
+                )
         return _exit_code(result)
 
     raise typer.Exit(_guard(debug, run))
@@ -470,6 +486,482 @@ def example(
             ) from None
         for path in written:
             out.print(f"written: {_esc(str(path))}")
+        return EXIT_OK
+
+    raise typer.Exit(_guard(debug, run))
+
+
+@app.command("map")
+def map_command(
+    result_file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="RESULT.json",
+            help="A result written by propose --out RESULT.json.",
+        ),
+    ],
+    out_file: Annotated[
+        Path,
+        typer.Option("--out", help="The picture: .svg, .html or .png"),
+    ],
+    width: Annotated[
+        int,
+        typer.Option("--width", min=480, max=4000, help="Pixels across."),
+    ] = 900,
+    title: Annotated[
+        str, typer.Option("--title", help="Heading above the map.")
+    ] = "Buddying proposal",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Draw a proposal on a map: trusts at their sites, pairings as lines.
+
+    Seekers are squares, buddies circles, and each pairing is a line
+    coloured by area; nothing is fetched from the network.  PNG needs the
+    optional cairosvg package.
+    """
+
+    def run() -> int:
+        from buddymatch.mapping import check_map_path, read_result, write_map
+
+        check_map_path(out_file)
+        _refuse_overwrite(out_file, [result_file])
+        result = read_result(result_file)
+        write_map(result, out_file, width=width, title=title)
+        if not quiet:
+            out.print(f"written: {_esc(str(out_file))}")
+        return EXIT_OK
+
+    raise typer.Exit(_guard(debug, run))
+
+
+ArrangementsOpt = Annotated[
+    Path,
+    typer.Option(
+        "--arrangements",
+        help="arrangements.csv: seeker,area,buddy,status[,start]",
+    ),
+]
+
+
+def _named(trust_id: object, name: object) -> str:
+    """Id and name without the common NHS suffix (like _short)."""
+    tid, text = str(trust_id), str(name)
+    for suffix in _SUFFIXES_OF_NAMES:
+        text = text.removesuffix(suffix)
+    return _esc(tid if text in ("", tid) else f"{tid} {text}")
+
+
+def _diff_table(rows: list[dict[str, object]]) -> Table:
+    """The re-matching diff: kept, new, ended, dropped (rows in order)."""
+    table = Table(title="Re-matching")
+    table.add_column("change", no_wrap=True)
+    table.add_column("seeker", ratio=3)
+    table.add_column("area", no_wrap=True)
+    table.add_column("tier", no_wrap=True)
+    table.add_column("buddy", ratio=3)
+    table.add_column("note", ratio=4)
+    previous = None
+    for row in rows:
+        if row["change"] == "unmet":
+            continue
+        if previous is not None and row["change"] != previous:
+            table.add_section()
+        previous = row["change"]
+        label = str(row["change"])
+        if row["kept_as"]:
+            label += f" ({row['kept_as']})"
+        note = str(row["note"])
+        if row["flags"]:
+            note = f"FLAGGED {row['flags']}"
+        table.add_row(
+            label,
+            _named(row["seeker"], row["seeker_name"]),
+            str(row["area"]),
+            str(row["tier"]),
+            _named(row["buddy"], row["buddy_name"]),
+            _esc(note),
+        )
+    return table
+
+
+@app.command()
+def rematch(
+    trusts: TrustsArg,
+    arrangements: ArrangementsOpt,
+    relations: RelationsOpt = None,
+    pairs: PairsOpt = None,
+    policy_file: PolicyOpt = None,
+    travel_matrix: MatrixOpt = None,
+    time_limit: Annotated[
+        float, typer.Option("--time-limit", min=0.01, help="Seconds.")
+    ] = 10.0,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, help="Solver threads.")
+    ] = None,
+    deterministic: Annotated[
+        bool,
+        typer.Option(
+            "--deterministic", help="Same input, same output (slower)."
+        ),
+    ] = False,
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the diff: .csv, .json or .md"),
+    ] = None,
+    terms_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--terms",
+            help="Write terms of reference, one file per partnership.",
+        ),
+    ] = None,
+    save_arrangements: Annotated[
+        Path | None,
+        typer.Option(
+            "--save-arrangements",
+            help="Write the arrangements in place once this is agreed.",
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Re-match TRUSTS around the arrangements in place.
+
+    Ongoing arrangements are kept, ended pairs are never proposed again,
+    and the rest is proposed; prints the diff (kept / new / ended /
+    dropped / unmet).
+    """
+
+    def run() -> int:
+        from buddymatch.io import read_arrangements, write_arrangements
+        from buddymatch.rematch import change_rows, write_rematch
+        from buddymatch.rematch import rematch as rematch_arrangements
+        from buddymatch.terms import write_terms
+        from buddymatch.travel import travel_model
+
+        problems: list[InputProblem] = []
+        problem: Problem | None = None
+        policy = Policy()
+        try:
+            problem, policy = _load(
+                trusts, relations, pairs, policy_file, travel_matrix
+            )
+        except InputError as exc:
+            problems.extend(exc.problems)
+        try:
+            # Checked against the problem when it could be read, so every
+            # problem of every file is reported together.
+            items = read_arrangements(arrangements, problem=problem)
+        except InputError as exc:
+            problems.extend(exc.problems)
+        if problems or problem is None:
+            raise InputError(problems)
+        inputs = [
+            trusts, arrangements, relations, pairs, policy_file,
+            travel_matrix,
+        ]
+        if out_file is not None:
+            _check_out_suffix(out_file)
+            _refuse_overwrite(out_file, inputs)
+        if save_arrangements is not None:
+            _refuse_overwrite(save_arrangements, inputs)
+        travel = None
+        if travel_matrix is not None:
+            travel = travel_model(problem, policy, source=str(travel_matrix))
+        rematched = rematch_arrangements(
+            problem,
+            policy,
+            items,
+            time_limit=time_limit,
+            seed=seed,
+            workers=workers,
+            deterministic=deterministic,
+            travel=travel,
+        )
+        written: list[str] = []
+        if out_file is not None:
+            write_rematch(rematched, out_file)
+            written.append(str(out_file))
+        if save_arrangements is not None and rematched.is_feasible():
+            write_arrangements(rematched.arrangements(), save_arrangements)
+            written.append(str(save_arrangements))
+        if terms_dir is not None and rematched.is_feasible():
+            files = write_terms(
+                rematched.result,
+                terms_dir,
+                area_starts={
+                    (c.seeker, c.area, c.buddy): c.start
+                    for c in rematched.kept
+                    if c.start is not None
+                },
+            )
+            written.append(
+                f"{len(files)} terms of reference file"
+                f"{'' if len(files) == 1 else 's'} in {terms_dir}"
+            )
+        if not quiet:
+            rows = change_rows(rematched)
+            if any(row["change"] != "unmet" for row in rows):
+                out.print(_diff_table(rows))
+            if rematched.unmet:
+                table = Table(title="Unmet needs")
+                for col in ("seeker", "area", "priority", "reason"):
+                    table.add_column(col)
+                for u in rematched.unmet:
+                    table.add_row(
+                        _short(rematched.result, u.seeker),
+                        u.area,
+                        str(u.priority),
+                        _esc(u.detail),
+                    )
+                out.print(table)
+            out.print(_esc(rematched.summary()))
+            for note in rematched.notes:
+                out.print(f"note: {_esc(note)}")
+            for what in written:
+                out.print(f"written: {_esc(what)}")
+        # Exit codes as for propose; unmet counts the original needs.
+        if rematched.status == "infeasible":
+            return EXIT_INFEASIBLE
+        if rematched.status == "no_solution":
+            return EXIT_NO_SOLUTION
+        return EXIT_UNMET if rematched.unmet else EXIT_OK
+
+    raise typer.Exit(_guard(debug, run))
+
+
+_EXPLAIN_SUFFIXES = (".md", ".html", ".json")
+
+
+def _check_explain_suffix(path: Path) -> None:
+    if path.suffix.lower() not in _EXPLAIN_SUFFIXES:
+        raise InputError(
+            [
+                InputProblem(
+                    str(path),
+                    None,
+                    None,
+                    f"unknown output format {path.suffix or '(none)'!r}",
+                    "name the explanation file .md, .html or .json",
+                )
+            ]
+        )
+
+
+def _pair_options(
+    seeker: str | None, area: str | None, buddy: str | None
+) -> None:
+    """Check that the pair options come all three together or not at all."""
+    given = [v is not None for v in (seeker, area, buddy)]
+    if any(given) and not all(given):
+        missing = [
+            flag
+            for flag, ok in zip(
+                ("--seeker", "--area", "--buddy"), given, strict=True
+            )
+            if not ok
+        ]
+        raise InputError(
+            [
+                InputProblem(
+                    "command line",
+                    None,
+                    ", ".join(missing),
+                    "explaining one pair needs --seeker, --area and "
+                    "--buddy together",
+                    f"add {' and '.join(missing)}, or leave all three out "
+                    "to explain the whole proposal",
+                )
+            ]
+        )
+
+
+@app.command()
+def explain(
+    trusts: TrustsArg,
+    relations: RelationsOpt = None,
+    pairs: PairsOpt = None,
+    policy_file: PolicyOpt = None,
+    travel_matrix: MatrixOpt = None,
+    seeker: Annotated[
+        str | None,
+        typer.Option("--seeker", help="Explain one pair: the seeker's id."),
+    ] = None,
+    area: Annotated[
+        str | None,
+        typer.Option("--area", help="Explain one pair: the need's area."),
+    ] = None,
+    buddy: Annotated[
+        str | None,
+        typer.Option("--buddy", help="Explain one pair: the buddy's id."),
+    ] = None,
+    top: Annotated[
+        int,
+        typer.Option("--top", min=0, help="Alternatives per assignment."),
+    ] = 3,
+    time_limit: Annotated[
+        float,
+        typer.Option(
+            "--time-limit", min=0.01, help="Seconds for the proposal."
+        ),
+    ] = 10.0,
+    resolve_time_limit: Annotated[
+        float,
+        typer.Option(
+            "--resolve-time-limit",
+            min=0.01,
+            help="Seconds per re-solve (policy changes, a pinned pair).",
+        ),
+    ] = 2.0,
+    relax: Annotated[
+        bool,
+        typer.Option(
+            "--relax/--no-relax",
+            help="Look for policy changes that would cover unmet needs.",
+        ),
+    ] = True,
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the explanation: .md, .html, .json"),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Explain the proposal for TRUSTS: why each buddy, why not another,
+    why a need is unmet, why pins cannot hold."""
+
+    def run() -> int:
+        from rich.markdown import Markdown
+
+        from buddymatch.explain import (
+            explain_pair,
+            explain_result,
+            render_explanations_html,
+            render_explanations_markdown,
+            render_pair_html,
+            render_pair_markdown,
+        )
+        from buddymatch.io import write_text_atomic
+        from buddymatch.solvers import propose as solve
+        from buddymatch.travel import travel_model
+
+        _pair_options(seeker, area, buddy)
+        problem, policy = _load(
+            trusts, relations, pairs, policy_file, travel_matrix
+        )
+        if out_file is not None:
+            _check_explain_suffix(out_file)
+            _refuse_overwrite(
+                out_file,
+                [trusts, relations, pairs, policy_file, travel_matrix],
+            )
+        travel = None
+        if travel_matrix is not None:
+            travel = travel_model(problem, policy, source=str(travel_matrix))
+        # Deterministic, so that the proposal explained is the one a
+        # `propose --deterministic` run shows.
+        result = solve(
+            problem,
+            policy,
+            travel=travel,
+            time_limit=time_limit,
+            deterministic=True,
+        )
+        if seeker is not None and area is not None and buddy is not None:
+            names = {t.id: t.name or t.id for t in problem.trusts}
+            pair = explain_pair(
+                problem,
+                policy,
+                result,
+                seeker,
+                area,
+                buddy,
+                k=top,
+                time_limit=resolve_time_limit,
+                travel=travel,
+            )
+            as_json = pair.to_json()
+            as_markdown = render_pair_markdown(pair, names)
+            as_html = render_pair_html(pair, names)
+        else:
+            whole = explain_result(
+                problem,
+                policy,
+                result,
+                top,
+                relax=relax,
+                time_limit=resolve_time_limit,
+                travel=travel,
+            )
+            as_json = whole.to_json()
+            as_markdown = render_explanations_markdown(whole)
+            as_html = render_explanations_html(whole)
+        if out_file is not None:
+            suffix = out_file.suffix.lower()
+            text = {".json": as_json + "\n", ".html": as_html}.get(
+                suffix, as_markdown
+            )
+            write_text_atomic(out_file, text)
+            if not quiet:
+                out.print(_esc(result.summary()))
+                out.print(f"written: {_esc(str(out_file))}")
+        elif not quiet:
+            out.print(Markdown(as_markdown))
+        return _exit_code(result)
+
+    raise typer.Exit(_guard(debug, run))
+
+
+@app.command("schema")
+def schema_command(
+    kind: Annotated[
+        str,
+        typer.Argument(
+            metavar="KIND", help="What to describe: problem, policy or result."
+        ),
+    ],
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the schema to this file."),
+    ] = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Print the JSON Schema of a problem, policy or result.
+
+    A service can check requests against it before calling propose; the
+    problem and policy schemas describe the JSON that buddymatch reads, the
+    result schema what propose --out RESULT.json writes.
+    """
+
+    def run() -> int:
+        import json
+        from typing import cast
+
+        from buddymatch.io import write_text_atomic
+        from buddymatch.schema import SCHEMA_KINDS, SchemaKind, json_schema
+
+        if kind not in SCHEMA_KINDS:
+            raise InputError(
+                [
+                    InputProblem(
+                        "KIND",
+                        None,
+                        None,
+                        f"unknown schema {kind!r}",
+                        f"choose one of {', '.join(SCHEMA_KINDS)}",
+                    )
+                ]
+            )
+        schema = json_schema(cast(SchemaKind, kind))
+        text = json.dumps(schema, indent=2) + "\n"
+        if out_file is None:
+            # Plain output, not rich's: the JSON must pass through intact.
+            typer.echo(text, nl=False)
+        else:
+            write_text_atomic(out_file, text)
+            out.print(f"written: {_esc(str(out_file))}")
         return EXIT_OK
 
     raise typer.Exit(_guard(debug, run))

@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import (
+    TYPE_CHECKING,
     Annotated,
     Any,
     Literal,
@@ -2203,3 +2204,117 @@ def write_pairings_csv(result: Result, path: StrPath) -> None:
         for row in pairings_rows(result)
     )
     write_text_atomic(path, _csv_text(PAIRINGS_COLUMNS, rows))
+
+
+# ---------------------------------------------------------------------------
+# arrangements.csv (re-matching)
+# ---------------------------------------------------------------------------
+
+if TYPE_CHECKING:
+    # The model lives with re-matching; it is imported at call time only,
+    # so that importing io never loads the solver.
+    from buddymatch.rematch import Arrangement
+
+_ARRANGEMENTS_CSV = _CsvKind(
+    "arrangements",
+    ("seeker", "area", "buddy", "status", "start"),
+    required=("seeker", "area", "buddy", "status"),
+)
+_ARRANGEMENT_PLAN: _FieldPlan = {
+    "seeker": (_TRUST_ID, True),
+    "area": (_AREA, True),
+    "buddy": (_TRUST_ID, True),
+    "status": (_choice(("ongoing", "ended"), "a status"), True),
+    "start": (_date, False),
+}
+
+
+def read_arrangements(
+    path: StrPath, problem: Problem | None = None
+) -> list[Arrangement]:
+    """Read ``arrangements.csv``: the buddying arrangements in place.
+
+    Columns ``seeker, area, buddy, status[, start]``: ``status`` is
+    ``ongoing`` or ``ended`` (any case); ``start`` an optional date
+    (YYYY-MM-DD).  A file with a header and no rows means no arrangements.
+
+    Parameters
+    ----------
+    path
+        The file.
+    problem
+        When given, every row is also checked against it (known trusts
+        and areas, an ongoing arrangement's need listed, no contradictions;
+        see :func:`buddymatch.rematch.arrangement_issues`), with the line
+        and column of the row.
+
+    Returns
+    -------
+    list of Arrangement
+        In file order.
+
+    Raises
+    ------
+    InputError
+        Listing every problem of the file, each with its line, column and
+        a fix.
+    """
+    from buddymatch.rematch import Arrangement, arrangement_issues
+
+    problems = _Problems()
+    table = _read_csv(path, _ARRANGEMENTS_CSV, problems)
+    items: list[Arrangement] = []
+    sites: list[_Site] = []
+    if table is not None:
+        columns = {name: name for name in table.columns}
+        for line, cells in table.rows:
+            site = _CsvSite(table.file, line, columns)
+            item = _Item(site, problems)
+            values = _row_values(
+                item, table, cells, _ARRANGEMENTS_CSV.names
+            )
+            good, stand_in = _build(
+                item,
+                Arrangement,
+                values,
+                _ARRANGEMENT_PLAN,
+                keys=("seeker", "area", "buddy", "status"),
+            )
+            built = good if good is not None else stand_in
+            if built is not None:
+                items.append(built)
+                sites.append(site)
+        if problem is not None and not table.missing:
+            for issue in arrangement_issues(problem, items):
+                where = sites[int(issue.path[1])]
+                at, column = where.at(".".join(map(str, issue.path[2:])))
+                problems.add(where.file, at, column, issue.message, issue.fix)
+    if problems:
+        raise problems.error()
+    return items
+
+
+def write_arrangements(
+    arrangements: Iterable[Arrangement], path: StrPath
+) -> None:
+    """Write ``arrangements.csv`` as :func:`read_arrangements` reads it.
+
+    Parameters
+    ----------
+    arrangements
+        The arrangements, written in the order given (an unknown start as
+        an empty cell).
+    path
+        The file to write.
+    """
+    rows = (
+        [
+            a.seeker,
+            a.area,
+            a.buddy,
+            a.status,
+            "" if a.start is None else a.start.isoformat(),
+        ]
+        for a in arrangements
+    )
+    write_text_atomic(path, _csv_text(_ARRANGEMENTS_CSV.names, rows))

@@ -463,6 +463,13 @@ class Problem(_Frozen):
         data.update(changes)
         return Problem(**data)
 
+    def _repr_html_(self) -> str:
+        """Return the compact summary Jupyter shows for a problem."""
+        # Imported here: frames depends on this module.
+        from buddymatch.frames import problem_html
+
+        return problem_html(self)
+
 
 _T = TypeVar("_T")
 

@@ -6,22 +6,11 @@ User text (trust names, reasons) is escaped so that a name such as
 
 from __future__ import annotations
 
-import html
-import re
 from collections import defaultdict
 
+from buddymatch.escape import md_escape
 from buddymatch.result import Result, assignment_reason
-
-# Characters that start emphasis, code, links or table cells anywhere in a
-# line; `<`, `>` and `&` are HTML-escaped.  Every line we write starts with
-# our own text, so line-start markers (#, -, +) need no escaping.
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
-
-
-def md_escape(text: str) -> str:
-    """Return *text* safe to place in Markdown prose or a table cell."""
-    flat = " ".join(str(text).split())  # no line breaks inside a cell
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(flat, quote=False))
+from buddymatch.terms import seeker_costs
 
 
 def render_markdown(result: Result, title: str = "Buddying proposal") -> str:
@@ -69,6 +58,27 @@ def render_markdown(result: Result, title: str = "Buddying proposal") -> str:
             f"{md_escape(u.detail)} |"
             for u in result.unmet
         )
+    out += ["", "## Costs by seeker", ""]
+    costs = seeker_costs(result)
+    if not costs:
+        out.append("No fees: no pairing was proposed.")
+    else:
+        allowance = result.policy.cost_neutral_allowance
+        head = "| seeker | partnerships | assignments | fees |"
+        rule = "|---|---:|---:|---:|"
+        if allowance is not None:
+            head += f" within allowance of £{allowance:,.0f} |"
+            rule += "---|"
+        out += [head, rule]
+        for c in costs:
+            row = (
+                f"| {md_escape(name(c.seeker))} ({md_escape(c.seeker)}) | "
+                f"{c.partnerships} | {c.assignments} | £{c.fee:,.0f} |"
+            )
+            if allowance is not None:
+                row += f" {'yes' if c.within_allowance else '**no**'} |"
+            out.append(row)
+        out.append(f"| **total** | | | £{result.total_fee:,.0f} |")
     out += ["", "## Buddy utilisation", ""]
     used = [u for u in result.utilisation if u.workload > 0]
     if not used:

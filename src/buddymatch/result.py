@@ -8,11 +8,14 @@ lon of every trust it names).  No solver object ever reaches it.
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from buddymatch.model import Policy
+
+if TYPE_CHECKING:
+    from buddymatch.frames import ResultFrames
 
 Status = Literal["optimal", "feasible", "infeasible", "no_solution"]
 
@@ -176,6 +179,27 @@ class Result(_Frozen):
         """Return the result as plain JSON-compatible data."""
         data: dict[str, Any] = json.loads(self.to_json(indent=None))
         return data
+
+    def to_pandas(self) -> ResultFrames:
+        """Return the result as pandas DataFrames.
+
+        Returns
+        -------
+        ResultFrames
+            A named tuple of four DataFrames: ``assignments``,
+            ``partnerships``, ``unmet`` and ``utilisation`` (see
+            :func:`buddymatch.frames.result_frames`).
+        """
+        # Imported here: pandas is only needed when a frame is asked for.
+        from buddymatch.frames import result_frames
+
+        return result_frames(self)
+
+    def _repr_html_(self) -> str:
+        """Return the compact summary Jupyter shows for a result."""
+        from buddymatch.frames import result_html
+
+        return result_html(self)
 
     # -- text --------------------------------------------------------------
 

@@ -11,6 +11,7 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from buddymatch.escape import md_escape
 from buddymatch.explain.models import (
     Alternative,
     AssignmentExplanation,
@@ -21,7 +22,6 @@ from buddymatch.explain.models import (
     UnmetExplanation,
 )
 from buddymatch.explain.proposal import fmt_minutes
-from buddymatch.report import md_escape
 
 _Row = tuple[str, ...]
 
