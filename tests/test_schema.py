@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
+import math
+from functools import cache
 from typing import Any
 
 import pytest
@@ -22,6 +24,7 @@ from conftest import solve_verified
 from strategies import policies, problems
 
 
+@cache
 def _validator(kind: str) -> Any:
     """A JSON Schema validator for *kind* (skips without jsonschema)."""
     jsonschema = pytest.importorskip("jsonschema")
@@ -103,7 +106,7 @@ def test_the_example_and_its_result_validate() -> None:
 
 
 @settings(
-    max_examples=25,
+    max_examples=20,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
@@ -214,13 +217,14 @@ def test_parse_problem_locates_every_problem(
         ('{"trusts": [', "not valid JSON"),
         (b"\xff\xfe{", "not UTF-8"),
         ("[1, 2]", "not an object"),
+        ({"trusts": [{"id": "A", "lat": math.nan, "lon": 0}]}, "plain JSON"),
     ],
 )
 def test_parse_problem_refuses_what_is_not_a_problem(
-    data: str | bytes, words: str
+    data: object, words: str
 ) -> None:
     with pytest.raises(bm.InputError, match=words):
-        parse_problem(data)
+        parse_problem(data)  # type: ignore[arg-type]
 
 
 def test_parse_problem_checks_tiers_against_the_policy(

@@ -80,42 +80,66 @@ def test_concurrent_deterministic_solves_match_the_single_threaded_one(
 
 
 def test_stop_from_another_thread_returns_the_best_so_far() -> None:
+    # One sequential worker: the quality stage improves its solution
+    # dozens of times over a second or more before it proves optimality,
+    # so a stop at the first improvement must leave it unproven.
     problem = preset("nhs")
     stop = threading.Event()
-    seen = threading.Event()
+    found = threading.Event()
 
     def progress(
         elapsed: float, objective: float, bound: float, gap: float
     ) -> None:
-        # Cancel as soon as the quality stage has a solution.
-        seen.set()
+        found.set()
 
     def cancel() -> None:
-        seen.wait(timeout=30)
+        found.wait(timeout=60)
         stop.set()
 
     canceller = threading.Thread(target=cancel)
     canceller.start()
     try:
         result = bm.propose(
-            problem, None, time_limit=60, progress=progress, stop=stop
+            problem,
+            None,
+            time_limit=60,
+            deterministic=True,
+            workers=1,
+            progress=progress,
+            stop=stop,
         )
     finally:
         stop.set()
         canceller.join()
-    assert result.is_feasible()
+    assert found.is_set()
+    assert result.status == "feasible"
+    assert result.solver["stages"][-1]["stage"] == "quality"
+    assert result.solver["stages"][-1]["status"] == "feasible"
+    assert result.gap is not None and result.gap > 0
     assert bm.verify(problem, bm.Policy(), result) == []
-    assert result.runtime < 60
 
 
-def test_the_library_logs_and_never_prints(
-    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+def test_a_solve_prints_nothing(capfd: pytest.CaptureFixture[str]) -> None:
+    # capfd, not capsys: it also sees what CP-SAT's C++ writes to fd 1/2.
+    problem = preset("tiny")
+    result = bm.propose(problem, workers=1)
+    assert bm.verify(problem, bm.Policy(), result) == []
+    captured = capfd.readouterr()
+    assert (captured.out, captured.err) == ("", "")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="CP-SAT also writes its search log to stdout: solvers/cpsat/"
+    "solve.py must set log_to_stdout = False beside log_callback",
+)
+def test_the_search_log_goes_to_the_logger_only(
+    capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
     problem = preset("tiny")
     with caplog.at_level(logging.INFO, logger="buddymatch"):
         result = bm.propose(problem, log_search=True, workers=1)
     assert bm.verify(problem, bm.Policy(), result) == []
-    captured = capsys.readouterr()
+    assert any(r.name == "buddymatch" for r in caplog.records)
+    captured = capfd.readouterr()
     assert captured.out == ""
-    # The search log goes to the "buddymatch" logger.
-    assert any(r.name.startswith("buddymatch") for r in caplog.records)

@@ -295,7 +295,22 @@ def parse_problem(
     elif isinstance(data, str):
         text = data
     else:
-        text = json.dumps(data, allow_nan=False)
+        try:
+            text = json.dumps(data, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            # NaN, infinity or objects JSON has no notation for.
+            raise InputError(
+                [
+                    InputProblem(
+                        source,
+                        None,
+                        None,
+                        f"the problem is not plain JSON data: {exc}",
+                        "give numbers as finite numbers, and only text, "
+                        "numbers, true/false, null, lists and objects",
+                    )
+                ]
+            ) from None
     if not text.lstrip().startswith(("{", "[")):
         # read_problem_json would take other text for a file's path.
         raise InputError(

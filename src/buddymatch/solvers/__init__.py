@@ -31,12 +31,18 @@ from buddymatch.solvers.cpsat.solve import (
 from buddymatch.solvers.greedy import greedy
 from buddymatch.travel import TravelModel
 
-#: Default CP-SAT workers; chosen by measurement (see docs/performance.md).
-DEFAULT_WORKERS = 8
+#: Default CP-SAT workers, by model size; chosen by measurement on this
+#: 2-core class of machine (docs/performance.md): 8 workers proved "nhs"
+#: optimal in 0.4-0.9 s where 2 took 2.4-3.5 s, but on "national" 2
+#: workers gave better cover and gap with half the memory.
+WORKERS_SMALL = 8
+WORKERS_LARGE = 2
+#: Usable candidate pairs above which a model counts as large.
+LARGE_MODEL_PAIRS = 20_000
 #: Default time limit in seconds.
 DEFAULT_TIME_LIMIT = 10.0
 
-__all__ = ["DEFAULT_TIME_LIMIT", "DEFAULT_WORKERS", "propose"]
+__all__ = ["DEFAULT_TIME_LIMIT", "propose"]
 
 
 def propose(
@@ -72,7 +78,8 @@ def propose(
     seed
         Random seed of the search.
     workers
-        CP-SAT worker threads (default :data:`DEFAULT_WORKERS`).
+        CP-SAT worker threads (default: :data:`WORKERS_SMALL`, or
+        :data:`WORKERS_LARGE` above :data:`LARGE_MODEL_PAIRS` pairs).
     deterministic
         When true, the same input gives the same assignments and objective
         (interleaved search with a deterministic time limit).
@@ -113,10 +120,14 @@ def propose(
     cands = candidates or build_candidates(
         problem.canonical(), policy, travel=travel
     )
+    usable = usable_candidates(cands)
+    if workers is None:
+        large = int(np.count_nonzero(usable)) > LARGE_MODEL_PAIRS
+        workers = WORKERS_LARGE if large else WORKERS_SMALL
     settings = SolverSettings(
         time_limit=float(time_limit),
         seed=int(seed),
-        workers=int(workers or DEFAULT_WORKERS),
+        workers=int(workers),
         deterministic=deterministic,
         log_search=log_search,
         stop=stop,
@@ -124,7 +135,6 @@ def propose(
     )
     solver_info = settings.as_dict()
     solver_info["candidates"] = int(cands.n_candidates)
-    usable = usable_candidates(cands)
     groups, impossible = resolve_pins(cands, usable)
     pinned = np.zeros(cands.n_candidates, dtype=bool)
     for group in groups:

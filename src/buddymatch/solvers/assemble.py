@@ -29,18 +29,24 @@ from buddymatch.scoring import TERMS, from_units, to_units
 
 
 def usable_candidates(cands: CandidateSet) -> np.ndarray:
-    """Return the mask of candidates whose need has enough candidates.
+    """Return the mask of candidates that can ever be chosen.
 
-    A need is met with exactly ``buddies`` distinct buddies or not at all,
-    so the candidates of a need with fewer candidates than that can never
-    be chosen.
+    A pair whose workload exceeds the buddy's whole capacity never fits
+    (34% of the pairs of the "national" benchmark); and a need is met with
+    exactly ``buddies`` distinct buddies or not at all, so the candidates
+    of a need with fewer fitting candidates than that can never be chosen.
     """
-    n_needs = len(cands.problem.needs)
-    counts = np.bincount(cands.need, minlength=n_needs)
-    wanted = np.array([n.buddies for n in cands.problem.needs], dtype=int)
     if not len(cands.need):
         return np.zeros(0, dtype=bool)
-    return np.asarray(counts[cands.need] >= wanted[cands.need], dtype=bool)
+    capacity = np.array(
+        [t.capacity for t in cands.problem.trusts], dtype=np.int64
+    )
+    fits = cands.workload <= capacity[cands.buddy]
+    counts = np.bincount(cands.need[fits], minlength=len(cands.problem.needs))
+    wanted = np.array([n.buddies for n in cands.problem.needs], dtype=int)
+    return np.asarray(
+        fits & (counts[cands.need] >= wanted[cands.need]), dtype=bool
+    )
 
 
 def resolve_pins(
@@ -142,6 +148,18 @@ def _unmet_reason(
         return "too_few_candidates", (
             f"needs {wanted} buddies but only {candidates} pass the hard "
             f"rules (excluded: {_funnel_words(cands, need)})"
+        )
+    pairs = cands.need == need
+    capacity = np.array([t.capacity for t in problem.trusts], dtype=np.int64)
+    fitting = int(
+        np.count_nonzero(cands.workload[pairs] <= capacity[cands.buddy[pairs]])
+    )
+    if fitting < wanted:
+        workload = int(cands.workload[pairs].max())
+        return "capacity", (
+            f"{candidates} buddies pass the hard rules, but only {fitting} "
+            f"can take a workload of {workload} units at all (it needs "
+            f"{wanted})"
         )
     fee = policy.tiers[problem.needs[need].tier].fee * wanted
     if policy.budget is not None and spent + fee > policy.budget + 1e-9:

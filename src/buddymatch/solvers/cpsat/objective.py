@@ -47,16 +47,6 @@ def fix_cover(
     model.add(cp_model.LinearExpr.sum(terms) >= covered)
 
 
-def quality_coefficients(
-    cands: CandidateSet, variables: Variables
-) -> tuple[list[int], int]:
-    """Return integer score units per assignment variable, and the cost of
-    one partnership in the same units (see :mod:`buddymatch.scoring`)."""
-    scores = np.asarray(to_units(cands.score[variables.positions]))
-    partnership = int(to_units(cands.policy.partnership_cost))
-    return [int(s) for s in scores.tolist()], partnership
-
-
 #: CP-SAT works in 64-bit integers; keep every sum well inside them.
 MAX_OBJECTIVE_UNITS = 2**62
 
@@ -87,15 +77,25 @@ def check_range(scores: np.ndarray, partnership: float, partners: int) -> None:
         )
 
 
-def set_quality_objective(
-    model: cp_model.CpModel, cands: CandidateSet, variables: Variables
-) -> None:
-    """Ensures that the next solve maximises quality points."""
+def quality_coefficients(
+    cands: CandidateSet, variables: Variables
+) -> tuple[list[int], int]:
+    """Return integer score units per assignment variable, and the cost of
+    one partnership in the same units (see :mod:`buddymatch.scoring`)."""
     check_range(
         cands.score[variables.positions],
         cands.policy.partnership_cost,
         len(variables.partner),
     )
+    scores = np.asarray(to_units(cands.score[variables.positions]))
+    partnership = int(to_units(cands.policy.partnership_cost))
+    return [int(s) for s in scores.tolist()], partnership
+
+
+def set_quality_objective(
+    model: cp_model.CpModel, cands: CandidateSet, variables: Variables
+) -> None:
+    """Ensures that the next solve maximises quality points."""
     scores, partnership = quality_coefficients(cands, variables)
     model.clear_objective()
     expr = cp_model.LinearExpr.weighted_sum(variables.assign, scores)

@@ -26,6 +26,7 @@ from buddymatch.solvers.cpsat.objective import (
     PRIORITY_ORDER,
     cover_terms,
     fix_cover,
+    quality_coefficients,
     set_cover_objective,
     set_quality_objective,
 )
@@ -35,6 +36,15 @@ log = logging.getLogger("buddymatch")
 
 #: (elapsed seconds, objective points, bound points, gap) -> None
 ProgressCallback = Callable[[float, float, float, float], None]
+
+#: Most of the time left that one cover stage may use, so that the quality
+#: stage always runs and reports a bound (measured on "national": without
+#: it the priority-3 stage took the whole limit).
+COVER_SHARE = 0.3
+#: Above this many assignment variables, presolve is kept light: on
+#: "national" (89k variables) full presolve (probing, symmetry, repeated
+#: passes) took every stage's whole time limit.
+LARGE_MODEL = 20_000
 
 _STATUS = {
     cp_model.OPTIMAL: "optimal",
@@ -74,7 +84,6 @@ class Outcome:
 
     status: str  # optimal | feasible | infeasible | no_solution
     chosen: np.ndarray  # bool mask over all candidate pairs
-    objective: float | None = None
     bound: float | None = None
     stages: list[dict[str, Any]] = field(default_factory=list)
 
@@ -144,7 +153,9 @@ def _timing(
     return timing
 
 
-def _solver(settings: SolverSettings, remaining: float) -> cp_model.CpSolver:
+def _solver(
+    settings: SolverSettings, remaining: float, large: bool
+) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     params = solver.parameters
     params.num_workers = settings.workers
@@ -162,7 +173,13 @@ def _solver(settings: SolverSettings, remaining: float) -> cp_model.CpSolver:
         params.max_deterministic_time = max(remaining, 0.01)
     else:
         params.max_time_in_seconds = max(remaining, 0.01)
+    if large:
+        params.max_presolve_iterations = 1
+        params.cp_model_probing_level = 0
+        params.symmetry_level = 0
     if settings.log_search:
+        # The log goes to the library's logger only, never to stdout.
+        params.log_to_stdout = False
         solver.log_callback = log.info
     for name, value in settings.extra.items():
         # Expert settings from the caller (e.g. benchmarks) win.
@@ -174,9 +191,10 @@ def _run(
     model: cp_model.CpModel,
     settings: SolverSettings,
     remaining: float,
+    large: bool,
     callback: cp_model.CpSolverSolutionCallback | None = None,
 ) -> tuple[cp_model.CpSolver, str]:
-    solver = _solver(settings, remaining)
+    solver = _solver(settings, remaining, large)
     with _Stopper(solver, settings.stop):
         code = solver.solve(model, callback)
     if code == cp_model.MODEL_INVALID:
@@ -221,12 +239,13 @@ def solve(
     model = cp_model.CpModel()
     variables = Variables(model, cands, usable)
     Constraints(model, cands, variables, forced).add_all()
+    large = len(variables.assign) > LARGE_MODEL
 
     chosen = np.zeros(cands.n_candidates, dtype=bool)
     if not variables.assign:
         # Nothing can be assigned: the empty proposal is optimal (pins
         # were checked against the candidates before we got here).
-        return Outcome("optimal", chosen, 0.0, 0.0)
+        return Outcome("optimal", chosen, bound=0.0)
 
     def remaining() -> float:
         if settings.deterministic:
@@ -237,6 +256,28 @@ def solve(
     proven = True
     # The best solution so far, over the assignment variables.
     best: np.ndarray | None = None
+    n_needs = len(cands.problem.needs)
+    priorities = np.array([n.priority for n in cands.problem.needs])
+    scores, partnership = quality_coefficients(cands, variables)
+    unit_scores = np.asarray(scores, dtype=np.int64)
+
+    def rank(values: np.ndarray) -> tuple[int, ...]:
+        """Cover per priority (most urgent first), then quality units:
+        the order in which the objective compares two proposals."""
+        met = np.bincount(
+            cands.need[variables.positions][values], minlength=n_needs
+        ) > 0
+        partnerships = len(np.unique(variables.pair_partner[values]))
+        quality = int(unit_scores[values].sum()) - partnership * partnerships
+        return (
+            *(int((met & (priorities == p)).sum()) for p in PRIORITY_ORDER),
+            quality,
+        )
+
+    def keep_better(values: np.ndarray) -> None:
+        nonlocal best
+        if best is None or rank(values) >= rank(best):
+            best = values
 
     def take(solver: cp_model.CpSolver) -> np.ndarray:
         values = solver.boolean_values(variables.assign).to_numpy()
@@ -248,8 +289,7 @@ def solve(
         for var, value in zip(variables.assign, values.tolist(), strict=True):
             model.add_hint(var, value)
         per_need = np.bincount(
-            cands.need[variables.positions][values],
-            minlength=len(cands.problem.needs),
+            cands.need[variables.positions][values], minlength=n_needs
         )
         for need, var in variables.covered.items():
             model.add_hint(var, bool(per_need[need]))
@@ -262,19 +302,34 @@ def solve(
         best = np.asarray(warm[variables.positions], dtype=bool)
         hint(best)
 
-    for priority in PRIORITY_ORDER:
+    for stage, priority in enumerate(PRIORITY_ORDER):
         terms = cover_terms(cands, variables, priority)
         if not terms:
+            continue
+        name = f"cover priority {priority}"
+        if best is not None and rank(best)[stage] == len(terms):
+            # Every need of this priority that can be met is met: the
+            # count is an upper bound, so this cover is proven optimal
+            # without a solve.
+            stages.append(
+                {"stage": name, "status": "optimal",
+                 "objective": float(len(terms)), "dtime": 0.0}
+            )
+            fix_cover(model, terms, len(terms))
             continue
         if remaining() <= 0 and best is not None:
             proven = False  # out of time: keep the warm start
             break
         set_cover_objective(model, terms)
-        solver, status = _run(model, settings, remaining())
+        # A cover stage may use only part of the time left, so that later
+        # stages (and the quality bound) always get their turn.
+        solver, status = _run(
+            model, settings, COVER_SHARE * remaining(), large
+        )
         spent += solver.deterministic_time
         stages.append(
             {
-                "stage": f"cover priority {priority}",
+                "stage": name,
                 "status": status,
                 "objective": solver.objective_value
                 if status in ("optimal", "feasible")
@@ -290,8 +345,9 @@ def solve(
             proven = False
             break
         proven &= status == "optimal"
-        best = take(solver)
-        fix_cover(model, terms, round(solver.objective_value))
+        keep_better(take(solver))
+        assert best is not None
+        fix_cover(model, terms, rank(best)[stage])
         hint(best)
 
     if remaining() <= 0 and best is not None:
@@ -299,7 +355,7 @@ def solve(
         return Outcome("feasible", chosen, stages=stages)
     set_quality_objective(model, cands, variables)
     callback = _Progress(progress, start) if progress else None
-    solver, status = _run(model, settings, remaining(), callback)
+    solver, status = _run(model, settings, remaining(), large, callback)
     spent += solver.deterministic_time
     stages.append(
         {
@@ -313,26 +369,22 @@ def solve(
     )
     if status == "infeasible":  # only when no cover stage ran
         return Outcome("infeasible", chosen, stages=stages)
-    objective: float | None
-    bound: float | None
+    bound: float | None = None
     if status in ("optimal", "feasible"):
-        best = take(solver)
+        keep_better(take(solver))
         proven &= status == "optimal"
-        objective = from_units(round(solver.objective_value))
+        # A valid bound whichever solution is kept: both meet the fixed
+        # cover of every stage.
         bound = from_units(round(solver.best_objective_bound))
     elif best is None:
         return Outcome("no_solution", chosen, stages=stages)
     else:
-        # Time ran out in the last stage: keep the cover stage's solution;
-        # its quality is recomputed by the caller and the bound unknown.
-        proven = False
-        objective = None
-        bound = None
+        proven = False  # time ran out: keep the best so far, no bound
+    assert best is not None
     chosen[variables.positions[best]] = True
     return Outcome(
         "optimal" if proven else "feasible",
         chosen,
-        objective,
-        bound,
-        stages,
+        bound=bound,
+        stages=stages,
     )
