@@ -139,7 +139,7 @@ def run_engine(instance: str, spec: str, time_limit: float, seed: int) -> Row:
     )
     done = time.perf_counter()
     stages = result.solver.get("stages", [])
-    solve = float(sum(s["wall"] for s in stages))
+    solve = float(sum(s.get("wall", 0.0) for s in stages))
     total = done - start
     return {
         "pairs": cands.n_candidates,

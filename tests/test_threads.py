@@ -128,11 +128,6 @@ def test_a_solve_prints_nothing(capfd: pytest.CaptureFixture[str]) -> None:
     assert (captured.out, captured.err) == ("", "")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="CP-SAT also writes its search log to stdout: solvers/cpsat/"
-    "solve.py must set log_to_stdout = False beside log_callback",
-)
 def test_the_search_log_goes_to_the_logger_only(
     capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -67,6 +67,9 @@ MatrixOpt = Annotated[
         "--travel-matrix", help="origin,destination,minutes durations"
     ),
 ]
+QuietOpt = Annotated[
+    bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")
+]
 DebugOpt = Annotated[
     bool, typer.Option("--debug", help="Show tracebacks of internal errors.")
 ]
@@ -298,7 +301,7 @@ def propose(
             help="Write terms of reference, one file per partnership.",
         ),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    quiet: QuietOpt = False,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show the solver log.")
     ] = False,
@@ -511,7 +514,7 @@ def map_command(
     title: Annotated[
         str, typer.Option("--title", help="Heading above the map.")
     ] = "Buddying proposal",
-    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Draw a proposal on a map: trusts at their sites, pairings as lines.
@@ -624,7 +627,7 @@ def rematch(
             help="Write the arrangements in place once this is agreed.",
         ),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Re-match TRUSTS around the arrangements in place.
@@ -826,7 +829,7 @@ def explain(
         Path | None,
         typer.Option("--out", help="Write the explanation: .md, .html, .json"),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Explain the proposal for TRUSTS: why each buddy, why not another,
