@@ -57,7 +57,9 @@ from buddymatch.result import (
     Result,
     UnmetNeed,
 )
+from buddymatch.schema import json_schema
 from buddymatch.solvers import propose
+from buddymatch.sweep import propose_many
 from buddymatch.terms import Terms, seeker_costs, terms_for, write_terms
 from buddymatch.travel import StraightLine, TravelMatrix, TravelModel
 from buddymatch.verify import Violation, recompute_objective, verify
@@ -98,7 +100,9 @@ __all__ = [
     "explain_infeasibility",
     "explain_pair",
     "explain_result",
+    "json_schema",
     "propose",
+    "propose_many",
     "read_arrangements",
     "read_policy",
     "read_problem",
