@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 import buddymatch as bm
@@ -96,3 +98,40 @@ def solve_verified(
             recompute_objective(problem, policy, result), abs=1e-6
         )
     return result
+
+
+# -- Geometry: trusts placed a given travel time from a base site ----------
+
+BASE_LAT, BASE_LON = 52.0, -1.5
+#: Minutes of travel per degree of latitude under the default policy
+#: (111.2 km x circuity 1.3 / 60 km/h x 60).
+MIN_PER_DEG = 6371.0088 * math.pi / 180 * 1.3
+
+
+def at(minutes: float, east: bool = False) -> tuple[float, float]:
+    """Coordinates *minutes* of straight-line travel from the base."""
+    if east:
+        dlon = minutes / MIN_PER_DEG / math.cos(math.radians(BASE_LAT))
+        return BASE_LAT, BASE_LON + dlon
+    return BASE_LAT + minutes / MIN_PER_DEG, BASE_LON
+
+
+def seeker(tid: str = "S", minutes: float = 0.0, **kw: object) -> bm.Trust:
+    lat, lon = at(minutes, east=True)
+    return make_trust(tid, lat, lon, **kw)  # type: ignore[arg-type]
+
+
+def buddy(
+    tid: str,
+    minutes: float,
+    *,
+    capacity: int = 5,
+    level: int = 4,
+    area: str = "finance",
+    east: bool = False,
+    **kw: object,
+) -> bm.Trust:
+    lat, lon = at(minutes, east=east)
+    return make_trust(
+        tid, lat, lon, capacity=capacity, expertise={area: level}, **kw
+    )  # type: ignore[arg-type]

@@ -37,39 +37,7 @@ from buddymatch.verify import (
     straight_line_minutes,
     verify,
 )
-from conftest import make_trust, solve_verified
-
-BASE_LAT, BASE_LON = 52.0, -1.5
-#: Minutes of travel per degree of latitude under the default policy.
-MIN_PER_DEG = 6371.0088 * math.pi / 180 * 1.3
-
-
-def at(minutes: float, east: bool = False) -> tuple[float, float]:
-    """Coordinates *minutes* of straight-line travel from the base."""
-    if east:
-        dlon = minutes / MIN_PER_DEG / math.cos(math.radians(BASE_LAT))
-        return BASE_LAT, BASE_LON + dlon
-    return BASE_LAT + minutes / MIN_PER_DEG, BASE_LON
-
-
-def seeker(tid: str = "S", minutes: float = 0.0, **kw: object) -> bm.Trust:
-    lat, lon = at(minutes, east=True)
-    return make_trust(tid, lat, lon, **kw)  # type: ignore[arg-type]
-
-
-def buddy(
-    tid: str,
-    minutes: float,
-    *,
-    capacity: int = 5,
-    level: int = 4,
-    area: str = "finance",
-    **kw: object,
-) -> bm.Trust:
-    lat, lon = at(minutes)
-    return make_trust(
-        tid, lat, lon, capacity=capacity, expertise={area: level}, **kw
-    )  # type: ignore[arg-type]
+from conftest import at, buddy, make_trust, seeker, solve_verified
 
 
 def need(seeker_id: str = "S", area: str = "finance", **kw: object) -> bm.Need:

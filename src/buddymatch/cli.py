@@ -67,6 +67,23 @@ MatrixOpt = Annotated[
         "--travel-matrix", help="origin,destination,minutes durations"
     ),
 ]
+TimeLimitOpt = Annotated[
+    float, typer.Option("--time-limit", min=0.01, help="Seconds.")
+]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Search seed.")]
+WorkersOpt = Annotated[
+    int | None, typer.Option("--workers", min=1, help="Solver threads.")
+]
+DeterministicOpt = Annotated[
+    bool,
+    typer.Option("--deterministic", help="Same input, same output (slower)."),
+]
+TermsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--terms", help="Write terms of reference, one file per partnership."
+    ),
+]
 QuietOpt = Annotated[
     bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")
 ]
@@ -277,30 +294,15 @@ def propose(
     pairs: PairsOpt = None,
     policy_file: PolicyOpt = None,
     travel_matrix: MatrixOpt = None,
-    time_limit: Annotated[
-        float, typer.Option("--time-limit", min=0.01, help="Seconds.")
-    ] = 10.0,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
-    workers: Annotated[
-        int | None, typer.Option("--workers", min=1, help="Solver threads.")
-    ] = None,
-    deterministic: Annotated[
-        bool,
-        typer.Option(
-            "--deterministic", help="Same input, same output (slower)."
-        ),
-    ] = False,
+    time_limit: TimeLimitOpt = 10.0,
+    seed: SeedOpt = 0,
+    workers: WorkersOpt = None,
+    deterministic: DeterministicOpt = False,
     out_file: Annotated[
         Path | None,
         typer.Option("--out", help="Write the proposal: .csv, .json or .md"),
     ] = None,
-    terms_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--terms",
-            help="Write terms of reference, one file per partnership.",
-        ),
-    ] = None,
+    terms_dir: TermsOpt = None,
     quiet: QuietOpt = False,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show the solver log.")
@@ -596,30 +598,15 @@ def rematch(
     pairs: PairsOpt = None,
     policy_file: PolicyOpt = None,
     travel_matrix: MatrixOpt = None,
-    time_limit: Annotated[
-        float, typer.Option("--time-limit", min=0.01, help="Seconds.")
-    ] = 10.0,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
-    workers: Annotated[
-        int | None, typer.Option("--workers", min=1, help="Solver threads.")
-    ] = None,
-    deterministic: Annotated[
-        bool,
-        typer.Option(
-            "--deterministic", help="Same input, same output (slower)."
-        ),
-    ] = False,
+    time_limit: TimeLimitOpt = 10.0,
+    seed: SeedOpt = 0,
+    workers: WorkersOpt = None,
+    deterministic: DeterministicOpt = False,
     out_file: Annotated[
         Path | None,
         typer.Option("--out", help="Write the diff: .csv, .json or .md"),
     ] = None,
-    terms_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--terms",
-            help="Write terms of reference, one file per partnership.",
-        ),
-    ] = None,
+    terms_dir: TermsOpt = None,
     save_arrangements: Annotated[
         Path | None,
         typer.Option(
