@@ -204,3 +204,17 @@ def test_travel_matrix_missing_pair_names_the_file(tmp_path: Path) -> None:
     policy.write_text("travel_fallback = true\n", encoding="utf-8")
     result = runner.invoke(app, [*args, "--policy", str(policy)])
     assert result.exit_code == 0, result.output
+
+
+def test_python_dash_m_runs_the_cli() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "buddymatch", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0
+    assert "propose" in done.stdout and "explain" in done.stdout
