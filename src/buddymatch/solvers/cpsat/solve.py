@@ -283,20 +283,32 @@ def solve(
         values = solver.boolean_values(variables.assign).to_numpy()
         return np.asarray(values, dtype=bool)
 
+    covered_needs = np.fromiter(variables.covered, dtype=np.int64)
+    hint_index = np.concatenate(
+        [
+            [v.index for v in variables.assign],
+            [variables.covered[int(n)].index for n in covered_needs],
+            [v.index for v in variables.partner],
+        ]
+    ).astype(np.int64)
+
     def hint(values: np.ndarray) -> None:
-        """Hint a complete solution: assignments, cover and partnerships."""
-        model.clear_hints()
-        for var, value in zip(variables.assign, values.tolist(), strict=True):
-            model.add_hint(var, value)
+        """Hint a complete solution: assignments, cover and partnerships.
+
+        Written straight into the model's hint message: one Python call
+        per variable cost 0.65 s on "national".
+        """
         per_need = np.bincount(
             cands.need[variables.positions][values], minlength=n_needs
         )
-        for need, var in variables.covered.items():
-            model.add_hint(var, bool(per_need[need]))
         used = np.zeros(len(variables.partner), dtype=bool)
         used[variables.pair_partner[values]] = True
-        for var, value in zip(variables.partner, used.tolist(), strict=True):
-            model.add_hint(var, value)
+        hinted = np.concatenate(
+            [values, per_need[covered_needs] > 0, used]
+        ).astype(np.int64)
+        model.clear_hints()
+        model.proto.solution_hint.vars.extend(hint_index.tolist())
+        model.proto.solution_hint.values.extend(hinted.tolist())
 
     if warm is not None:
         best = np.asarray(warm[variables.positions], dtype=bool)
