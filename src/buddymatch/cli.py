@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.live import Live
@@ -436,14 +437,15 @@ def validate(
         table.add_column("area")
         table.add_column("needs", justify="right")
         table.add_column("candidate buddies (min)", justify="right")
-        per_area = Counter(n.area for n in problem.needs)
+        per_area = Counter(n.area for n in cands.problem.needs)
+        per_need = np.bincount(cands.need, minlength=len(cands.problem.needs))
         for area in sorted(per_area):
-            counts = [
-                int((cands.need == i).sum())
-                for i, n in enumerate(problem.needs)
+            fewest = min(
+                int(per_need[i])
+                for i, n in enumerate(cands.problem.needs)
                 if n.area == area
-            ]
-            table.add_row(area, str(per_area[area]), str(min(counts)))
+            )
+            table.add_row(area, str(per_area[area]), str(fewest))
         out.print(table)
         reasons = Counter(cands.reason.ravel().tolist())
         table = Table(title="Need-buddy pairs excluded, by first rule")

@@ -33,7 +33,7 @@ import secrets
 import stat
 import tomllib
 import types
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import (
@@ -76,10 +76,14 @@ from buddymatch.model import (
 from buddymatch.result import PAIRINGS_COLUMNS, Result, pairings_rows
 
 __all__ = [
+    "MAX_CELLS",
+    "MAX_COLUMNS",
     "MAX_FIELD_CHARS",
     "MAX_FILE_BYTES",
     "MAX_NEEDS_PER_CELL",
+    "MAX_POLICY_BYTES",
     "MAX_ROWS",
+    "json_value_bound",
     "read_policy",
     "read_problem",
     "read_problem_json",
@@ -100,6 +104,15 @@ MAX_ROWS = 100_000
 MAX_FIELD_CHARS = 10_000
 #: Most needs listed in one trust's ``needs`` cell.
 MAX_NEEDS_PER_CELL = 100
+#: Most columns in one CSV file.
+MAX_COLUMNS = 1_000
+#: Most cells in one CSV file (rows times columns, the header included), or
+#: values in one JSON file.  Reading costs time and memory per cell, so
+#: this, not the file size, is what bounds them (``docs/safety.md``).
+MAX_CELLS = 2_000_000
+#: Largest policy file, in bytes: a policy is a few dozen lines, and every
+#: key of a long file would be checked and reported on its own.
+MAX_POLICY_BYTES = 100_000
 
 StrPath = str | os.PathLike[str]
 Line = int | str | None
@@ -902,8 +915,18 @@ def _assemble(loaded: _Loaded, problems: _Problems) -> Problem:
 # ---------------------------------------------------------------------------
 
 
-def _read_text(file: str, problems: _Problems) -> str | None:
-    """Return the text of *file*, or None after reporting why not."""
+def _read_text(
+    file: str,
+    problems: _Problems,
+    limit: int | None = None,
+    limit_name: str = "MAX_FILE_BYTES, 100 MB",
+) -> str | None:
+    """Return the text of *file*, or None after reporting why not.
+
+    *limit* is the largest size read, in bytes (default
+    :data:`MAX_FILE_BYTES`, looked up at call time); *limit_name* names it
+    in the message.
+    """
     try:
         info = os.stat(file)
     except FileNotFoundError:
@@ -924,10 +947,11 @@ def _read_text(file: str, problems: _Problems) -> str | None:
             "give the path of the file itself",
         )
         return None
-    limit = MAX_FILE_BYTES
+    if limit is None:
+        limit = MAX_FILE_BYTES
     too_big = (
         f"the file is larger than the limit of {limit:,} bytes "
-        "(MAX_FILE_BYTES, 100 MB)"
+        f"({limit_name})"
     )
     split = "split the input, or leave out data the matching does not use"
     # The size is checked before reading, so a huge file costs nothing.
@@ -1047,21 +1071,66 @@ class _Table:
         ]
 
 
+# A physical line with its line end: CR, LF or CRLF, as ``newline=""``
+# splits them (so the reader's line_num counts physical lines).
+_PHYSICAL_LINE = re.compile(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+")
+
+
+class _LineTooLong(Exception):
+    """A physical line longer than any record within the limits."""
+
+    def __init__(self, line: int, length: int) -> None:
+        super().__init__(line, length)
+        self.line = line
+        self.length = length
+
+
+def _physical_lines(text: str, longest: int) -> Iterator[str]:
+    """Yield the lines of *text*; raise :class:`_LineTooLong` on a long one.
+
+    A generator over *text* itself, not an ``io.StringIO`` copy (four
+    bytes a character), so reading stops early at no cost for the rest,
+    and one line of millions of commas never reaches the CSV parser.
+    """
+    for number, match in enumerate(_PHYSICAL_LINE.finditer(text), start=1):
+        if match.end() - match.start() > longest:
+            raise _LineTooLong(number, match.end() - match.start())
+        yield match.group()
+
+
 def _csv_records(
     file: str, text: str, problems: _Problems
 ) -> list[_Record] | None:
-    """Split *text* into non-blank records, each with its physical line."""
-    # newline="" keeps line ends inside quoted cells as written, and the
-    # reader's line_num then counts physical lines.
-    reader = csv.reader(io.StringIO(text, newline=""))
+    """Split *text* into non-blank records, each with its physical line.
+
+    Stops at the first limit crossed (rows, columns, cells, or a line no
+    record within the limits could fill), so a huge file costs no more
+    than the part read.
+    """
+    # No record within the limits is longer: MAX_COLUMNS quoted cells of
+    # MAX_FIELD_CHARS characters, with their commas.
+    longest = MAX_COLUMNS * (MAX_FIELD_CHARS + 3)
+    reader = csv.reader(_physical_lines(text, longest))
     records: list[_Record] = []
     limit = MAX_ROWS + 1  # the header and MAX_ROWS data rows
+    cells_read = 0
+    split = "split the input, or leave out data the matching does not use"
     while True:
         line = reader.line_num + 1
         try:
             cells = next(reader)
         except StopIteration:
             break
+        except _LineTooLong as exc:
+            problems.add(
+                file, exc.line, None,
+                f"the line is {exc.length:,} characters long, more than a "
+                f"row can be within the limits of {MAX_COLUMNS:,} columns "
+                f"(MAX_COLUMNS) of {MAX_FIELD_CHARS:,} characters "
+                "(MAX_FIELD_CHARS)",
+                "check that the file is a CSV file with one row a line",
+            )
+            return None
         except csv.Error as exc:
             if "field larger than field limit" in str(exc):
                 message = (
@@ -1077,10 +1146,27 @@ def _csv_records(
                 fix = "check the quotes and separators of this row"
             problems.add(file, line, None, message, fix)
             return None
+        cells_read += len(cells)
+        if cells_read > MAX_CELLS:
+            problems.add(
+                file, None, None,
+                f"the file has more than {MAX_CELLS:,} cells (rows times "
+                "columns), the limit (MAX_CELLS)",
+                split,
+            )
+            return None
         # Blank lines and rows of empty cells (which spreadsheets write
         # after the data) carry nothing, so skipping them drops nothing.
         if not _strip("".join(cells)):
             continue
+        if not records and len(cells) > MAX_COLUMNS:
+            problems.add(
+                file, line, None,
+                f"the header has {len(cells):,} columns; the limit is "
+                f"{MAX_COLUMNS:,} (MAX_COLUMNS)",
+                "delete the columns the matching does not use",
+            )
+            return None
         records.append(_Record(line, reader.line_num, cells))
         if len(records) > limit:
             problems.add(
@@ -1484,6 +1570,28 @@ _JSON_FIELDS: dict[str, type[BaseModel]] = {
 }
 
 
+def json_value_bound(text: str) -> int:
+    """Return an upper bound of the number of values in JSON *text*.
+
+    Every value but the first follows a comma or opens an object or a
+    list, so counting those characters (in strings too, which only
+    over-counts) bounds the values before the text is decoded: decoding
+    costs memory per value, tens of bytes for an empty object.
+
+    Parameters
+    ----------
+    text
+        JSON text.
+
+    Returns
+    -------
+    int
+        At least the number of values (objects, lists, keys' values and
+        items) the text holds.
+    """
+    return 1 + text.count(",") + text.count("[") + text.count("{")
+
+
 class _JsonReader:
     """Walks decoded JSON, checking each object like a CSV row."""
 
@@ -1588,6 +1696,18 @@ class _JsonReader:
                 if section == "trusts":
                     loaded.complete = False
                 continue
+            if len(value) > MAX_ROWS:
+                # As for the rows of a CSV file; each item would be
+                # checked and could add problems of its own.
+                top.report(
+                    section,
+                    f"the list has {len(value):,} items; the limit is "
+                    f"{MAX_ROWS:,} (MAX_ROWS)",
+                    "split the input, or leave out items the matching "
+                    "does not use",
+                )
+                loaded.complete = False
+                continue
             if section == "travel":
                 loaded.has_travel = True
             for index, obj in enumerate(value):
@@ -1662,6 +1782,15 @@ def read_problem_json(
         text = _read_text(file, problems)
         if text is None:
             raise problems.error()
+    values = json_value_bound(text)
+    if values > MAX_CELLS:
+        problems.add(
+            file, None, None,
+            f"the JSON holds more than {MAX_CELLS:,} values, the limit "
+            "(MAX_CELLS)",
+            "split the input, or leave out data the matching does not use",
+        )
+        raise problems.error()
     reader = _JsonReader(file, problems, _allowed_tiers(policy))
     try:
         data = reader.decode(text)
@@ -1840,7 +1969,9 @@ def read_policy(path: StrPath) -> Policy:
     """
     problems = _Problems()
     file = os.fspath(path)
-    text = _read_text(file, problems)
+    text = _read_text(
+        file, problems, MAX_POLICY_BYTES, "MAX_POLICY_BYTES, 100 kB"
+    )
     if text is None:
         raise problems.error()
     try:

@@ -38,7 +38,14 @@ from pydantic import ValidationError
 
 from buddymatch.errors import InputError, InputProblem
 from buddymatch.geo_outline import OUTLINES
-from buddymatch.io import MAX_FILE_BYTES, write_bytes_atomic, write_text_atomic
+from buddymatch.io import (
+    MAX_CELLS,
+    MAX_FILE_BYTES,
+    MAX_ROWS,
+    json_value_bound,
+    write_bytes_atomic,
+    write_text_atomic,
+)
 from buddymatch.result import (
     Assignment,
     BuddyUse,
@@ -79,6 +86,10 @@ AREA_COLOURS: tuple[str, ...] = (
     "#332288",  # indigo
 )
 _DASHES: tuple[str, ...] = ("", "8 4", "2 3")
+
+#: Problems of a file that is not a result listed one by one; the rest are
+#: counted (such a file can fail on every field of every item).
+_MAX_LISTED_ERRORS = 100
 
 _FONT = "DejaVu Sans, Verdana, Helvetica, Arial, sans-serif"
 _INK = "#222222"
@@ -295,6 +306,13 @@ def read_result(path: str | os.PathLike[str]) -> Result:
             "map the JSON file that buddymatch propose --out wrote",
             data.count(b"\n", 0, exc.start) + 1,
         ) from None
+    if json_value_bound(text) > MAX_CELLS:
+        # Decoding costs memory per value, so they are bounded first.
+        raise fail(
+            f"the JSON holds more than {MAX_CELLS:,} values, the limit "
+            "(MAX_CELLS)",
+            "map the JSON file that buddymatch propose --out wrote",
+        )
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -314,20 +332,46 @@ def read_result(path: str | os.PathLike[str]) -> Result:
             f"{type(document).__name__}",
             "map the JSON file that buddymatch propose --out wrote",
         )
+    for key, value in document.items():
+        # Each item of a list is checked on its own and may fail on every
+        # field, so long lists are refused before any is checked.
+        if isinstance(value, list) and len(value) > MAX_ROWS:
+            raise fail(
+                f"the list has {len(value):,} items; the limit is "
+                f"{MAX_ROWS:,} (MAX_ROWS)",
+                "map the JSON file that buddymatch propose --out wrote",
+                str(key),
+            )
     try:
         result = Result.model_validate(document)
     except ValidationError as exc:
-        raise InputError(
+        fix = (
+            "correct the value, or map the JSON file that buddymatch "
+            "propose --out wrote"
+        )
+        errors = exc.errors(
+            include_url=False, include_context=False, include_input=False
+        )
+        problems = [
             InputProblem(
                 file,
                 ".".join(str(part) for part in error["loc"]) or None,
                 None,
                 str(error["msg"]),
-                "correct the value, or map the JSON file that buddymatch "
-                "propose --out wrote",
+                fix,
             )
-            for error in exc.errors()
-        ) from None
+            for error in errors[:_MAX_LISTED_ERRORS]
+        ]
+        if len(errors) > _MAX_LISTED_ERRORS:
+            problems.append(
+                InputProblem(
+                    file, None, None,
+                    f"... and {len(errors) - _MAX_LISTED_ERRORS:,} more "
+                    "problems: this is not a result file",
+                    fix,
+                )
+            )
+        raise InputError(problems) from None
     _check_trusts(result, file)
     return result
 

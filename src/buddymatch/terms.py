@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict
 from buddymatch.errors import BuddymatchError
 from buddymatch.escape import md_escape
 from buddymatch.io import write_text_atomic
-from buddymatch.model import ID_PATTERN, Policy
+from buddymatch.model import ID_PATTERN, MAX_ID_LENGTH, Policy
 from buddymatch.result import Partnership, Result
 
 __all__ = [
@@ -65,6 +65,10 @@ NOTICE_MONTHS = 1
 PROJECT_MANAGER_WORKLOAD = 3
 
 _ID_RE = re.compile(ID_PATTERN)
+# Names Windows keeps for devices, with any extension ("NUL.1--B.md" opens
+# the NUL device there): a stem whose part before its first dot is one of
+# them gets a leading "_", which no id starts with.
+_DEVICE_NAME = re.compile(r"(?i)(?:con|prn|aux|nul|com[0-9]|lpt[0-9])")
 _MONTHS = (
     "January", "February", "March", "April", "May", "June", "July",
     "August", "September", "October", "November", "December",
@@ -454,7 +458,11 @@ def terms_file_names(result: Result) -> dict[tuple[str, str], str]:
     ``<seeker>--<buddy>``; when two stems would name one file on a
     case-insensitive file system (``RXX--B1`` and ``rxx--B1``), or
     coincide because ids contain ``--``, the later partnership gets
-    ``~2``, ``~3`` ... (``~`` never occurs in an id).
+    ``~2``, ``~3`` ... (``~`` never occurs in an id).  A stem that Windows
+    would take for a device (``NUL.1--B1``: the part before the first dot
+    is ``CON``, ``PRN``, ``AUX``, ``NUL``, ``COM0``-``COM9`` or
+    ``LPT0``-``LPT9``) starts with ``_``.  With ids of at most 64
+    characters, names stay far below the 255 that file systems allow.
 
     Parameters
     ----------
@@ -475,12 +483,14 @@ def terms_file_names(result: Result) -> dict[tuple[str, str], str]:
     taken: set[str] = set()
     for p in result.partnerships:
         for tid in (p.seeker, p.buddy):
-            if not _ID_RE.fullmatch(tid):
+            if not _ID_RE.fullmatch(tid) or len(tid) > MAX_ID_LENGTH:
                 raise BuddymatchError(
-                    f"{tid!r} is not a valid trust id; terms of reference "
-                    "files are named from ids"
+                    f"{tid[:80]!r} is not a valid trust id; terms of "
+                    "reference files are named from ids"
                 )
         stem = base = f"{p.seeker}--{p.buddy}"
+        if _DEVICE_NAME.fullmatch(base.split(".", 1)[0]):
+            stem = base = "_" + base
         copy = 1
         while stem.casefold() in taken:
             copy += 1

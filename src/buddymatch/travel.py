@@ -24,7 +24,7 @@ import csv
 import math
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -542,9 +542,10 @@ def _read_matrix_csv(
     entries: list[TravelTime] = []
     problems: list[InputProblem] = []
     first_line: dict[tuple[str, str], tuple[int, float]] = {}
+    line = 1  # where the record being read starts
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle)
+            reader = csv.reader(_bounded_lines(handle))
             header = next(reader, None)
             if header is None:
                 return [], [
@@ -563,7 +564,7 @@ def _read_matrix_csv(
                         name,
                         1,
                         None,
-                        f"the header is {','.join(header)!r}, not "
+                        f"the header is {_clip(','.join(header))!r}, not "
                         "'origin,destination,minutes'",
                         "make the first line origin,destination,minutes "
                         "(in that order, no other columns)",
@@ -618,14 +619,39 @@ def _read_matrix_csv(
                 "save it as CSV UTF-8",
             )
         )
+    except _LineTooLong as exc:
+        problems.append(
+            InputProblem(
+                name,
+                exc.line,
+                None,
+                f"the line is longer than {exc.limit:,} characters, more "
+                f"than three cells of at most {MAX_FIELD_CHARS:,} "
+                "characters can fill",
+                "give origin,destination,minutes, one row a line",
+            )
+        )
     except csv.Error as exc:
+        # The record being read starts after the last one read.
+        problems.append(
+            InputProblem(
+                name,
+                line,
+                None,
+                f"the row is not valid CSV ({exc})",
+                "check the quoting; a cell holds at most "
+                f"{MAX_FIELD_CHARS:,} characters",
+            )
+        )
+    except OSError as exc:
+        # A folder, or a file that vanished or cannot be read.
         problems.append(
             InputProblem(
                 name,
                 None,
                 None,
-                f"the file is not valid CSV ({exc})",
-                "check the quoting",
+                f"cannot read the file ({exc.strerror or exc})",
+                "check the path",
             )
         )
     if not entries and not problems:
@@ -639,6 +665,33 @@ def _read_matrix_csv(
             )
         )
     return entries, problems
+
+
+class _LineTooLong(Exception):
+    """A line longer than any row of the matrix within the limits."""
+
+    def __init__(self, line: int, limit: int) -> None:
+        super().__init__(line, limit)
+        self.line = line
+        self.limit = limit
+
+
+def _bounded_lines(lines: Iterable[str]) -> Iterator[str]:
+    """Yield *lines*, refusing one no row within the limits could fill.
+
+    A line of millions of commas would otherwise become a list of
+    millions of cells before the row could be refused.
+    """
+    limit = len(MATRIX_COLUMNS) * (MAX_FIELD_CHARS + 3)
+    for number, line in enumerate(lines, start=1):
+        if len(line) > limit:
+            raise _LineTooLong(number, limit)
+        yield line
+
+
+def _clip(text: str) -> str:
+    """Shorten *text* for a message."""
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _parse_row(
@@ -686,6 +739,10 @@ def _parse_row(
         ids.append(value)
     text = record[2].strip()
     try:
+        # ASCII only, as the other readers: float() would also take
+        # "1_000" or other scripts' digits.
+        if "_" in text or not text.isascii():
+            raise ValueError(text)
         minutes = float(text)
     except ValueError:
         minutes = math.nan
@@ -694,7 +751,7 @@ def _parse_row(
                 name,
                 line,
                 "minutes",
-                f"{text[:40]!r} is not a number",
+                f"{_clip(text)!r} is not a number",
                 "give the travel time in minutes, e.g. 42.5",
             )
         )
@@ -705,7 +762,7 @@ def _parse_row(
                     name,
                     line,
                     "minutes",
-                    f"{text!r} is not a travel time",
+                    f"{_clip(text)!r} is not a travel time",
                     "give a finite, non-negative number of minutes",
                 )
             )
