@@ -17,6 +17,29 @@ class BuddymatchError(Exception):
     """Base class of every exception buddymatch raises on purpose."""
 
 
+def _visible(text: str) -> str:
+    """Return *text* with every character a terminal would act on escaped.
+
+    Control characters (escape sequences, line breaks), bidirectional
+    overrides and other invisible characters are written as Python
+    escapes (``\\x1b``, ``\\u202e``), so a column name or key taken from
+    a hostile file cannot recolour, move or hide what is printed.
+
+    Parameters
+    ----------
+    text
+        Any text.
+
+    Returns
+    -------
+    str
+        *text* itself when every character is printable.
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 @dataclass(frozen=True)
 class InputProblem:
     """One problem found in the input.
@@ -41,6 +64,14 @@ class InputProblem:
     column: str | None
     message: str
     fix: str
+
+    def __post_init__(self) -> None:
+        # Columns, keys and field paths come from the input itself, and
+        # every problem is printed: none may carry a terminal escape.
+        for name in ("line", "column", "message", "fix"):
+            value = getattr(self, name)
+            if isinstance(value, str) and not value.isprintable():
+                object.__setattr__(self, name, _visible(value))
 
     def location(self) -> str:
         """Return ``file, line N, column C`` with the parts that are known."""

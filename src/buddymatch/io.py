@@ -80,6 +80,7 @@ __all__ = [
     "MAX_COLUMNS",
     "MAX_FIELD_CHARS",
     "MAX_FILE_BYTES",
+    "MAX_JSON_VALUES",
     "MAX_NEEDS_PER_CELL",
     "MAX_POLICY_BYTES",
     "MAX_ROWS",
@@ -106,10 +107,14 @@ MAX_FIELD_CHARS = 10_000
 MAX_NEEDS_PER_CELL = 100
 #: Most columns in one CSV file.
 MAX_COLUMNS = 1_000
-#: Most cells in one CSV file (rows times columns, the header included), or
-#: values in one JSON file.  Reading costs time and memory per cell, so
-#: this, not the file size, is what bounds them (``docs/safety.md``).
+#: Most cells in one CSV file (rows times columns, the header included).
+#: Reading costs time and memory per cell, so this, not the file size, is
+#: what bounds them (``docs/safety.md``).
 MAX_CELLS = 2_000_000
+#: Most values in one JSON file, counted before decoding: twice
+#: MAX_CELLS, as JSON spends a value on every object (a trust is three)
+#: and every field of a need.
+MAX_JSON_VALUES = 4_000_000
 #: Largest policy file, in bytes: a policy is a few dozen lines, and every
 #: key of a long file would be checked and reported on its own.
 MAX_POLICY_BYTES = 100_000
@@ -240,14 +245,16 @@ class _TomlSite(_Site):
     lines: Mapping[tuple[str, ...], int] = field(default_factory=dict)
 
     def at(self, key: str) -> tuple[Line, str | None]:
-        parts = tuple(key.split(".")) if key else ()
+        # The empty key ("" = 1) is a key too: its path is ("",).
+        parts = tuple(key.split("."))
+        column = key or '""'
         # A key inside an inline table has no line of its own: fall back to
         # the nearest enclosing key that has one.
         while parts:
             if parts in self.lines:
-                return self.lines[parts], key
+                return self.lines[parts], column
             parts = parts[:-1]
-        return None, key or None
+        return None, column
 
 
 class _Bad(Exception):
@@ -833,6 +840,8 @@ class _Loaded:
     unsure_ids: set[str] = field(default_factory=set)
     #: True once a problem about the trusts as a whole was reported.
     trusts_reported: bool = False
+    #: True once the needs of a trusts file went over the row limit.
+    needs_refused: bool = False
 
     def add(
         self,
@@ -1114,7 +1123,6 @@ def _csv_records(
     records: list[_Record] = []
     limit = MAX_ROWS + 1  # the header and MAX_ROWS data rows
     cells_read = 0
-    split = "split the input, or leave out data the matching does not use"
     while True:
         line = reader.line_num + 1
         try:
@@ -1146,20 +1154,12 @@ def _csv_records(
                 fix = "check the quotes and separators of this row"
             problems.add(file, line, None, message, fix)
             return None
-        cells_read += len(cells)
-        if cells_read > MAX_CELLS:
-            problems.add(
-                file, None, None,
-                f"the file has more than {MAX_CELLS:,} cells (rows times "
-                "columns), the limit (MAX_CELLS)",
-                split,
-            )
-            return None
         # Blank lines and rows of empty cells (which spreadsheets write
-        # after the data) carry nothing, so skipping them drops nothing.
-        if not _strip("".join(cells)):
-            continue
-        if not records and len(cells) > MAX_COLUMNS:
+        # after the data) carry nothing, so skipping them drops nothing;
+        # their cells still count towards the limit, as reading them
+        # costs the same.
+        blank = not _strip("".join(cells))
+        if not blank and not records and len(cells) > MAX_COLUMNS:
             problems.add(
                 file, line, None,
                 f"the header has {len(cells):,} columns; the limit is "
@@ -1167,6 +1167,18 @@ def _csv_records(
                 "delete the columns the matching does not use",
             )
             return None
+        cells_read += len(cells)
+        if cells_read > MAX_CELLS:
+            problems.add(
+                file, None, None,
+                f"the file has more than {MAX_CELLS:,} cells (rows times "
+                "columns), the limit (MAX_CELLS)",
+                "split the input, or leave out data the matching does "
+                "not use",
+            )
+            return None
+        if blank:
+            continue
         records.append(_Record(line, reader.line_num, cells))
         if len(records) > limit:
             problems.add(
@@ -1438,6 +1450,22 @@ def _load_needs_cell(
             "list fewer needs; each need is one area of the trust",
         )
         return
+    if loaded.needs_refused:
+        return
+    if len(loaded.items["needs"]) + len(tokens) > MAX_ROWS:
+        # Needs are the rows of a table kept in one column, so they have
+        # the row limit (as the needs list of a JSON problem has): up to
+        # MAX_NEEDS_PER_CELL per row, they could be a hundred times more.
+        problems.add(
+            file, line, "needs",
+            f"the file lists more than {MAX_ROWS:,} needs in all, the "
+            "limit (MAX_ROWS), from this row on",
+            "split the input, or leave out needs the matching does not "
+            "use",
+        )
+        loaded.needs_refused = True
+        loaded.complete = False
+        return
     for token in tokens:
         item = _Item(site, problems, prefix=f"need {token!r}: ")
         parts = token.split(":")
@@ -1592,6 +1620,13 @@ def json_value_bound(text: str) -> int:
     return 1 + text.count(",") + text.count("[") + text.count("{")
 
 
+def _json_key(key: str) -> str:
+    """Return *key* as a part of a field path; ``""`` for the empty key,
+    which would otherwise vanish from the path (and leave a top-level
+    problem without a place)."""
+    return key if key else '""'
+
+
 class _JsonReader:
     """Walks decoded JSON, checking each object like a CSV row."""
 
@@ -1628,14 +1663,15 @@ class _JsonReader:
         names = list(allowed)
         for key in self.repeated.get(id(obj), (obj, []))[1]:
             item.report(
-                key, f"{key!r} is given more than once in this object",
+                _json_key(key),
+                f"{_show(key)} is given more than once in this object",
                 "give each field once",
             )
         values: dict[str, object] = {}
         for key, value in obj.items():
             if key not in names:
                 item.report(
-                    key, f"unknown field {key!r}",
+                    _json_key(key), f"unknown field {_show(key)}",
                     f"rename or delete it{_did_you_mean(key, names)}; the "
                     f"fields are {', '.join(names)}",
                 )
@@ -1782,12 +1818,11 @@ def read_problem_json(
         text = _read_text(file, problems)
         if text is None:
             raise problems.error()
-    values = json_value_bound(text)
-    if values > MAX_CELLS:
+    if json_value_bound(text) > MAX_JSON_VALUES:
         problems.add(
             file, None, None,
-            f"the JSON holds more than {MAX_CELLS:,} values, the limit "
-            "(MAX_CELLS)",
+            f"the JSON holds more than {MAX_JSON_VALUES:,} values, the "
+            "limit (MAX_JSON_VALUES)",
             "split the input, or leave out data the matching does not use",
         )
         raise problems.error()
@@ -1828,11 +1863,39 @@ _TOML_ERROR_AT = re.compile(
 )
 
 
+_TOML_ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))")
+_TOML_SIMPLE_ESCAPES = {
+    "b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '"',
+    "\\": "\\",
+}
+
+
+def _toml_unescape(body: str) -> str:
+    """Decode the escapes of a TOML basic string (a quoted key)."""
+
+    def decode(match: re.Match[str]) -> str:
+        code = match.group(1) or match.group(2)
+        if code is not None:
+            try:
+                return chr(int(code, 16))
+            except ValueError:  # beyond Unicode: tomllib refused it anyway
+                return match.group(0)
+        return _TOML_SIMPLE_ESCAPES.get(match.group(3), match.group(0))
+
+    return _TOML_ESCAPE.sub(decode, body)
+
+
 def _toml_parts(dotted: str) -> tuple[str, ...]:
     parts = []
     for match in _TOML_PART.finditer(dotted):
         part = match.group(0)
-        parts.append(part[1:-1] if part[0] in "\"'" else part)
+        if part[0] == '"':
+            # As tomllib decodes it, so the key is found by its line.
+            parts.append(_toml_unescape(part[1:-1]))
+        elif part[0] == "'":
+            parts.append(part[1:-1])
+        else:
+            parts.append(part)
     return tuple(parts)
 
 

@@ -39,8 +39,8 @@ from pydantic import ValidationError
 from buddymatch.errors import InputError, InputProblem
 from buddymatch.geo_outline import OUTLINES
 from buddymatch.io import (
-    MAX_CELLS,
     MAX_FILE_BYTES,
+    MAX_JSON_VALUES,
     MAX_ROWS,
     json_value_bound,
     write_bytes_atomic,
@@ -306,11 +306,11 @@ def read_result(path: str | os.PathLike[str]) -> Result:
             "map the JSON file that buddymatch propose --out wrote",
             data.count(b"\n", 0, exc.start) + 1,
         ) from None
-    if json_value_bound(text) > MAX_CELLS:
+    if json_value_bound(text) > MAX_JSON_VALUES:
         # Decoding costs memory per value, so they are bounded first.
         raise fail(
-            f"the JSON holds more than {MAX_CELLS:,} values, the limit "
-            "(MAX_CELLS)",
+            f"the JSON holds more than {MAX_JSON_VALUES:,} values, the "
+            "limit (MAX_JSON_VALUES)",
             "map the JSON file that buddymatch propose --out wrote",
         )
     try:
@@ -355,7 +355,8 @@ def read_result(path: str | os.PathLike[str]) -> Result:
         problems = [
             InputProblem(
                 file,
-                ".".join(str(part) for part in error["loc"]) or None,
+                # The empty key is shown as "", so the path never vanishes.
+                ".".join(str(part) or '""' for part in error["loc"]) or None,
                 None,
                 str(error["msg"]),
                 fix,
