@@ -302,6 +302,12 @@ FOUND_BY_FUZZING = [
     ("problem_json", b'{"": []}'),
     ("policy", b'"".seekers_can_buddy = "yes"\n'),
     (
+        "policy",
+        b'min_expertise = 5\nmax_t = """" = """"#""t$"""ravel_minutes = '
+        b'"culture_none"\nmax_partne3s = 2\n',
+    ),
+    ("policy", b'"{r[tiers.eg\\t\\t\\t"=0'),
+    (
         "result_json",
         b'{\n  "status": "optimal", "infeasrkload": 2,\n        "": 5.0,\n'
         b'    "keep_ongoing":5000}',

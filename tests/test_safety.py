@@ -19,10 +19,11 @@ from __future__ import annotations
 import ast
 import csv
 import datetime as dt
+import io
 import json
-import os
 import random
 import re
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -223,7 +224,7 @@ def test_any_name_gives_a_spreadsheet_safe_pairings_file(
                      lon=-1.0),
         ),
     )
-    rows = bio_pairings_rows(result)
+    rows = written_pairings_rows(result)
     for row in rows:
         for cell in row:
             if cell.startswith(_FORMULA_STARTS):
@@ -233,17 +234,14 @@ def test_any_name_gives_a_spreadsheet_safe_pairings_file(
     assert rows[0][1] in (name, "'" + name)
 
 
-def bio_pairings_rows(result: bm.Result) -> list[list[str]]:
+def written_pairings_rows(result: bm.Result) -> list[list[str]]:
     """The data rows of the pairings CSV, written and read back."""
     # No tmp_path: Hypothesis runs many examples per test function.
-    import io as stdio
-    import tempfile
-
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "pairings.csv"
         bm.write_pairings_csv(result, path)
         text = path.read_bytes().decode("utf-8")  # line ends as written
-    return list(csv.reader(stdio.StringIO(text, newline="")))[1:]
+    return list(csv.reader(io.StringIO(text, newline="")))[1:]
 
 
 @given(value=st.text())
@@ -767,6 +765,47 @@ def test_an_empty_toml_key_is_placed(tmp_path: Path) -> None:
     assert (problem.line, problem.column) == (2, '""')
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        '""""   = """"#""t$"""',  # found by atheris
+        '"x\\"\\"\\"" # """',
+        "[\n  \"\"\"m\nmax_partners = 1\"\"\",\n]",
+        "\"\"\"a\nb\\\\\"\"\"",
+        "'''a\nb''''",
+    ],
+)
+def test_keys_after_tricky_strings_are_placed(
+    value: str, tmp_path: Path
+) -> None:
+    # Was: multi-line strings were followed by counting delimiters, which
+    # quotes inside strings and comments fooled; the keys after them lost
+    # their lines.
+    text = f"min_expertise = 5\nnote = {value}\nmax_partne3s = 2\n"
+    path = tmp_path / "policy.toml"
+    path.write_text(text, encoding="utf-8")
+    found = errors_of(bio.read_policy, path)
+    last = text.count("\n")
+    assert [(p.line, p.column) for p in found] == [
+        (2, "note"), (last, "max_partne3s"),
+    ]
+
+
+def test_a_quoted_toml_key_with_dots_is_placed(tmp_path: Path) -> None:
+    # Found by atheris: '"{r[tiers.eg\\t" = 0' was looked up as the path
+    # "{r[tiers" > "eg\t", so the unknown key had no line.
+    path = tmp_path / "policy.toml"
+    path.write_text(
+        'min_expertise = 3\n"{r[tiers.eg\\t" = 0\n[tiers."a.b"]\n'
+        "fee = 1\n",
+        encoding="utf-8",
+    )
+    found = errors_of(bio.read_policy, path)
+    assert [(p.line, p.column) for p in found] == [
+        (2, "{r[tiers.eg\\t"), (3, "tiers.a.b"),
+    ]
+
+
 def test_an_empty_key_in_a_result_is_placed(tmp_path: Path) -> None:
     # Found by atheris: pydantic's location ("",) of an unknown empty key
     # joined to "", which read as no line at all.
@@ -960,4 +999,4 @@ def test_limits_are_documented() -> None:
         value = getattr(bio, name)
         assert name in doc
         assert f"{value:,}" in doc, name
-    assert os.fspath("tools/fuzz_readers.py") in doc
+    assert "tools/fuzz_readers.py" in doc

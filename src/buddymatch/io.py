@@ -239,22 +239,24 @@ class _JsonSite(_Site):
 
 @dataclass(frozen=True)
 class _TomlSite(_Site):
-    """A TOML document; *lines* gives the line of each key path found."""
+    """A TOML document; *lines* gives the line of each key path found,
+    by the path's parts joined with dots (as the keys reported are)."""
 
     file: str
-    lines: Mapping[tuple[str, ...], int] = field(default_factory=dict)
+    lines: Mapping[str, int] = field(default_factory=dict)
 
     def at(self, key: str) -> tuple[Line, str | None]:
-        # The empty key ("" = 1) is a key too: its path is ("",).
-        parts = tuple(key.split("."))
+        # Matched as a whole first: a quoted key may hold dots ("a.b" = 1),
+        # and the empty key ("" = 1) is a key too.
         column = key or '""'
-        # A key inside an inline table has no line of its own: fall back to
-        # the nearest enclosing key that has one.
-        while parts:
-            if parts in self.lines:
-                return self.lines[parts], column
-            parts = parts[:-1]
-        return None, column
+        path = key
+        while path not in self.lines:
+            # A key inside an inline table has no line of its own: fall
+            # back to the nearest enclosing key that has one.
+            if "." not in path:
+                return None, column
+            path = path.rsplit(".", 1)[0]
+        return self.lines[path], column
 
 
 class _Bad(Exception):
@@ -1899,36 +1901,78 @@ def _toml_parts(dotted: str) -> tuple[str, ...]:
     return tuple(parts)
 
 
-def _toml_key_lines(text: str) -> dict[tuple[str, ...], int]:
+def _toml_open_string(text: str, quote: str | None) -> str | None:
+    """Return the multi-line string delimiter open at the end of *text*.
+
+    *text* is one line, and *quote* the delimiter (three double or three
+    single quotes) open at its start, if any.  Strings are skipped as TOML
+    reads them (escapes in basic strings; up to two quotes just inside a
+    closing delimiter), and so are comments.
+    """
+    i, n = 0, len(text)
+    while i < n:
+        if quote is not None:
+            # Inside a multi-line string: a run of three or more of its
+            # quotes (not escaped) closes it.
+            mark = quote[0]
+            while i < n and not text.startswith(quote, i):
+                i += 2 if mark == '"' and text[i] == "\\" else 1
+            if i >= n:
+                return quote
+            while i < n and text[i] == mark:
+                i += 1
+            quote = None
+            continue
+        char = text[i]
+        if char == "#":
+            return None
+        if text.startswith(('"""', "'''"), i):
+            quote = text[i : i + 3]
+            i += 3
+        elif char == '"':
+            i += 1
+            while i < n and text[i] != '"':
+                i += 2 if text[i] == "\\" else 1
+            i += 1
+        elif char == "'":
+            end = text.find("'", i + 1)
+            i = n if end < 0 else end + 1
+        else:
+            i += 1
+    return quote
+
+
+def _toml_key_lines(text: str) -> dict[str, int]:
     """Return the line of each key path in *text* (tomllib gives none).
 
-    Tables set the prefix of the keys below them; dotted keys also record
-    their prefixes.  Lines inside multi-line strings are skipped.
+    Paths are keyed by their parts joined with dots.  Tables set the
+    prefix of the keys below them; dotted keys also record their prefixes.
+    Lines inside multi-line strings are skipped.
     """
-    lines: dict[tuple[str, ...], int] = {}
+    lines: dict[str, int] = {}
     table: tuple[str, ...] = ()
     quote: str | None = None
     for number, raw in enumerate(text.split("\n"), start=1):
         if quote is not None:
-            if raw.count(quote) % 2 == 1:
-                quote = None
+            quote = _toml_open_string(raw, quote)
             continue
-        path: tuple[str, ...]
+        path: tuple[str, ...] = ()
+        rest = raw
         table_match = _TOML_TABLE.match(raw)
         if table_match:
             table = path = _toml_parts(table_match.group(1))
-            rest = ""
+            rest = raw[table_match.end():]
         else:
             assign = _TOML_ASSIGN.match(raw)
-            if not assign:
-                continue
-            path = table + _toml_parts(assign.group(1))
-            rest = raw[assign.end():]
+            if assign:
+                path = table + _toml_parts(assign.group(1))
+                rest = raw[assign.end():]
         for end in range(1, len(path) + 1):
-            lines.setdefault(path[:end], number)
-        for delimiter in ('"""', "'''"):
-            if rest.count(delimiter) % 2 == 1:
-                quote = delimiter
+            lines.setdefault(".".join(path[:end]), number)
+        # Any line may open a multi-line string (a value, or an item of
+        # an array spread over lines); a count of delimiters is fooled by
+        # quotes inside strings and comments.
+        quote = _toml_open_string(rest, None)
     return lines
 
 
