@@ -429,11 +429,12 @@ def test_problems_never_carry_terminal_escapes(
     # it to the terminal.
     path = tmp_path / f"input{suffix}"
     path.write_text(text, encoding="utf-8")
-    reader = {
+    readers: dict[str, Callable[[Path], object]] = {
         ".csv": bio.read_problem,
         ".json": bio.read_problem_json,
         ".toml": bio.read_policy,
-    }[suffix]
+    }
+    reader = readers[suffix]
     found = errors_of(reader, path)
     for problem in found:
         assert str(problem).isprintable()
@@ -708,6 +709,26 @@ def test_a_file_that_is_not_a_result_lists_its_first_problems(
     assert found[0].line == "assignments.0.seeker"
     assert "more problems" in found[-1].message
     assert "this is not a result file" in found[-1].message
+
+
+def test_a_broken_item_far_down_a_long_result_list_is_placed(
+    tmp_path: Path,
+) -> None:
+    # Long lists are checked a window of items at a time (so a file of
+    # empty items cannot make a million errors): positions stay the file's.
+    assignment = bm.Assignment(
+        seeker="S", area="finance", tier="light", buddy="B",
+        travel_minutes=61.5, culture_fit=0.9, expertise=4, workload=1,
+        fee=5000.0, score=2.5, terms={"expertise": 2.5},
+    ).model_dump(mode="json")
+    items = [assignment] * 2_500
+    items[1_234] = {**assignment, "workload": "lots"}
+    path = tmp_path / "result.json"
+    path.write_text(
+        json.dumps({"status": "optimal", "assignments": items}), "utf-8"
+    )
+    [problem] = errors_of(mapping.read_result, path)
+    assert problem.line == "assignments.1234.workload"
 
 
 def test_policy_size_limit(tmp_path: Path) -> None:

@@ -16,8 +16,12 @@ mutations.
 atheris is not a buddymatch dependency (``pip install atheris``; a
 binary wheel exists for CPython 3.11 on x86-64 Linux).  Usage::
 
-    python tools/fuzz_readers.py trusts --seconds 600
+    python tools/fuzz_readers.py trusts --seconds 600 --out runs/trusts
+    python tools/fuzz_readers.py trusts --replay runs/trusts/corpus
     python tools/fuzz_readers.py --list
+
+``--replay`` feeds each file of a corpus to the target once, without
+atheris (run it under ``coverage run`` to see the lines a corpus reaches).
 
 Statistics (executions, coverage ``cov`` and features ``ft``) are printed
 by libFuzzer at the end; ``docs/safety.md`` records the runs.
@@ -152,11 +156,10 @@ def main() -> None:
         tempfile.mkdtemp(prefix=f"buddymatch-fuzz-{options.target}-")
     )
     out.mkdir(parents=True, exist_ok=True)
-    # Inputs are files: a RAM-backed folder keeps the writes cheap.
-    shm = Path("/dev/shm")
-    work = Path(
-        tempfile.mkdtemp(prefix="bm-", dir=shm if shm.is_dir() else None)
-    )
+    # Inputs are written to a file in the output folder: libFuzzer ends
+    # the process itself, so nothing could clean up a folder elsewhere.
+    work = out / "scratch"
+    work.mkdir(exist_ok=True)
 
     def one_input(data: bytes) -> None:
         _feed(readers, work, data)
@@ -179,11 +182,8 @@ def main() -> None:
           flush=True)
     import atheris
 
-    try:
-        atheris.Setup(argv, one_input)
-        atheris.Fuzz()
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    atheris.Setup(argv, one_input)
+    atheris.Fuzz()
 
 
 if __name__ == "__main__":

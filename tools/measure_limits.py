@@ -2,9 +2,9 @@
 
 Each case writes its input under a temporary folder, then reads it in a
 fresh Python process, which reports the wall time of the read and its
-peak resident memory (``ru_maxrss``), both in all and above the process's
-size once buddymatch is imported.  The cases are the largest inputs the
-readers accept and the hostile ones they refuse (``docs/safety.md``
+peak resident memory (Linux's ``VmHWM``), both in all and above the
+process's size once buddymatch is imported.  The cases are the largest
+inputs the readers accept and the hostile ones they refuse (``docs/safety.md``
 records a run).  Usage::
 
     python tools/measure_limits.py              # every case
@@ -226,6 +226,13 @@ def _json_nested(folder: Path) -> list[Path]:
     return [path]
 
 
+def _json_empty_items(folder: Path) -> list[Path]:
+    path = folder / "problem.json"
+    items = ",".join(["{}"] * bio.MAX_ROWS)
+    path.write_text('{"trusts": [' + items + "]}", encoding="utf-8")
+    return [path]
+
+
 def _result_of_empty_items(folder: Path) -> list[Path]:
     path = folder / "result.json"
     items = ",".join(["{}"] * bio.MAX_ROWS)
@@ -248,7 +255,7 @@ def _policy_at_limit(folder: Path) -> list[Path]:
 CASES: dict[str, tuple[str, Callable[[Path], list[Path]], str]] = {
     "trusts_max": (
         "trusts", _largest_trusts,
-        "99,999 trusts x 20 columns (MAX_CELLS), 33,333 needs",
+        "99,999 trusts x 20 columns (MAX_CELLS); 33,333 have 2 needs",
     ),
     "trusts_50mb": (
         "trusts", lambda folder: _largest_trusts(folder, name_length=420),
@@ -305,6 +312,10 @@ CASES: dict[str, tuple[str, Callable[[Path], list[Path]], str]] = {
     "json_empty_objects": (
         "problem_json", _json_empty_objects, "100 MB of empty objects",
     ),
+    "json_empty_items": (
+        "problem_json", _json_empty_items,
+        "100,000 empty trusts (MAX_ROWS): 3 problems each",
+    ),
     "json_nested": (
         "problem_json", _json_nested, "lists nested 100,000 deep",
     ),
@@ -321,7 +332,17 @@ CASES: dict[str, tuple[str, Callable[[Path], list[Path]], str]] = {
 
 
 def _peak_mb() -> float:
-    # ru_maxrss is in kilobytes on Linux.
+    """Return the process's peak resident memory so far, in MB."""
+    # VmHWM belongs to the program's own memory, made new at exec;
+    # ru_maxrss would also count the parent's size at the fork.
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    # Kilobytes on Linux, bytes on macOS; this fallback assumes Linux.
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from buddymatch.errors import InputError, InputProblem
 from buddymatch.geo_outline import OUTLINES
@@ -90,6 +91,8 @@ _DASHES: tuple[str, ...] = ("", "8 4", "2 3")
 #: Problems of a file that is not a result listed one by one; the rest are
 #: counted (such a file can fail on every field of every item).
 _MAX_LISTED_ERRORS = 100
+#: Items of each list of a result checked at a time (see read_result).
+_WINDOW = 1_000
 
 _FONT = "DejaVu Sans, Verdana, Helvetica, Arial, sans-serif"
 _INK = "#222222"
@@ -342,15 +345,12 @@ def read_result(path: str | os.PathLike[str]) -> Result:
                 "map the JSON file that buddymatch propose --out wrote",
                 str(key),
             )
-    try:
-        result = Result.model_validate(document)
-    except ValidationError as exc:
+    checked = _result_or_errors(document)
+    if not isinstance(checked, Result):
+        errors = checked
         fix = (
             "correct the value, or map the JSON file that buddymatch "
             "propose --out wrote"
-        )
-        errors = exc.errors(
-            include_url=False, include_context=False, include_input=False
         )
         problems = [
             InputProblem(
@@ -367,14 +367,56 @@ def read_result(path: str | os.PathLike[str]) -> Result:
             problems.append(
                 InputProblem(
                     file, None, None,
-                    f"... and {len(errors) - _MAX_LISTED_ERRORS:,} more "
-                    "problems: this is not a result file",
+                    f"... and at least {len(errors) - _MAX_LISTED_ERRORS:,} "
+                    "more problems: this is not a result file",
                     fix,
                 )
             )
-        raise InputError(problems) from None
-    _check_trusts(result, file)
-    return result
+        raise InputError(problems)
+    _check_trusts(checked, file)
+    return checked
+
+
+def _result_or_errors(document: dict[str, Any]) -> Result | list[ErrorDetails]:
+    """Return the result *document* holds, or the errors of validating it.
+
+    Pydantic keeps every error of a validation, and each item of a broken
+    file can fail on every field (100,000 empty items: a million errors,
+    a gigabyte), so lists longer than a window are first checked a window
+    of items at a time, and the first window that fails gives the errors.
+    """
+    longest = max(
+        (len(v) for v in document.values() if isinstance(v, list)),
+        default=0,
+    )
+    starts = range(0, longest, _WINDOW) if longest > _WINDOW else range(0)
+    for start in starts:
+        window = {
+            key: value[start : start + _WINDOW]
+            if isinstance(value, list) else value
+            for key, value in document.items()
+        }
+        try:
+            Result.model_validate(window)
+        except ValidationError as exc:
+            errors = exc.errors(
+                include_url=False, include_context=False, include_input=False
+            )
+            for error in errors:
+                name, *rest = error["loc"] or ("",)
+                index = rest[0] if rest else None
+                if isinstance(index, int) and isinstance(
+                    document.get(str(name)), list
+                ):
+                    # Back from the window's positions to the file's.
+                    error["loc"] = (name, index + start, *rest[1:])
+            return errors
+    try:
+        return Result.model_validate(document)
+    except ValidationError as exc:
+        return exc.errors(
+            include_url=False, include_context=False, include_input=False
+        )
 
 
 # ---------------------------------------------------------------------------
