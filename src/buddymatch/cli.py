@@ -320,7 +320,7 @@ def propose(
             trusts, relations, pairs, policy_file, travel_matrix
         )
         if out_file is not None:
-            _check_out_suffix(out_file)
+            _check_suffix(out_file)
             _refuse_overwrite(
                 out_file, [trusts, relations, pairs, policy_file,
                            travel_matrix]
@@ -366,10 +366,15 @@ def propose(
 
 
 _SUFFIXES = (".csv", ".json", ".md")
+_EXPLAIN_SUFFIXES = (".md", ".html", ".json")
 
 
-def _check_out_suffix(path: Path) -> None:
-    if path.suffix.lower() not in _SUFFIXES:
+def _check_suffix(
+    path: Path, allowed: tuple[str, ...] = _SUFFIXES, what: str = "output"
+) -> None:
+    """Refuse an output file whose extension names no format we write."""
+    if path.suffix.lower() not in allowed:
+        names = ", ".join(allowed[:-1]) + f" or {allowed[-1]}"
         raise InputError(
             [
                 InputProblem(
@@ -377,7 +382,7 @@ def _check_out_suffix(path: Path) -> None:
                     None,
                     None,
                     f"unknown output format {path.suffix or '(none)'!r}",
-                    "name the output file .csv, .json or .md",
+                    f"name the {what} file {names}",
                 )
             ]
         )
@@ -655,7 +660,7 @@ def rematch(
             travel_matrix,
         ]
         if out_file is not None:
-            _check_out_suffix(out_file)
+            _check_suffix(out_file)
             _refuse_overwrite(out_file, inputs)
         if save_arrangements is not None:
             _refuse_overwrite(save_arrangements, inputs)
@@ -722,24 +727,6 @@ def rematch(
         return EXIT_UNMET if rematched.unmet else EXIT_OK
 
     raise typer.Exit(_guard(debug, run))
-
-
-_EXPLAIN_SUFFIXES = (".md", ".html", ".json")
-
-
-def _check_explain_suffix(path: Path) -> None:
-    if path.suffix.lower() not in _EXPLAIN_SUFFIXES:
-        raise InputError(
-            [
-                InputProblem(
-                    str(path),
-                    None,
-                    None,
-                    f"unknown output format {path.suffix or '(none)'!r}",
-                    "name the explanation file .md, .html or .json",
-                )
-            ]
-        )
 
 
 def _pair_options(
@@ -844,7 +831,7 @@ def explain(
             trusts, relations, pairs, policy_file, travel_matrix
         )
         if out_file is not None:
-            _check_explain_suffix(out_file)
+            _check_suffix(out_file, _EXPLAIN_SUFFIXES, "explanation")
             _refuse_overwrite(
                 out_file,
                 [trusts, relations, pairs, policy_file, travel_matrix],
