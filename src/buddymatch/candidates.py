@@ -170,7 +170,10 @@ class CandidateSet:
         numpy.ndarray
             Positions into the pair arrays, in trust order.
         """
-        lo, hi = np.searchsorted(self.need, [need_index, need_index + 1])
+        # Keys of the array's own dtype: int64 keys made numpy convert the
+        # whole int32 array on every call (9 ms at 4.3 million pairs).
+        keys = np.array([need_index, need_index + 1], dtype=self.need.dtype)
+        lo, hi = np.searchsorted(self.need, keys)
         return np.arange(lo, hi)
 
     def position(self, need_index: int, trust_index: int) -> int | None:
@@ -483,8 +486,9 @@ def _position(
     need: Int32Array, buddy: Int32Array, need_index: int, trust_index: int
 ) -> int | None:
     """Return the position of (need, trust) in the sorted pairs, or None."""
-    lo, hi = np.searchsorted(need, [need_index, need_index + 1])
-    at = int(lo + np.searchsorted(buddy[lo:hi], trust_index))
+    keys = np.array([need_index, need_index + 1], dtype=need.dtype)
+    lo, hi = np.searchsorted(need, keys)
+    at = int(lo + np.searchsorted(buddy[lo:hi], buddy.dtype.type(trust_index)))
     if at < hi and buddy[at] == trust_index:
         return at
     return None

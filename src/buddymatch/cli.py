@@ -8,6 +8,7 @@ Exit codes (all commands): 0 success, every need met; 1 some needs unmet;
 from __future__ import annotations
 
 import logging
+import math
 import sys
 import threading
 import time
@@ -278,10 +279,14 @@ class _LiveProgress:
     def __call__(
         self, elapsed: float, objective: float, bound: float, gap: float
     ) -> None:
+        # A NaN bound: the search runs on a shortlist and proves none.
+        proof = (
+            f"  bound {bound:.2f}  gap {gap:.2%}"
+            if math.isfinite(bound)
+            else "  (no proven bound)"
+        )
         with self._lock:
-            self._last = (
-                f"best {objective:.2f}  bound {bound:.2f}  gap {gap:.2%}"
-            )
+            self._last = f"best {objective:.2f}{proof}"
 
     def __exit__(self, *exc: object) -> None:
         if self._live is not None:
@@ -322,8 +327,8 @@ def propose(
         if out_file is not None:
             _check_suffix(out_file)
             _refuse_overwrite(
-                out_file, [trusts, relations, pairs, policy_file,
-                           travel_matrix]
+                out_file,
+                [trusts, relations, pairs, policy_file, travel_matrix],
             )
         if verbose:
             logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -656,7 +661,11 @@ def rematch(
         if problems or problem is None:
             raise InputError(problems)
         inputs = [
-            trusts, arrangements, relations, pairs, policy_file,
+            trusts,
+            arrangements,
+            relations,
+            pairs,
+            policy_file,
             travel_matrix,
         ]
         if out_file is not None:

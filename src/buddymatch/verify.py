@@ -902,6 +902,13 @@ def _check_utilisation(
     out: list[Violation],
 ) -> None:
     """Check each reported buddy use against the assignments."""
+    # Totals per buddy in one pass: a scan per buddy took 16 s at
+    # "programme" size (3,000 buddies x 5,000 assignments).
+    loads: dict[str, int] = {}
+    partners: dict[str, set[str]] = {}
+    for a, exp in checked:
+        loads[a.buddy] = loads.get(a.buddy, 0) + exp.workload
+        partners.setdefault(a.buddy, set()).add(a.seeker)
     for use in result.utilisation:
         buddy = inputs.trusts.get(use.buddy)
         if buddy is None:
@@ -914,13 +921,8 @@ def _check_utilisation(
                 )
             )
             continue
-        workload = 0
-        seekers: list[str] = []
-        for a, exp in checked:
-            if a.buddy == use.buddy:
-                workload += exp.workload
-                if a.seeker not in seekers:
-                    seekers.append(a.seeker)
+        workload = loads.get(use.buddy, 0)
+        seekers = partners.get(use.buddy, set())
         wrong: list[str] = []
         if use.capacity != buddy.capacity:
             wrong.append(f"capacity {use.capacity} should be {buddy.capacity}")

@@ -18,6 +18,7 @@ import numpy as np
 from buddymatch.candidates import CandidateSet, build_candidates
 from buddymatch.model import Policy, Problem
 from buddymatch.result import Result
+from buddymatch.solvers import shortlist as shortlists
 from buddymatch.solvers.assemble import (
     assemble,
     resolve_pins,
@@ -156,7 +157,38 @@ def propose(
             infeasibility=tuple(words for _, words in impossible),
         )
     warm = greedy(cands, usable, groups)
-    outcome = solve(cands, usable, groups, settings, progress, warm)
+    modelled = usable
+    n_usable = int(np.count_nonzero(usable))
+    shortlisted = warm is not None and n_usable > shortlists.SHORTLIST_ABOVE
+    if shortlisted:
+        assert warm is not None
+        # Too many pairs to model whole: solve on a shortlist that keeps
+        # the warm start and the pins (so it is feasible whenever the
+        # whole model is), and claim no proof (see .shortlist).
+        modelled = shortlists.shortlist(
+            cands,
+            usable,
+            warm | pinned,
+            shortlists.SHORTLIST_PER_BUDDY,
+        )
+        solver_info["shortlist"] = {
+            "per_buddy": shortlists.SHORTLIST_PER_BUDDY,
+            "pairs": int(np.count_nonzero(modelled)),
+            "usable_pairs": n_usable,
+        }
+    outcome = solve(
+        cands,
+        modelled,
+        groups,
+        settings,
+        progress,
+        warm,
+        proof=not shortlisted,
+    )
+    if shortlisted:
+        # A stage's status describes the shortlisted model only.
+        for record in outcome.stages:
+            record["shortlist"] = True
     solver_info["stages"] = outcome.stages
     infeasibility: tuple[str, ...] = ()
     if outcome.status == "infeasible":

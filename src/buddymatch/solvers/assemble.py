@@ -127,6 +127,7 @@ def _unmet_reason(
     candidates: int,
     status: Status,
     spent: float,
+    capacity: np.ndarray,
 ) -> tuple[UnmetReason, str]:
     problem = cands.problem
     policy = cands.policy
@@ -149,8 +150,7 @@ def _unmet_reason(
             f"needs {wanted} buddies but only {candidates} pass the hard "
             f"rules (excluded: {_funnel_words(cands, need)})"
         )
-    pairs = cands.need == need
-    capacity = np.array([t.capacity for t in problem.trusts], dtype=np.int64)
+    pairs = cands.pairs_of_need(need)
     fitting = int(
         np.count_nonzero(cands.workload[pairs] <= capacity[cands.buddy[pairs]])
     )
@@ -254,6 +254,7 @@ def assemble(
     n_needs = len(problem.needs)
     per_need = np.bincount(cands.need[picks], minlength=n_needs)
     cand_count = np.bincount(cands.need, minlength=n_needs)
+    capacity = np.array([t.capacity for t in trusts], dtype=np.int64)
     total_fee = float(sum(a.fee for a in assignments))
     unmet: list[UnmetNeed] = []
     coverage: list[Coverage] = []
@@ -265,7 +266,7 @@ def assemble(
             covered_by_priority[need.priority] += 1
             continue
         code, words = _unmet_reason(
-            cands, n, int(cand_count[n]), status, total_fee
+            cands, n, int(cand_count[n]), status, total_fee, capacity
         )
         unmet.append(
             UnmetNeed(

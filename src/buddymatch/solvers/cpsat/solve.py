@@ -9,6 +9,7 @@ numpy mask over the candidate pairs.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -96,20 +97,23 @@ def gap_of(objective: float, bound: float) -> float:
 class _Progress(cp_model.CpSolverSolutionCallback):
     """Reports each improving solution of the quality stage."""
 
-    def __init__(self, report: ProgressCallback, start: float) -> None:
+    def __init__(
+        self, report: ProgressCallback, start: float, proof: bool
+    ) -> None:
         super().__init__()
         self._report = report
         self._start = start
+        self._proof = proof
 
     def on_solution_callback(self) -> None:
         objective = from_units(round(self.objective_value))
-        bound = from_units(round(self.best_objective_bound))
-        self._report(
-            time.perf_counter() - self._start,
-            objective,
-            bound,
-            gap_of(objective, bound),
-        )
+        if self._proof:
+            bound = from_units(round(self.best_objective_bound))
+            gap = gap_of(objective, bound)
+        else:
+            # The model's bound holds for the shortlist only: report none.
+            bound = gap = math.nan
+        self._report(time.perf_counter() - self._start, objective, bound, gap)
 
 
 class _Stopper:
@@ -214,6 +218,7 @@ def solve(
     settings: SolverSettings,
     progress: ProgressCallback | None = None,
     warm: np.ndarray | None = None,
+    proof: bool = True,
 ) -> Outcome:
     """Solve the matching lexicographically and return what was found.
 
@@ -233,6 +238,10 @@ def solve(
     warm
         A proposal obeying every hard rule (mask over candidates), given
         to CP-SAT as a hint and returned if nothing better is found.
+    proof
+        False when *usable* is a shortlist of the pairs that could be
+        used: then nothing is reported ``optimal`` and no bound is
+        given.
     """
     start = time.perf_counter()
     spent = 0.0  # deterministic time, in deterministic mode
@@ -264,9 +273,12 @@ def solve(
     def rank(values: np.ndarray) -> tuple[int, ...]:
         """Cover per priority (most urgent first), then quality units:
         the order in which the objective compares two proposals."""
-        met = np.bincount(
-            cands.need[variables.positions][values], minlength=n_needs
-        ) > 0
+        met = (
+            np.bincount(
+                cands.need[variables.positions][values], minlength=n_needs
+            )
+            > 0
+        )
         partnerships = len(np.unique(variables.pair_partner[values]))
         quality = int(unit_scores[values].sum()) - partnership * partnerships
         return (
@@ -368,7 +380,7 @@ def solve(
         chosen[variables.positions[best]] = True
         return Outcome("feasible", chosen, stages=stages)
     set_quality_objective(model, cands, variables)
-    callback = _Progress(progress, start) if progress else None
+    callback = _Progress(progress, start, proof) if progress else None
     solver, status = _run(model, settings, remaining(), large, callback)
     spent += solver.deterministic_time
     stages.append(
@@ -396,6 +408,9 @@ def solve(
         proven = False  # time ran out: keep the best so far, no bound
     assert best is not None
     chosen[variables.positions[best]] = True
+    if not proof:
+        # Optimal on the shortlist proves nothing about all the pairs.
+        return Outcome("feasible", chosen, bound=None, stages=stages)
     return Outcome(
         "optimal" if proven else "feasible",
         chosen,

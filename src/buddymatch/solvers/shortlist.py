@@ -1,0 +1,126 @@
+"""A shortlist of candidate pairs for models too large to solve whole.
+
+At "programme" size (9,000 needs, 4.2 million usable pairs) a CP-SAT
+variable per usable pair does not fit in 4 GB, and building the model
+alone took longer than the minute a user waits (docs/performance.md).  So
+above :data:`SHORTLIST_ABOVE` usable pairs the model is built on a
+shortlist instead:
+
+* each need's best candidates by score (``per_buddy`` for every buddy the
+  need asks for), since the quality objective prefers them;
+* each need's best candidates among buddies the warm start left with room
+  for the need's workload and a free partner slot, since those are the
+  ones that can take needs the warm start could not meet;
+* every pair of the warm start and every pinned pair, so the warm start is
+  a solution of the shortlisted model and the pins can hold.
+
+The shortlist is a heuristic: the best proposal on it need not be the best
+on all pairs, so a shortlisted result is never reported ``optimal`` and
+carries no bound (CP-SAT's bound holds for the shortlist only).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from buddymatch.candidates import CandidateSet
+
+#: Usable pairs above which the model is built on a shortlist.  "national"
+#: (134,000 usable pairs) is solved whole; "programme" (4.2 million) is
+#: not.
+SHORTLIST_ABOVE = 500_000
+#: Shortlisted candidates per buddy a need asks for, in each of the two
+#: rankings (measured on "programme", docs/performance.md).
+SHORTLIST_PER_BUDDY = 8
+
+
+def _best_per_need(
+    cands: CandidateSet, eligible: np.ndarray, per_need: np.ndarray
+) -> np.ndarray:
+    """Return the mask of each need's ``per_need[need]`` best eligible
+    pairs by score (ties: lower position first)."""
+    positions = np.flatnonzero(eligible)
+    ranked = positions[
+        np.lexsort((positions, -cands.score[positions], cands.need[positions]))
+    ]
+    needs = cands.need[ranked]
+    # Rank within the need: position in the sorted run minus its start.
+    firsts = np.flatnonzero(np.diff(needs, prepend=-1))
+    run_start = np.repeat(firsts, np.diff(np.append(firsts, len(ranked))))
+    rank = np.arange(len(ranked)) - run_start
+    mask = np.zeros(cands.n_candidates, dtype=bool)
+    mask[ranked[rank < per_need[needs]]] = True
+    return mask
+
+
+def shortlist(
+    cands: CandidateSet,
+    usable: np.ndarray,
+    keep: np.ndarray,
+    per_buddy: int = SHORTLIST_PER_BUDDY,
+) -> np.ndarray:
+    """Return the shortlisted candidate pairs.
+
+    Parameters
+    ----------
+    cands
+        The candidate pairs.
+    usable
+        Mask of candidates that may be chosen at all.
+    keep
+        Mask of pairs that must stay: the warm start's and the pins'.
+        The warm start also tells which buddies have room left.
+    per_buddy
+        Pairs kept per buddy a need asks for, in each ranking.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean mask over the candidate pairs, within *usable* | *keep*.
+        Every need that had enough usable pairs keeps enough to be met.
+
+    Raises
+    ------
+    ValueError
+        If *per_buddy* is below 1.
+    """
+    if per_buddy < 1:
+        raise ValueError(f"per_buddy must be at least 1, not {per_buddy}")
+    problem, policy = cands.problem, cands.policy
+    wanted = np.array([n.buddies for n in problem.needs], dtype=np.int64)
+    per_need = per_buddy * wanted
+    best = _best_per_need(cands, usable, per_need)
+
+    # Room the warm start leaves: capacity and partner slots per buddy.
+    trusts = problem.trusts
+    room = np.array([t.capacity for t in trusts], dtype=np.int64)
+    np.subtract.at(room, cands.buddy[keep], cands.workload[keep])
+    limit = np.array(
+        [
+            t.max_partners
+            if t.max_partners is not None
+            else (
+                policy.max_partners
+                if policy.max_partners is not None
+                else len(cands.seekers)
+            )
+            for t in trusts
+        ],
+        dtype=np.int64,
+    )
+    seeker_of = cands.need_seeker[cands.need]
+    kept = np.flatnonzero(keep)
+    partners = np.zeros(len(trusts), dtype=np.int64)
+    if len(kept):
+        pairs = np.unique(
+            np.stack([cands.buddy[kept], seeker_of[kept]], axis=1), axis=0
+        )
+        partners = np.bincount(pairs[:, 0], minlength=len(trusts))
+    open_buddy = partners < limit
+    spare = (
+        usable
+        & (cands.workload <= room[cands.buddy])
+        & open_buddy[cands.buddy]
+    )
+    with_room = _best_per_need(cands, spare, per_need)
+    return np.asarray(best | with_room | keep, dtype=bool)
