@@ -77,8 +77,9 @@ def propose(
     policy
         Rules and weights; ``None`` means the defaults.
     time_limit
-        Seconds for the whole solve (all stages); in deterministic mode,
-        CP-SAT deterministic-time units (roughly seconds).  The best
+        Seconds for the whole call (candidates, warm start and every
+        solver stage); in deterministic mode, CP-SAT deterministic-time
+        units for the solver stages (roughly seconds).  The best
         proposal found so far is returned when it runs out.
     seed
         Random seed of the search.
@@ -176,6 +177,12 @@ def propose(
             "pairs": int(np.count_nonzero(modelled)),
             "usable_pairs": n_usable,
         }
+    if not deterministic:
+        # The limit covers the whole call: candidates, warm start and
+        # shortlist took 6-11 s of it at "programme" size.
+        settings.time_limit = max(
+            0.0, float(time_limit) - (time.perf_counter() - start)
+        )
     outcome = solve(
         cands,
         modelled,

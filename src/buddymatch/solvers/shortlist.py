@@ -31,7 +31,7 @@ from buddymatch.candidates import CandidateSet
 SHORTLIST_ABOVE = 500_000
 #: Shortlisted candidates per buddy a need asks for, in each of the two
 #: rankings (measured on "programme", docs/performance.md).
-SHORTLIST_PER_BUDDY = 8
+SHORTLIST_PER_BUDDY = 4
 
 
 def _best_per_need(

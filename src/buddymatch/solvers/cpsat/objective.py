@@ -32,12 +32,28 @@ def cover_terms(
     ]
 
 
+def _maximize(
+    model: cp_model.CpModel, variables: list[int], coefficients: list[int]
+) -> None:
+    """Ensures that the next solve maximises sum(coefficient x variable).
+
+    Written straight into the objective message, as CP-SAT's own
+    ``maximize`` writes it (a minimisation of the negated sum, scaled by
+    -1), because ``maximize`` appends one term per Python call: 1.1 s of
+    the 2.2 s model build on "national".
+    """
+    model.clear_objective()
+    objective = model.proto.objective
+    objective.vars.extend(variables)
+    objective.coeffs.extend([-c for c in coefficients])
+    objective.scaling_factor = -1.0
+
+
 def set_cover_objective(
     model: cp_model.CpModel, terms: list[cp_model.IntVar]
 ) -> None:
     """Ensures that the next solve maximises the number of *terms* met."""
-    model.clear_objective()
-    model.maximize(cp_model.LinearExpr.sum(terms))
+    _maximize(model, [v.index for v in terms], [1] * len(terms))
 
 
 def fix_cover(
@@ -97,9 +113,9 @@ def set_quality_objective(
 ) -> None:
     """Ensures that the next solve maximises quality points."""
     scores, partnership = quality_coefficients(cands, variables)
-    model.clear_objective()
-    expr = cp_model.LinearExpr.weighted_sum(variables.assign, scores)
+    indices = [v.index for v in variables.assign]
     if partnership and variables.partner:
         # Only added when non-zero: a zero term would just enlarge the model.
-        expr = expr - partnership * cp_model.LinearExpr.sum(variables.partner)
-    model.maximize(expr)
+        indices += [v.index for v in variables.partner]
+        scores = scores + [-partnership] * len(variables.partner)
+    _maximize(model, indices, scores)
