@@ -2,8 +2,13 @@
 
 Run by hand, never as a test::
 
+    python benchmarks/bench_engine.py          # every target, ~20 min
     python benchmarks/bench_engine.py --instances nhs,national \\
         --repeats 3 --time-limit 60 --variants default,workers=2
+
+Instances are ``synth.preset`` names, or a preset name followed by
+``-overrides`` (:func:`with_overrides`: a user score and workload on every
+candidate pair, the general assignment form).
 
 For each instance (``buddymatch.synth.preset`` with a fixed seed) and each
 engine variant, every repeat runs in a fresh process (``spawn``), so the
@@ -21,9 +26,10 @@ the table ends with the ratio of its time to the engine's and the two
 objectives.
 
 Variants are comma-separated; each is ``default`` or ``+``-joined
-``key=value`` settings, where ``workers`` is propose's argument and any
-other key a CP-SAT ``SatParameters`` field, e.g.
-``workers=2+cp_model_probing_level=0``.
+``key=value`` settings, where ``workers`` is propose's argument,
+``shortlist_above`` and ``per_buddy`` set the shortlist's constants
+(:mod:`buddymatch.solvers.shortlist`) and any other key is a CP-SAT
+``SatParameters`` field, e.g. ``workers=2+cp_model_probing_level=0``.
 """
 
 from __future__ import annotations
@@ -44,7 +50,7 @@ import numpy as np
 
 from buddymatch import synth
 from buddymatch.candidates import build_candidates
-from buddymatch.model import Policy
+from buddymatch.model import PairOverride, Policy, Problem
 from buddymatch.solvers import propose
 from buddymatch.solvers import shortlist as shortlists
 from buddymatch.solvers.assemble import assemble
@@ -64,6 +70,77 @@ SHORTLIST_SETTINGS = {
 INSTANCE_SEED = 0
 
 Row = dict[str, Any]
+
+
+def with_overrides(problem: Problem) -> Problem:
+    """Return *problem* with a user score and workload on every pair.
+
+    Pair overrides turn the engine into a general assignment solver: each
+    candidate pair gets a score drawn from 0-100 and a workload from 1-3
+    (fixed seed), replacing the computed terms.  The hard pair rules still
+    decide which pairs are candidates.
+
+    Parameters
+    ----------
+    problem
+        A preset problem.
+
+    Returns
+    -------
+    Problem
+        The same problem with one override per candidate pair.
+    """
+    cands = build_candidates(problem, Policy())
+    rng = np.random.default_rng(INSTANCE_SEED)
+    scores = np.round(rng.uniform(0.0, 100.0, cands.n_candidates), 1)
+    workloads = rng.integers(1, 4, cands.n_candidates)
+    needs = cands.problem.needs
+    trusts = cands.problem.trusts
+    overrides = tuple(
+        PairOverride(
+            seeker=needs[n].seeker,
+            area=needs[n].area,
+            buddy=trusts[b].id,
+            score=float(score),
+            workload=int(workload),
+        )
+        for n, b, score, workload in zip(
+            cands.need.tolist(),
+            cands.buddy.tolist(),
+            scores.tolist(),
+            workloads.tolist(),
+            strict=True,
+        )
+    )
+    return cands.problem.replace(overrides=overrides)
+
+
+def load_instance(name: str) -> Problem:
+    """Return the benchmark problem *name*.
+
+    Parameters
+    ----------
+    name
+        A preset name (``synth.preset``), optionally followed by
+        ``-overrides`` for :func:`with_overrides`.
+
+    Returns
+    -------
+    Problem
+        The problem, the same on every call.
+
+    Raises
+    ------
+    ValueError
+        If the suffix is not ``overrides``.
+    """
+    base, _, variant = name.partition("-")
+    problem = synth.preset(base, INSTANCE_SEED)
+    if variant == "overrides":
+        return with_overrides(problem)
+    if variant:
+        raise ValueError(f"unknown instance variant {variant!r} in {name!r}")
+    return problem
 
 
 def parse_variant(spec: str) -> tuple[int | None, dict[str, Any]]:
@@ -134,7 +211,7 @@ def run_engine(instance: str, spec: str, time_limit: float, seed: int) -> Row:
             # Engine constants, not CP-SAT parameters: set them in this
             # (fresh) process only.
             setattr(shortlists, constant, int(params.pop(key)))
-    problem = synth.preset(instance, INSTANCE_SEED)
+    problem = load_instance(instance)
     policy = Policy()
     start = time.perf_counter()
     cands = build_candidates(problem, policy)
@@ -186,7 +263,7 @@ def run_baseline(instance: str, time_limit: float, seed: int) -> Row:
     dict
         The row's numbers; the gap is that of the weighted objective.
     """
-    problem = synth.preset(instance, INSTANCE_SEED)
+    problem = load_instance(instance)
     policy = Policy()
     start = time.perf_counter()
     cands = build_candidates(problem, policy)
@@ -310,10 +387,22 @@ def compare(instance: str, engine: list[Row], naive: list[Row]) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the table; return the exit code."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--instances", default="nhs,national")
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--time-limit", type=float, default=60.0)
-    parser.add_argument("--variants", default="default")
+    parser.add_argument(
+        "--instances",
+        default="nhs,national,programme,nhs-overrides",
+        help="comma-separated preset names, each optionally -overrides",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="runs per variant"
+    )
+    parser.add_argument(
+        "--time-limit", type=float, default=60.0, help="seconds per run"
+    )
+    parser.add_argument(
+        "--variants",
+        default="default",
+        help="comma-separated; each default or key=value joined by +",
+    )
     parser.add_argument(
         "--no-baseline", action="store_true", help="skip the naive model"
     )
@@ -332,7 +421,10 @@ def main(argv: list[str] | None = None) -> int:
     for instance in instances:
         engine_rows: dict[str, list[Row]] = {v: [] for v in variants}
         naive_rows: list[Row] = []
-        baseline = not args.no_baseline and instance in BASELINE_INSTANCES
+        baseline = (
+            not args.no_baseline
+            and instance.partition("-")[0] in BASELINE_INSTANCES
+        )
         # Repeats outermost, variants inner: a noisy spell on the machine
         # then hits every variant alike rather than one of them.
         for rep in range(args.repeats):
