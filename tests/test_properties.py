@@ -148,15 +148,21 @@ def test_deterministic_mode_is_byte_identical_across_processes(
         "assert bm.verify(p, pol, r) == []\n"
         "print(r.model_copy(update={'runtime': 0}).to_json())\n"
     )
-    runs = [
-        subprocess.run(
+    # Both processes at once: each solves in one thread.
+    procs = [
+        subprocess.Popen(
             [sys.executable, "-c", code],
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            check=True,
             env={"PYTHONHASHSEED": str(seed), "PATH": ""},
-        ).stdout
+        )
         for seed in (1, 2)
     ]
+    runs = []
+    for proc in procs:
+        out, err = proc.communicate()
+        assert proc.returncode == 0, err
+        runs.append(out)
     assert runs[0] == runs[1]
     assert json.loads(runs[0])["status"] == "optimal"
