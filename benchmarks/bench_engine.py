@@ -27,7 +27,8 @@ objectives.
 
 Variants are comma-separated; each is ``default`` or ``+``-joined
 ``key=value`` settings, where ``workers`` is propose's argument,
-``shortlist_above`` and ``per_buddy`` set the shortlist's constants
+``shortlist_above``, ``per_buddy`` and ``shortlist_share`` set the
+shortlist's constants
 (:mod:`buddymatch.solvers.shortlist`) and any other key is a CP-SAT
 ``SatParameters`` field, e.g. ``workers=2+cp_model_probing_level=0``.
 """
@@ -65,6 +66,7 @@ BASELINE_INSTANCES = ("tiny", "nhs", "national")
 SHORTLIST_SETTINGS = {
     "shortlist_above": "SHORTLIST_ABOVE",
     "per_buddy": "SHORTLIST_PER_BUDDY",
+    "shortlist_share": "SHORTLIST_SHARE",
 }
 #: Seed of every generated instance.
 INSTANCE_SEED = 0
@@ -210,7 +212,8 @@ def run_engine(instance: str, spec: str, time_limit: float, seed: int) -> Row:
         if key in params:
             # Engine constants, not CP-SAT parameters: set them in this
             # (fresh) process only.
-            setattr(shortlists, constant, int(params.pop(key)))
+            kind = type(getattr(shortlists, constant))
+            setattr(shortlists, constant, kind(params.pop(key)))
     problem = load_instance(instance)
     policy = Policy()
     start = time.perf_counter()
@@ -232,7 +235,10 @@ def run_engine(instance: str, spec: str, time_limit: float, seed: int) -> Row:
     listed = result.solver.get("shortlist")
     return {
         "pairs": cands.n_candidates,
-        "modelled": listed["pairs"] if listed else None,
+        # Shortlist pairs when only the shortlist was modelled.
+        "modelled": (
+            listed["pairs"] if listed and not listed["whole_model"] else None
+        ),
         "build": (built - start) + (done - built - solve),
         "solve": solve,
         "total": total,

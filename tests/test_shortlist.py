@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import buddymatch as bm
-from buddymatch import synth
+from buddymatch import solvers, synth
 from buddymatch.candidates import CandidateSet, build_candidates
 from buddymatch.solvers import shortlist as shortlists
 from buddymatch.solvers.assemble import resolve_pins, usable_candidates
@@ -91,6 +91,7 @@ def test_propose_on_a_shortlist_claims_no_proof(
 ) -> None:
     whole = solve_verified(problem, time_limit=20.0)
     assert whole.status == "optimal"
+    monkeypatch.setattr(solvers, "LARGE_MODEL_PAIRS", 0)
     monkeypatch.setattr(shortlists, "SHORTLIST_ABOVE", 0)
     monkeypatch.setattr(shortlists, "SHORTLIST_PER_BUDDY", 1)
     seen: list[tuple[float, float]] = []
@@ -105,6 +106,7 @@ def test_propose_on_a_shortlist_claims_no_proof(
     assert short.bound is None and short.gap is None
     info = short.solver["shortlist"]
     assert 0 < info["pairs"] < info["usable_pairs"]
+    assert info["whole_model"] is False
     assert all(stage["shortlist"] for stage in short.solver["stages"])
     assert all(math.isnan(b) and math.isnan(g) for b, g in seen)
     assert sum(a.pinned for a in short.assignments) >= 1
@@ -112,3 +114,35 @@ def test_propose_on_a_shortlist_claims_no_proof(
     # beat it.
     rank = [(c.priority, c.covered) for c in short.coverage]
     assert rank <= [(c.priority, c.covered) for c in whole.coverage]
+
+
+def test_shortlist_then_whole_model_proves_the_optimum(
+    problem: bm.Problem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = solve_verified(problem, time_limit=20.0)
+    # A mid-sized model: the shortlist's best is the whole model's warm
+    # start, and the whole model still proves the optimum.
+    monkeypatch.setattr(solvers, "LARGE_MODEL_PAIRS", 0)
+    monkeypatch.setattr(shortlists, "SHORTLIST_PER_BUDDY", 1)
+    both = solve_verified(problem, time_limit=20.0)
+    assert both.status == "optimal"
+    assert both.objective == pytest.approx(whole.objective)
+    assert both.coverage == whole.coverage
+    assert both.solver["shortlist"]["whole_model"] is True
+    stages = both.solver["stages"]
+    listed = [s for s in stages if s.get("shortlist")]
+    assert listed and listed != stages
+    assert stages[-1]["stage"] == "quality"
+    assert not stages[-1].get("shortlist")
+
+
+def test_shortlist_then_whole_model_is_deterministic(
+    problem: bm.Problem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(solvers, "LARGE_MODEL_PAIRS", 0)
+    runs = [
+        solve_verified(problem, time_limit=5.0, deterministic=True)
+        for _ in range(2)
+    ]
+    assert runs[0].assignments == runs[1].assignments
+    assert runs[0].objective == runs[1].objective

@@ -29,6 +29,9 @@ from buddymatch.candidates import CandidateSet
 #: (134,000 usable pairs) is solved whole; "programme" (4.2 million) is
 #: not.
 SHORTLIST_ABOVE = 500_000
+#: Share of the time limit the shortlist gets when the whole model is
+#: solved after it (between LARGE_MODEL_PAIRS and SHORTLIST_ABOVE pairs).
+SHORTLIST_SHARE = 0.4
 #: Shortlisted candidates per buddy a need asks for, in each of the two
 #: rankings (measured on "programme", docs/performance.md).
 SHORTLIST_PER_BUDDY = 4

@@ -87,6 +87,8 @@ class Outcome:
     chosen: np.ndarray  # bool mask over all candidate pairs
     bound: float | None = None
     stages: list[dict[str, Any]] = field(default_factory=list)
+    #: Set when a shortlist was modelled (see solvers.shortlist).
+    shortlist: dict[str, int | bool] | None = None
 
 
 def gap_of(objective: float, bound: float) -> float:
