@@ -82,7 +82,8 @@ def _search(
       proof is claimed (see :mod:`.shortlist`).
     * In between: a shortlist first, for :data:`~.shortlist.SHORTLIST_SHARE`
       of the time; its best proposal is then the warm start of the whole
-      model, which proves what it can (cover stages, quality bound).  On
+      model, which keeps its cover and improves quality, with a proven
+      bound.  On
       "national" this found quality 56,150 where the whole model alone
       found 50,020-50,370 in the same minute (docs/performance.md).
     """
@@ -114,7 +115,18 @@ def _search(
         else float(sum(float(r.get("wall", 0.0)) for r in short.stages))
     )
     rest = replace(settings, time_limit=max(0.0, settings.time_limit - spent))
-    whole = solve(cands, usable, groups, rest, progress, short.chosen)
+    # The whole model keeps the shortlist's cover: searching cover again
+    # on it cost the quality stage its time and lost priority-1 cover
+    # (national: 223/431/129 against 223/432/168, docs/performance.md).
+    whole = solve(
+        cands,
+        usable,
+        groups,
+        rest,
+        progress,
+        short.chosen,
+        cover_search=False,
+    )
     whole.stages = short.stages + whole.stages
     whole.shortlist = _shortlist_info(modelled, usable, whole=True)
     return whole

@@ -221,6 +221,7 @@ def solve(
     progress: ProgressCallback | None = None,
     warm: np.ndarray | None = None,
     proof: bool = True,
+    cover_search: bool = True,
 ) -> Outcome:
     """Solve the matching lexicographically and return what was found.
 
@@ -244,6 +245,10 @@ def solve(
         False when *usable* is a shortlist of the pairs that could be
         used: then nothing is reported ``optimal`` and no bound is
         given.
+    cover_search
+        False to keep the warm start's cover per priority instead of
+        searching for more (a stage is still proven when the count shows
+        every need of that priority that can be met is met).
     """
     start = time.perf_counter()
     spent = 0.0  # deterministic time, in deterministic mode
@@ -328,6 +333,7 @@ def solve(
         best = np.asarray(warm[variables.positions], dtype=bool)
         hint(best)
 
+    kept: list[tuple[int, int]] = []  # (stage, needs that can be met)
     for stage, priority in enumerate(PRIORITY_ORDER):
         terms = cover_terms(cands, variables, priority)
         if not terms:
@@ -344,6 +350,21 @@ def solve(
                 counted["wall"] = 0.0
             stages.append(counted)
             fix_cover(model, terms, len(terms))
+            continue
+        if not cover_search and best is not None:
+            # The warm start's cover is kept as it is: the time goes to
+            # quality and its bound (see propose's shortlist phase).
+            stages.append(
+                {
+                    "stage": name,
+                    "status": "kept",
+                    "objective": float(rank(best)[stage]),
+                }
+            )
+            fix_cover(model, terms, rank(best)[stage])
+            # Proven only if the final proposal meets every need of this
+            # priority that can be met (checked at the end).
+            kept.append((stage, len(terms)))
             continue
         if remaining() <= 0 and best is not None:
             proven = False  # out of time: keep the warm start
@@ -409,6 +430,11 @@ def solve(
     else:
         proven = False  # time ran out: keep the best so far, no bound
     assert best is not None
+    # A kept cover that the quality stage brought up to every need that
+    # can be met is proven by counting; the quality bound holds for it
+    # too, since it was computed under a weaker cover constraint.
+    final = rank(best)
+    proven &= all(final[stage] == total for stage, total in kept)
     chosen[variables.positions[best]] = True
     if not proof:
         # Optimal on the shortlist proves nothing about all the pairs.
