@@ -1,10 +1,12 @@
-"""A shortlist of candidate pairs for models too large to solve whole.
+"""A shortlist of candidate pairs: a small model that finds good
+proposals fast, and the only model that fits at the largest sizes.
 
 At "programme" size (9,000 needs, 4.2 million usable pairs) a CP-SAT
 variable per usable pair does not fit in 4 GB, and building the model
-alone took longer than the minute a user waits (docs/performance.md).  So
-above :data:`SHORTLIST_ABOVE` usable pairs the model is built on a
-shortlist instead:
+alone took longer than the minute a user waits; at "national" size
+(134,000 usable pairs) the whole model's search found quality 50,000 in a
+minute where a shortlist of 7,000 pairs found 56,000 (docs/performance.md).
+The shortlist holds:
 
 * each need's best candidates by score (``per_buddy`` for every buddy the
   need asks for), since the quality objective prefers them;
@@ -15,8 +17,10 @@ shortlist instead:
   a solution of the shortlisted model and the pins can hold.
 
 The shortlist is a heuristic: the best proposal on it need not be the best
-on all pairs, so a shortlisted result is never reported ``optimal`` and
-carries no bound (CP-SAT's bound holds for the shortlist only).
+on all pairs.  :func:`buddymatch.solvers.propose` therefore either hands
+its best proposal to the whole model (up to :data:`SHORTLIST_ABOVE` usable
+pairs), which proves what it can, or (above) reports it as ``feasible``
+with no bound, since CP-SAT's bound holds for the shortlist only.
 """
 
 from __future__ import annotations
@@ -25,9 +29,9 @@ import numpy as np
 
 from buddymatch.candidates import CandidateSet
 
-#: Usable pairs above which the model is built on a shortlist.  "national"
-#: (134,000 usable pairs) is solved whole; "programme" (4.2 million) is
-#: not.
+#: Usable pairs above which only the shortlist is solved.  The whole model
+#: of a 550,000-pair instance (365,000 usable) peaked at 2.4 GB, so 500,000
+#: usable pairs stays within 4 GB; "programme" (4.2 million) is far above.
 SHORTLIST_ABOVE = 500_000
 #: Share of the time limit the shortlist gets when the whole model is
 #: solved after it (between LARGE_MODEL_PAIRS and SHORTLIST_ABOVE pairs).
