@@ -812,19 +812,33 @@ def test_keys_after_tricky_strings_are_placed(
     ]
 
 
-def test_a_quoted_toml_key_with_dots_is_placed(tmp_path: Path) -> None:
-    # Found by atheris: '"{r[tiers.eg\\t" = 0' was looked up as the path
-    # "{r[tiers" > "eg\t", so the unknown key had no line.
+@pytest.mark.parametrize(
+    ("text", "placed"),
+    [
+        # Found by atheris: '"{r[tiers.eg\\t" = 0' was looked up as the
+        # path "{r[tiers" > "eg\t", so the unknown key had no line.
+        (
+            'min_expertise = 3\n"{r[tiers.eg\\t" = 0\n[tiers."a.b"]\n'
+            "fee = 1\n",
+            [(2, "{r[tiers.eg\\t"), (3, "tiers.a.b")],
+        ),
+        # Was: the key's line was looked up undecoded ("\u0041bc", not
+        # "Abc"), so its problem had no line.
+        (
+            'min_expertise = 3\n"\\u0041bc" = 1\n"x\\ty" = 2\n'
+            "'lit\\eral' = 3\n",
+            [(2, "Abc"), (3, "x\\ty"), (4, "lit\\eral")],
+        ),
+    ],
+    ids=["dots", "escapes"],
+)
+def test_a_quoted_toml_key_is_placed(
+    text: str, placed: list[tuple[int, str]], tmp_path: Path
+) -> None:
     path = tmp_path / "policy.toml"
-    path.write_text(
-        'min_expertise = 3\n"{r[tiers.eg\\t" = 0\n[tiers."a.b"]\n'
-        "fee = 1\n",
-        encoding="utf-8",
-    )
+    path.write_text(text, encoding="utf-8")
     found = errors_of(bio.read_policy, path)
-    assert [(p.line, p.column) for p in found] == [
-        (2, "{r[tiers.eg\\t"), (3, "tiers.a.b"),
-    ]
+    assert [(p.line, p.column) for p in found] == placed
 
 
 def test_an_empty_key_in_a_result_is_placed(tmp_path: Path) -> None:
@@ -835,21 +849,6 @@ def test_an_empty_key_in_a_result_is_placed(tmp_path: Path) -> None:
     [problem] = errors_of(mapping.read_result, path)
     assert problem.line == '""'
     assert "Extra inputs" in problem.message
-
-
-def test_a_quoted_toml_key_with_escapes_is_placed(tmp_path: Path) -> None:
-    # Was: the key's line was looked up undecoded ("\u0041bc", not
-    # "Abc"), so its problem had no line.
-    path = tmp_path / "policy.toml"
-    path.write_text(
-        'min_expertise = 3\n"\\u0041bc" = 1\n"x\\ty" = 2\n'
-        "'lit\\eral' = 3\n",
-        encoding="utf-8",
-    )
-    found = errors_of(bio.read_policy, path)
-    assert [(p.line, p.column) for p in found] == [
-        (2, "Abc"), (3, "x\\ty"), (4, "lit\\eral"),
-    ]
 
 
 @pytest.mark.parametrize("minutes", ["1_000", "\u0661\u0660", "\uff15"])
