@@ -488,7 +488,8 @@ def _position(
     """Return the position of (need, trust) in the sorted pairs, or None."""
     keys = np.array([need_index, need_index + 1], dtype=need.dtype)
     lo, hi = np.searchsorted(need, keys)
-    at = int(lo + np.searchsorted(buddy[lo:hi], buddy.dtype.type(trust_index)))
+    # (The slice is one need's pairs: its dtype costs nothing.)
+    at = int(lo + np.searchsorted(buddy[lo:hi], trust_index))
     if at < hi and buddy[at] == trust_index:
         return at
     return None

@@ -327,8 +327,8 @@ def propose(
         if out_file is not None:
             _check_suffix(out_file)
             _refuse_overwrite(
-                out_file,
-                [trusts, relations, pairs, policy_file, travel_matrix],
+                out_file, [trusts, relations, pairs, policy_file,
+                           travel_matrix]
             )
         if verbose:
             logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -661,11 +661,7 @@ def rematch(
         if problems or problem is None:
             raise InputError(problems)
         inputs = [
-            trusts,
-            arrangements,
-            relations,
-            pairs,
-            policy_file,
+            trusts, arrangements, relations, pairs, policy_file,
             travel_matrix,
         ]
         if out_file is not None:
@@ -842,8 +838,8 @@ def explain(
         if out_file is not None:
             _check_suffix(out_file, _EXPLAIN_SUFFIXES, "explanation")
             _refuse_overwrite(
-                out_file,
-                [trusts, relations, pairs, policy_file, travel_matrix],
+                out_file, [trusts, relations, pairs, policy_file,
+                           travel_matrix]
             )
         travel = None
         if travel_matrix is not None:

@@ -290,8 +290,8 @@ def _plural(n: int, noun: str, plural: str | None = None) -> str:
 def _facts(rows: Sequence[tuple[str, str]]) -> str:
     """A two-column table of name: value (both escaped here)."""
     body = "".join(
-        f'<tr><th style="text-align:left">{_e(name)}</th>'
-        f'<td style="text-align:left">{_e(value)}</td></tr>'
+        f"<tr><th style=\"text-align:left\">{_e(name)}</th>"
+        f"<td style=\"text-align:left\">{_e(value)}</td></tr>"
         for name, value in rows
     )
     return f"<table>{body}</table>"
@@ -394,16 +394,8 @@ def result_html(result: Result, *, max_rows: int = HTML_ROWS) -> str:
         parts.append(
             _table(
                 "Assignments",
-                (
-                    "seeker",
-                    "area",
-                    "tier",
-                    "buddy",
-                    "minutes",
-                    "fit",
-                    "expertise",
-                    "score",
-                ),
+                ("seeker", "area", "tier", "buddy", "minutes", "fit",
+                 "expertise", "score"),
                 [
                     (
                         result.trust_name(a.seeker),
@@ -453,7 +445,9 @@ def problem_html(problem: Problem, *, max_rows: int = HTML_ROWS) -> str:
         (
             "needs",
             f"{len(problem.needs)} of {_plural(len(seekers), 'seeker')} ("
-            + ", ".join(f"priority {p}: {by_priority[p]}" for p in (3, 2, 1))
+            + ", ".join(
+                f"priority {p}: {by_priority[p]}" for p in (3, 2, 1)
+            )
             + ")",
         ),
         (

@@ -148,7 +148,9 @@ _SAVE_AS_UTF8 = (
     "save the file as CSV UTF-8 (in Excel: File > Save As > "
     "'CSV UTF-8 (Comma delimited)')"
 )
-_ID_FIX = "use letters, digits and _ . - only, starting with a letter or digit"
+_ID_FIX = (
+    "use letters, digits and _ . - only, starting with a letter or digit"
+)
 
 
 def _strip(text: str) -> str:
@@ -401,7 +403,8 @@ class _Rule:
                 number = float(text)
             else:
                 raise _Bad(
-                    f"{_show(text)} is not a number; expected {self.expected}",
+                    f"{_show(text)} is not a number; expected "
+                    f"{self.expected}",
                     fix,
                 )
         else:
@@ -411,7 +414,8 @@ class _Rule:
         if self.whole and isinstance(number, float):
             if not number.is_integer():
                 raise _Bad(
-                    f"{shown} is not a whole number; expected {self.expected}",
+                    f"{shown} is not a whole number; expected "
+                    f"{self.expected}",
                     fix,
                 )
             number = int(number)
@@ -421,9 +425,8 @@ class _Rule:
             or (self.hi is not None and number > self.hi)
             or (self.hi is not None and self.hi_open and number == self.hi)
         ):
-            raise _Bad(
-                f"{shown} is not {self.noun}; expected {self.expected}", fix
-            )
+            raise _Bad(f"{shown} is not {self.noun}; expected "
+                       f"{self.expected}", fix)
         return number if self.whole else float(number)
 
 
@@ -576,50 +579,34 @@ def _or_none(parser: _Parser[_T]) -> _Parser[_T | None]:
 # Field rules, derived from the model's own constraints so the words and the
 # model never disagree.
 _LAT = _rule(
-    Trust,
-    "lat",
-    "a latitude",
+    Trust, "lat", "a latitude",
     "give degrees north (WGS84) of the main site, e.g. 52.41",
 )
 _LON = _rule(
-    Trust,
-    "lon",
-    "a longitude",
+    Trust, "lon", "a longitude",
     "give degrees east (WGS84; west is negative), e.g. -1.51",
 )
 _CAPACITY = _rule(
-    Trust,
-    "capacity",
-    "a capacity",
+    Trust, "capacity", "a capacity",
     "give the workload units it can offer as a buddy; 0 = not a buddy",
 )
 _MAX_PARTNERS = _rule(
-    Trust,
-    "max_partners",
-    "a partner limit",
+    Trust, "max_partners", "a partner limit",
     "give how many seekers it may support, or leave the cell empty for "
     "the policy's max_partners",
 )
 _CULTURE = _Rule(
-    "a culture score",
-    False,
-    0.0,
-    CULTURE_MAX,
+    "a culture score", False, 0.0, CULTURE_MAX,
     fix=f"give a score from 0 to {_num(CULTURE_MAX)}, the scale of NHS "
     "Staff Survey theme scores",
 )
 _EXPERTISE = _Rule(
-    "an expertise level",
-    True,
-    0,
-    EXPERTISE_MAX,
+    "an expertise level", True, 0, EXPERTISE_MAX,
     fix=f"give a whole number from 0 (does not run the service) to "
     f"{EXPERTISE_MAX}",
 )
 _BUDDIES = _rule(
-    Need,
-    "buddies",
-    "a number of buddies",
+    Need, "buddies", "a number of buddies",
     "give how many distinct buddies this area needs (usually 1)",
 )
 _PRIORITY = _rule(
@@ -629,15 +616,11 @@ _SCORE = _rule(
     PairOverride, "score", "a score", "give a finite number of points"
 )
 _WORKLOAD = _rule(
-    PairOverride,
-    "workload",
-    "a workload",
+    PairOverride, "workload", "a workload",
     "give the workload units the pair takes, a whole number 0 or more",
 )
 _MINUTES = _rule(
-    TravelTime,
-    "minutes",
-    "a travel time",
+    TravelTime, "minutes", "a travel time",
     "give the travel time in minutes, 0 or more",
 )
 _NAME = _text("name", _constraints(Trust, "name")["max_length"])
@@ -830,7 +813,9 @@ def _allowed_tiers(policy: Policy | None) -> tuple[str, ...]:
 _SECTIONS = ("trusts", "needs", "relations", "overrides", "travel")
 #: Fields that name a trust; an issue about one of them may be an echo of a
 #: trust row that could not be read at all.
-_ID_FIELDS = frozenset({"seeker", "buddy", "a", "b", "origin", "destination"})
+_ID_FIELDS = frozenset(
+    {"seeker", "buddy", "a", "b", "origin", "destination"}
+)
 
 
 @dataclass
@@ -957,35 +942,27 @@ def _read_text(
         info = os.stat(file)
     except FileNotFoundError:
         problems.add(
-            file,
-            None,
-            None,
-            "file not found",
+            file, None, None, "file not found",
             "check the path and the file name",
         )
         return None
     except OSError as exc:
         problems.add(
-            file,
-            None,
-            None,
-            f"cannot open the file: {exc.strerror or exc}",
+            file, None, None, f"cannot open the file: {exc.strerror or exc}",
             "check the path and that you may read the file",
         )
         return None
     if stat.S_ISDIR(info.st_mode):
         problems.add(
-            file,
-            None,
-            None,
-            "this is a folder, not a file",
+            file, None, None, "this is a folder, not a file",
             "give the path of the file itself",
         )
         return None
     if limit is None:
         limit = MAX_FILE_BYTES
     too_big = (
-        f"the file is larger than the limit of {limit:,} bytes ({limit_name})"
+        f"the file is larger than the limit of {limit:,} bytes "
+        f"({limit_name})"
     )
     split = "split the input, or leave out data the matching does not use"
     # The size is checked before reading, so a huge file costs nothing.
@@ -997,10 +974,7 @@ def _read_text(
             data = handle.read(limit + 1)
     except OSError as exc:
         problems.add(
-            file,
-            None,
-            None,
-            f"cannot read the file: {exc.strerror or exc}",
+            file, None, None, f"cannot read the file: {exc.strerror or exc}",
             "check that you may read the file",
         )
         return None
@@ -1016,9 +990,7 @@ def _decode(file: str, data: bytes, problems: _Problems) -> str | None:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         problems.add(
-            file,
-            line,
-            None,
+            file, line, None,
             f"not UTF-8 text (byte 0x{data[exc.start]:02X} cannot be read)",
             _SAVE_AS_UTF8,
         )
@@ -1026,9 +998,7 @@ def _decode(file: str, data: bytes, problems: _Problems) -> str | None:
     nul = text.find("\x00")
     if nul >= 0:
         problems.add(
-            file,
-            text.count("\n", 0, nul) + 1,
-            None,
+            file, text.count("\n", 0, nul) + 1, None,
             "not UTF-8 text: it holds NUL characters, so it is binary "
             "data, not a text file",
             _SAVE_AS_UTF8,
@@ -1058,14 +1028,7 @@ class _CsvKind:
 
 
 _TRUSTS_COLUMNS = (
-    "id",
-    "name",
-    "kind",
-    "lat",
-    "lon",
-    "region",
-    "capacity",
-    "max_partners",
+    "id", "name", "kind", "lat", "lon", "region", "capacity", "max_partners",
     "needs",
 )
 _TRUSTS_CSV = _CsvKind(
@@ -1170,9 +1133,7 @@ def _csv_records(
             break
         except _LineTooLong as exc:
             problems.add(
-                file,
-                exc.line,
-                None,
+                file, exc.line, None,
                 f"the line is {exc.length:,} characters long, more than a "
                 f"row can be within the limits of {MAX_COLUMNS:,} columns "
                 f"(MAX_COLUMNS) of {MAX_FIELD_CHARS:,} characters "
@@ -1187,7 +1148,7 @@ def _csv_records(
                     f"{MAX_FIELD_CHARS:,} characters (MAX_FIELD_CHARS)"
                 )
                 fix = (
-                    'shorten the cell; check for a quote (") that is '
+                    "shorten the cell; check for a quote (\") that is "
                     "never closed"
                 )
             else:
@@ -1202,9 +1163,7 @@ def _csv_records(
         blank = not _strip("".join(cells))
         if not blank and not records and len(cells) > MAX_COLUMNS:
             problems.add(
-                file,
-                line,
-                None,
+                file, line, None,
                 f"the header has {len(cells):,} columns; the limit is "
                 f"{MAX_COLUMNS:,} (MAX_COLUMNS)",
                 "delete the columns the matching does not use",
@@ -1213,12 +1172,11 @@ def _csv_records(
         cells_read += len(cells)
         if cells_read > MAX_CELLS:
             problems.add(
-                file,
-                None,
-                None,
+                file, None, None,
                 f"the file has more than {MAX_CELLS:,} cells (rows times "
                 "columns), the limit (MAX_CELLS)",
-                "split the input, or leave out data the matching does not use",
+                "split the input, or leave out data the matching does "
+                "not use",
             )
             return None
         if blank:
@@ -1226,12 +1184,11 @@ def _csv_records(
         records.append(_Record(line, reader.line_num, cells))
         if len(records) > limit:
             problems.add(
-                file,
-                None,
-                None,
+                file, None, None,
                 f"the file has more than {MAX_ROWS:,} rows, the limit "
                 "(MAX_ROWS)",
-                "split the input, or leave out rows the matching does not use",
+                "split the input, or leave out rows the matching does "
+                "not use",
             )
             return None
     return records
@@ -1246,7 +1203,7 @@ def _canonical_column(
         return lowered, None
     for prefix in kind.prefixes:
         if lowered.startswith(prefix):
-            suffix = name[len(prefix) :]
+            suffix = name[len(prefix):]
             try:
                 return prefix + _PREFIX_NOUNS[prefix](suffix), None
             except _Bad as bad:
@@ -1267,10 +1224,7 @@ def _read_csv(
         return None
     if not records:
         problems.add(
-            file,
-            None,
-            None,
-            "the file is empty",
+            file, None, None, "the file is empty",
             f"start the file with a header row naming its columns: "
             f"{kind.listing()}",
         )
@@ -1281,9 +1235,7 @@ def _read_csv(
         name = _strip(raw)
         if not name:
             problems.add(
-                file,
-                header_line,
-                None,
+                file, header_line, None,
                 f"column {index + 1} of the header has no name",
                 "name the column, or delete it if it is empty",
             )
@@ -1292,20 +1244,17 @@ def _read_csv(
         if bad is not None:
             problems.add(file, header_line, name, bad.message, bad.fix)
         elif canonical is None:
-            hint = _did_you_mean(name.lower(), [*kind.names, *kind.prefixes])
+            hint = _did_you_mean(
+                name.lower(), [*kind.names, *kind.prefixes]
+            )
             problems.add(
-                file,
-                header_line,
-                name,
-                f"unknown column {name!r}",
+                file, header_line, name, f"unknown column {name!r}",
                 f"rename or delete it{hint}; the {kind.what} columns are "
                 f"{kind.listing()}",
             )
         elif canonical in columns:
             problems.add(
-                file,
-                header_line,
-                canonical,
+                file, header_line, canonical,
                 f"column {canonical!r} appears more than once",
                 "keep one column of each name",
             )
@@ -1315,14 +1264,13 @@ def _read_csv(
     missing = tuple(c for c in kind.required if c not in columns)
     for name in missing:
         problems.add(
-            file,
-            header_line,
-            name,
-            f"the header has no {name!r} column",
+            file, header_line, name, f"the header has no {name!r} column",
             f"add a {name!r} column; the {kind.what} file needs "
             f"{', '.join(kind.required)}",
         )
-    table = _Table(file, kind, [_strip(h) for h in header], columns, missing)
+    table = _Table(
+        file, kind, [_strip(h) for h in header], columns, missing
+    )
     for record in records[1:]:
         _table_row(table, record, problems)
     return table
@@ -1339,12 +1287,10 @@ def _table_row(table: _Table, record: _Record, problems: _Problems) -> None:
         if end > line:
             fix += (
                 f"; the quoted cell starting here runs to line {end}: "
-                'check for a quote (") that is never closed'
+                "check for a quote (\") that is never closed"
             )
         problems.add(
-            table.file,
-            line,
-            None,
+            table.file, line, None,
             f"this row has {len(cells)} cells, but the header has "
             f"{len(table.header)} columns",
             fix,
@@ -1355,9 +1301,7 @@ def _table_row(table: _Table, record: _Record, problems: _Problems) -> None:
     for index, cell in enumerate(cells):
         if len(cell) > MAX_FIELD_CHARS:
             problems.add(
-                table.file,
-                line,
-                table.header[index] or None,
+                table.file, line, table.header[index] or None,
                 f"the cell is {len(cell):,} characters long; the limit is "
                 f"{MAX_FIELD_CHARS:,} (MAX_FIELD_CHARS)",
                 "shorten the cell",
@@ -1401,10 +1345,13 @@ def _row_values(
         if not cell:
             if name not in table.kind.required:
                 continue
-            item.report(name, f"the {name} cell is empty", f"give the {name}")
+            item.report(
+                name, f"the {name} cell is empty", f"give the {name}"
+            )
             continue
         values[name] = _unescape_text(cell) if name in texts else cell
     return values
+
 
 
 # -- trusts.csv -------------------------------------------------------------
@@ -1475,10 +1422,7 @@ def _load_trusts_csv(
             loaded.unsure_ids.add(_strip(raw[id_index]))
     if not table.rows and not table.broken and not table.missing:
         problems.add(
-            file,
-            None,
-            None,
-            "the file has a header but no trust rows",
+            file, None, None, "the file has a header but no trust rows",
             "add one row per trust; a file with no trust rows is an error",
         )
         loaded.trusts_reported = True
@@ -1502,9 +1446,7 @@ def _load_needs_cell(
     tokens = [token for token in map(_strip, text.split(";")) if token]
     if len(tokens) > MAX_NEEDS_PER_CELL:
         problems.add(
-            file,
-            line,
-            "needs",
+            file, line, "needs",
             f"the cell lists {len(tokens):,} needs; the limit is "
             f"{MAX_NEEDS_PER_CELL} per trust (MAX_NEEDS_PER_CELL)",
             "list fewer needs; each need is one area of the trust",
@@ -1517,12 +1459,11 @@ def _load_needs_cell(
         # the row limit (as the needs list of a JSON problem has): up to
         # MAX_NEEDS_PER_CELL per row, they could be a hundred times more.
         problems.add(
-            file,
-            line,
-            "needs",
+            file, line, "needs",
             f"the file lists more than {MAX_ROWS:,} needs in all, the "
             "limit (MAX_ROWS), from this row on",
-            "split the input, or leave out needs the matching does not use",
+            "split the input, or leave out needs the matching does not "
+            "use",
         )
         loaded.needs_refused = True
         loaded.complete = False
@@ -1546,8 +1487,7 @@ def _load_needs_cell(
         }
         if "area" not in values:
             item.report(
-                "area",
-                "names no area",
+                "area", "names no area",
                 "start each need with its area, e.g. finance:programme",
             )
         if seeker is None:
@@ -1632,13 +1572,8 @@ def read_problem(
     _load_trusts_csv(trusts, loaded, problems, _allowed_tiers(policy))
     if relations is not None:
         _load_leaf_csv(
-            relations,
-            _RELATIONS_CSV,
-            "relations",
-            _build_relation,
-            loaded,
-            problems,
-            text_fields=("note",),
+            relations, _RELATIONS_CSV, "relations", _build_relation,
+            loaded, problems, text_fields=("note",),
         )
     if pairs is not None:
         _load_leaf_csv(
@@ -1646,12 +1581,8 @@ def read_problem(
         )
     if travel_matrix is not None:
         _load_leaf_csv(
-            travel_matrix,
-            _TRAVEL_CSV,
-            "travel",
-            _build_travel,
-            loaded,
-            problems,
+            travel_matrix, _TRAVEL_CSV, "travel", _build_travel,
+            loaded, problems,
         )
     return _assemble(loaded, problems)
 
@@ -1742,8 +1673,7 @@ class _JsonReader:
         for key, value in obj.items():
             if key not in names:
                 item.report(
-                    _json_key(key),
-                    f"unknown field {_show(key)}",
+                    _json_key(key), f"unknown field {_show(key)}",
                     f"rename or delete it{_did_you_mean(key, names)}; the "
                     f"fields are {', '.join(names)}",
                 )
@@ -1758,8 +1688,7 @@ class _JsonReader:
             return {}
         if not isinstance(value, dict):
             item.report(
-                key,
-                f"{_show(value)} is not an object",
+                key, f"{_show(value)} is not an object",
                 f"give {key} as an object of name: value",
             )
             return {}
@@ -1778,9 +1707,7 @@ class _JsonReader:
             loaded.section_sites[section] = _JsonSite(self.file, section)
         if not isinstance(data, dict):
             self.problems.add(
-                self.file,
-                None,
-                None,
+                self.file, None, None,
                 f"the document is {_show(data)}, not an object",
                 "give an object with trusts, needs, relations, overrides "
                 "and travel",
@@ -1791,9 +1718,8 @@ class _JsonReader:
         self.fields(top, data, _SECTIONS)
         if "trusts" not in data:
             top.report(
-                "trusts",
-                "the problem has no trusts list",
-                'add "trusts": [...] with one object per trust',
+                "trusts", "the problem has no trusts list",
+                "add \"trusts\": [...] with one object per trust",
             )
             loaded.complete = False
         for section in _SECTIONS:
@@ -1802,8 +1728,7 @@ class _JsonReader:
                 continue
             if not isinstance(value, list):
                 top.report(
-                    section,
-                    f"{_show(value)} is not a list",
+                    section, f"{_show(value)} is not a list",
                     f"give {section} as a list of objects",
                 )
                 if section == "trusts":
@@ -1831,8 +1756,7 @@ class _JsonReader:
         item = _Item(site, self.problems)
         if not isinstance(obj, dict):
             item.report(
-                "",
-                f"{_show(obj)} is not an object",
+                "", f"{_show(obj)} is not an object",
                 "give each item as an object of field: value",
             )
             if section == "trusts":
@@ -1898,9 +1822,7 @@ def read_problem_json(
             raise problems.error()
     if json_value_bound(text) > MAX_JSON_VALUES:
         problems.add(
-            file,
-            None,
-            None,
+            file, None, None,
             f"the JSON holds more than {MAX_JSON_VALUES:,} values, the "
             "limit (MAX_JSON_VALUES)",
             "split the input, or leave out data the matching does not use",
@@ -1911,9 +1833,7 @@ def read_problem_json(
         data = reader.decode(text)
     except json.JSONDecodeError as exc:
         problems.add(
-            file,
-            exc.lineno,
-            None,
+            file, exc.lineno, None,
             f"not valid JSON: {exc.msg} (column {exc.colno})",
             "correct the JSON syntax, e.g. a missing comma or quote",
         )
@@ -1921,10 +1841,7 @@ def read_problem_json(
     except (ValueError, RecursionError) as exc:
         # Numbers of thousands of digits, or lists nested thousands deep.
         problems.add(
-            file,
-            None,
-            None,
-            f"cannot read the JSON: {exc}",
+            file, None, None, f"cannot read the JSON: {exc}",
             "write numbers of ordinary size and nest lists only as the "
             "format does",
         )
@@ -1950,12 +1867,7 @@ _TOML_ERROR_AT = re.compile(
 
 _TOML_ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))")
 _TOML_SIMPLE_ESCAPES = {
-    "b": "\b",
-    "t": "\t",
-    "n": "\n",
-    "f": "\f",
-    "r": "\r",
-    '"': '"',
+    "b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '"',
     "\\": "\\",
 }
 
@@ -2049,12 +1961,12 @@ def _toml_key_lines(text: str) -> dict[str, int]:
         table_match = _TOML_TABLE.match(raw)
         if table_match:
             table = path = _toml_parts(table_match.group(1))
-            rest = raw[table_match.end() :]
+            rest = raw[table_match.end():]
         else:
             assign = _TOML_ASSIGN.match(raw)
             if assign:
                 path = table + _toml_parts(assign.group(1))
-                rest = raw[assign.end() :]
+                rest = raw[assign.end():]
         for end in range(1, len(path) + 1):
             lines.setdefault(".".join(path[:end]), number)
         # Any line may open a multi-line string (a value, or an item of
@@ -2096,8 +2008,7 @@ def _policy_tiers(
 ) -> dict[str, dict[str, object]] | None:
     if not isinstance(value, dict):
         item.report(
-            "tiers",
-            f"{_show(value)} is not a table",
+            "tiers", f"{_show(value)} is not a table",
             "write each tier as a table: [tiers.light] then workload, "
             "months and fee",
         )
@@ -2111,8 +2022,7 @@ def _policy_tiers(
             continue
         if not isinstance(table, dict):
             item.report(
-                key,
-                f"{_show(table)} is not a table",
+                key, f"{_show(table)} is not a table",
                 f"write [tiers.{name}] then workload, months and fee",
             )
             continue
@@ -2120,8 +2030,7 @@ def _policy_tiers(
         for field_name, raw in table.items():
             if field_name not in tier_fields:
                 item.report(
-                    f"{key}.{field_name}",
-                    f"unknown tier key {field_name!r}",
+                    f"{key}.{field_name}", f"unknown tier key {field_name!r}",
                     f"use only {', '.join(tier_fields)}"
                     f"{_did_you_mean(field_name, tier_fields)}",
                 )
@@ -2181,13 +2090,13 @@ def read_policy(path: StrPath) -> Policy:
         if where is not None:
             reason = reason[: where.start()]
             line = (
-                int(where.group(1)) if where.group(1) else text.count("\n") + 1
+                int(where.group(1))
+                if where.group(1)
+                else text.count("\n") + 1
             )
         problems.add(
-            file,
-            line,
-            None,
-            f"not valid TOML: {reason[:1].lower()}{reason[1:]}",
+            file, line, None, f"not valid TOML: {reason[:1].lower()}"
+            f"{reason[1:]}",
             "write one key = value per line; text in double quotes; "
             "true/false and numbers without quotes",
         )
@@ -2195,10 +2104,7 @@ def read_policy(path: StrPath) -> Policy:
     except (ValueError, RecursionError) as exc:
         # Numbers of thousands of digits, or arrays nested thousands deep.
         problems.add(
-            file,
-            None,
-            None,
-            f"cannot read the TOML: {exc}",
+            file, None, None, f"cannot read the TOML: {exc}",
             "write numbers of ordinary size; the policy needs no arrays",
         )
         raise problems.error() from None
@@ -2217,8 +2123,7 @@ def read_policy(path: StrPath) -> Policy:
                 values[key] = parsed
         else:
             item.report(
-                key,
-                f"unknown key {key!r}",
+                key, f"unknown key {key!r}",
                 f"rename or delete it{_did_you_mean(key, keys)}; the keys "
                 f"are {', '.join(keys)}, and [tiers.<name>] tables",
             )
@@ -2603,7 +2508,9 @@ def read_arrangements(
         for line, cells in table.rows:
             site = _CsvSite(table.file, line, columns)
             item = _Item(site, problems)
-            values = _row_values(item, table, cells, _ARRANGEMENTS_CSV.names)
+            values = _row_values(
+                item, table, cells, _ARRANGEMENTS_CSV.names
+            )
             good, stand_in = _build(
                 item,
                 Arrangement,

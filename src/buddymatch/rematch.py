@@ -184,7 +184,9 @@ def arrangement_issues(
     known = set(problem.trust_ids)
     areas = set(problem.areas)
     needs = {(n.seeker, n.area) for n in problem.needs}
-    pinned = {(r.a, r.b): r for r in problem.relations if r.kind == "pinned"}
+    pinned = {
+        (r.a, r.b): r for r in problem.relations if r.kind == "pinned"
+    }
     ongoing_pairs: dict[tuple[str, str], str] = {}
     ended_pairs: dict[tuple[str, str], str] = {}
     for item in arrangements:
@@ -407,7 +409,9 @@ class RematchResult(_Frozen):
         """Return whether there is a proposal and every need is met."""
         return self.is_feasible() and not self.unmet
 
-    def arrangements(self, start: dt.date | None = None) -> list[Arrangement]:
+    def arrangements(
+        self, start: dt.date | None = None
+    ) -> list[Arrangement]:
         """Return the arrangements in place once this re-match is agreed.
 
         Kept ones stay ongoing with their own start; new ones become
@@ -507,7 +511,9 @@ class RematchResult(_Frozen):
                 f"  {label:7} {c.seeker} {c.area} <- {c.buddy}{how}"
                 + (f": {c.note}" if c.note else "")
             )
-            out.extend(f"          FLAG {f.rule}: {f.detail}" for f in c.flags)
+            out.extend(
+                f"          FLAG {f.rule}: {f.detail}" for f in c.flags
+            )
         for u in self.unmet:
             out.append(
                 f"  UNMET   {u.seeker} {u.area} ({u.reason}) {u.detail}"
@@ -595,7 +601,9 @@ def _describe_ongoing(
             workload = workloads.get(
                 (item.seeker, item.area, item.buddy), tier.workload
             )
-        entry = _Ongoing(order, item, need, workload, tier.fee, position)
+        entry = _Ongoing(
+            order, item, need, workload, tier.fee, position
+        )
         exclusion = original.exclusion(n, j)
         if exclusion is not None:
             entry.flags.append(Flag(rule=exclusion[0], detail=exclusion[1]))
@@ -673,7 +681,9 @@ def _flag_overruns(
         spent += entry.fee
 
 
-def _place(policy: Policy, ongoing: Sequence[_Ongoing]) -> None:
+def _place(
+    policy: Policy, ongoing: Sequence[_Ongoing]
+) -> None:
     """Decide which arrangements the model holds and which stay outside.
 
     Pinned mode pins a need's ongoing arrangements only when they serve it
@@ -808,7 +818,9 @@ def _plan(
             )
     for entry in pinned:
         in_load[entry.item.buddy] += entry.workload
-        in_partners.setdefault(entry.item.buddy, set()).add(entry.item.seeker)
+        in_partners.setdefault(entry.item.buddy, set()).add(
+            entry.item.seeker
+        )
     trusts: list[Trust] = []
     for trust in problem.trusts:
         changes: dict[str, Any] = {}
@@ -1051,7 +1063,9 @@ def _best_buddies(
             changes["capacity"] = max(0, trust.capacity - used[trust.id])
         bound = _partner_limit(trust, policy)
         if trust.id in partners and bound is not None:
-            changes["max_partners"] = max(0, bound - len(partners[trust.id]))
+            changes["max_partners"] = max(
+                0, bound - len(partners[trust.id])
+            )
         if changes:
             trust = Trust.model_validate({**trust.model_dump(), **changes})
         trusts.append(trust)

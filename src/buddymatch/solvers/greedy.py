@@ -14,6 +14,32 @@ import numpy as np
 from buddymatch.candidates import CandidateSet
 
 
+def best_first(
+    cands: CandidateSet, eligible: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the *eligible* pairs grouped by need, best score first.
+
+    Parameters
+    ----------
+    cands
+        The candidate pairs.
+    eligible
+        Boolean mask of the pairs to rank.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        The ranked positions (by need, then score descending, then
+        position), and where each need's run starts in them.
+    """
+    positions = np.flatnonzero(eligible)
+    ranked = positions[
+        np.lexsort((positions, -cands.score[positions], cands.need[positions]))
+    ]
+    firsts = np.flatnonzero(np.diff(cands.need[ranked], prepend=-1))
+    return ranked, firsts
+
+
 def greedy(
     cands: CandidateSet,
     usable: np.ndarray,
@@ -121,15 +147,10 @@ def greedy(
     # Each need's usable candidates, best score first (ties by position),
     # grouped with numpy: a Python loop over the pairs took 5 s of the 8 s
     # the greedy needed at "programme" size (4.3 million pairs).
-    positions = np.flatnonzero(usable)
-    ranked = positions[
-        np.lexsort((positions, -cands.score[positions], cands.need[positions]))
-    ]
-    needs_of_ranked = cands.need[ranked]
-    firsts = np.flatnonzero(np.diff(needs_of_ranked, prepend=-1))
+    ranked, firsts = best_first(cands, usable)
     parts = np.split(ranked, firsts[1:]) if len(ranked) else []
     order_of: dict[int, np.ndarray] = {
-        int(needs_of_ranked[i]): part
+        int(cands.need[ranked[i]]): part
         for i, part in zip(firsts, parts, strict=True)
     }
     buddy_of = cands.buddy.tolist()

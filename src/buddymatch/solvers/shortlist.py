@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from buddymatch.candidates import CandidateSet
+from buddymatch.solvers.greedy import best_first
 
 #: Usable pairs above which only the shortlist is solved.  The whole model
 #: of a 550,000-pair instance (365,000 usable) peaked at 2.4 GB, so 500,000
@@ -46,13 +47,9 @@ def _best_per_need(
 ) -> np.ndarray:
     """Return the mask of each need's ``per_need[need]`` best eligible
     pairs by score (ties: lower position first)."""
-    positions = np.flatnonzero(eligible)
-    ranked = positions[
-        np.lexsort((positions, -cands.score[positions], cands.need[positions]))
-    ]
+    ranked, firsts = best_first(cands, eligible)
     needs = cands.need[ranked]
     # Rank within the need: position in the sorted run minus its start.
-    firsts = np.flatnonzero(np.diff(needs, prepend=-1))
     run_start = np.repeat(firsts, np.diff(np.append(firsts, len(ranked))))
     rank = np.arange(len(ranked)) - run_start
     mask = np.zeros(cands.n_candidates, dtype=bool)
