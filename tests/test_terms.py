@@ -20,6 +20,7 @@ from buddymatch.terms import (
     add_months,
     render_terms_markdown,
     seeker_costs,
+    term_length,
     terms_file_names,
     terms_for,
     write_terms,
@@ -312,6 +313,50 @@ def test_areas_already_running_keep_their_start(
     assert first.start == dt.date(2025, 10, 1)
     assert terms.start == dt.date(2025, 10, 1)
     assert terms.reviews[0].date == dt.date(2026, 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "expected"),
+    [
+        (dt.date(2025, 6, 1), dt.date(2026, 9, 30), (16, 0)),
+        (dt.date(2026, 4, 1), dt.date(2027, 3, 31), (12, 0)),
+        (dt.date(2026, 1, 1), dt.date(2026, 1, 31), (1, 0)),
+        (dt.date(2026, 1, 1), dt.date(2026, 1, 1), (0, 1)),
+        (dt.date(2026, 1, 31), dt.date(2026, 2, 27), (1, 0)),
+        (dt.date(2026, 1, 31), dt.date(2026, 3, 3), (1, 4)),
+        (dt.date(2025, 6, 15), dt.date(2026, 9, 30), (15, 16)),
+    ],
+)
+def test_term_length(
+    start: dt.date, end: dt.date, expected: tuple[int, int]
+) -> None:
+    assert term_length(start, end) == expected
+
+
+def test_term_after_a_rematch_spans_every_area(
+    example: tuple[bm.Policy, bm.Result],
+) -> None:
+    # An arrangement kept from 1 June 2025 beside new work from the
+    # policy's start (1 April 2026): the term runs from the first start to
+    # the last end, which is longer than any one tier.
+    _, result = example
+    partnership = next(p for p in result.partnerships if len(p.areas) > 1)
+    kept, new = partnership.areas[0], partnership.areas[1]
+    terms = terms_for(
+        result, partnership, area_starts={kept: dt.date(2025, 6, 1)}
+    )
+    new_end = next(x.end for x in terms.areas if x.area == new)
+    assert terms.start == dt.date(2025, 6, 1)
+    assert terms.end == new_end
+    months, days = term_length(terms.start, terms.end)
+    assert (terms.months, terms.days) == (months, days)
+    assert terms.months > max(x.months for x in terms.areas)
+    assert add_months(terms.start, terms.months) - dt.timedelta(
+        days=1
+    ) == terms.end - dt.timedelta(days=terms.days)
+    text = render_terms_markdown(terms)
+    total = next(line for line in text.splitlines() if "**total**" in line)
+    assert f"| {months} months" in total
 
 
 def test_terms_need_the_partnership_in_the_result(

@@ -50,6 +50,7 @@ __all__ = [
     "add_months",
     "render_terms_markdown",
     "seeker_costs",
+    "term_length",
     "terms_file_names",
     "terms_for",
     "write_terms",
@@ -117,8 +118,11 @@ class Terms(_Frozen):
         Each area with its tier, workload units, duration, dates and fee.
     workload, fee
         Totals over the areas.
-    months
-        Length of the partnership's term (its longest area).
+    months, days
+        Length of the term from ``start`` to ``end`` (both included): whole
+        months, then the days beyond them (see :func:`term_length`).  Not
+        the longest tier: after a re-match the areas start on different
+        days, and the term spans them all.
     start, end
         First and last day of the term.
     reviews
@@ -141,6 +145,7 @@ class Terms(_Frozen):
     workload: int
     fee: float
     months: int
+    days: int = 0
     start: dt.date
     end: dt.date
     reviews: tuple[Review, ...]
@@ -188,6 +193,44 @@ def add_months(day: dt.date, months: int) -> dt.date:
     year, month = divmod(index, 12)
     last = calendar.monthrange(year, month + 1)[1]
     return dt.date(year, month + 1, min(day.day, last))
+
+
+def term_length(start: dt.date, end: dt.date) -> tuple[int, int]:
+    """Return the length of a term from *start* to *end*, both included.
+
+    A term of *m* whole months ends the day before *start* plus *m*
+    months (:func:`add_months`), so 1 June 2025 to 30 September 2026 is 16
+    months; what runs past the last whole month is counted in days.
+
+    Parameters
+    ----------
+    start, end
+        First and last day; *end* not before *start*.
+
+    Returns
+    -------
+    tuple of int
+        ``(months, days)``: the most whole months that fit, then the days
+        left over (0 when the term is whole months).
+    """
+    day = dt.timedelta(days=1)
+    # An upper estimate from the calendar months touched, then down until
+    # the whole months end on or before *end* (at most two steps).
+    months = (end.year - start.year) * 12 + end.month - start.month + 1
+    while months > 0 and add_months(start, months) - day > end:
+        months -= 1
+    days = (end - (add_months(start, months) - day)).days
+    return months, days
+
+
+def _duration(months: int, days: int = 0) -> str:
+    """``16 months``, ``1 month``, ``16 months and 12 days``."""
+    parts = []
+    if months or not days:
+        parts.append(f"{months} month{'' if months == 1 else 's'}")
+    if days:
+        parts.append(f"{days} day{'' if days == 1 else 's'}")
+    return " and ".join(parts)
 
 
 def _money(amount: float) -> str:
@@ -309,13 +352,15 @@ def terms_for(
         (a.fee for a in result.assignments if a.seeker == seeker.id), 0.0
     )
     allowance = policy.cost_neutral_allowance
+    months, days = term_length(first, last)
     return Terms(
         seeker=seeker,
         buddy=buddy,
         areas=tuple(areas),
         workload=workload,
         fee=sum((x.fee for x in areas), 0.0),
-        months=max(x.months for x in areas),
+        months=months,
+        days=days,
         start=first,
         end=last,
         reviews=tuple(reviews),
@@ -410,12 +455,13 @@ def render_terms_markdown(terms: Terms) -> str:
     ]
     out.extend(
         f"| {esc(x.area)} | {esc(x.tier)} | {x.workload} | "
-        f"{x.months} months | {_day(x.start)} | {_day(x.end)} | "
+        f"{_duration(x.months)} | {_day(x.start)} | {_day(x.end)} | "
         f"{_money(x.fee)} |"
         for x in terms.areas
     )
     out.append(
-        f"| **total** | | {terms.workload} | {terms.months} months | "
+        f"| **total** | | {terms.workload} | "
+        f"{_duration(terms.months, terms.days)} | "
         f"{_day(terms.start)} | {_day(terms.end)} | {_money(terms.fee)} |"
     )
     interim = [r for r in terms.reviews if not r.final]
