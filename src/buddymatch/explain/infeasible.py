@@ -233,7 +233,7 @@ def explain_infeasibility(
     # pinned need: only those can help a pin hold, and the capacity rules
     # (behind their assumptions) forbid the ones that do not fit.
     pinned_needs = np.unique(
-        cands.need[np.asarray(sum(groups, []), dtype=np.intp)]
+        cands.need[np.asarray([k for g in groups for k in g], dtype=np.intp)]
     )
     mask = usable_candidates(cands) | (
         coverable & np.isin(cands.need, pinned_needs)

@@ -196,7 +196,6 @@ def explain_pair(
         )
     position = cands.position(need_index, trust)
     assert position is not None  # not excluded, so a candidate
-    need = view.need(need_index)
     if not view.usable[position]:
         rule, words = _cannot_cover_words(view, need_index, position)
         return PairExplanation(

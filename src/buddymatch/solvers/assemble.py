@@ -159,7 +159,8 @@ def too_few_fitting(cands: CandidateSet, need: int) -> str | None:
         return None
     trusts = cands.problem.trusts
     named = "; ".join(
-        f"{trusts[int(cands.buddy[at])].id}'s {words}" for at, words in short[:3]
+        f"{trusts[int(cands.buddy[at])].id}'s {words}"
+        for at, words in short[:3]
     )
     more = f"; and {len(short) - 3} more" if len(short) > 3 else ""
     return (
@@ -320,9 +321,8 @@ class _Room:
                 else policy.max_partners
             )
             if limit is not None and len(self.partners.get(t, ())) >= limit:
-                why.append(
-                    f"{trust.id} is at its limit of {_plural(limit, 'partner')}"
-                )
+                partners = _plural(limit, "partner")
+                why.append(f"{trust.id} is at its limit of {partners}")
                 continue
             fresh += 1
         seeker_limit = policy.max_buddies_per_seeker
