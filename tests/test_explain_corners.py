@@ -181,9 +181,7 @@ def test_the_funnel_says_a_used_buddy_is_too_small_for_the_need() -> None:
 # -- a pin on such a pair ----------------------------------------------------
 
 
-def test_a_pin_on_a_pair_beyond_the_capacity_conflicts_with_the_capacity() -> (
-    None
-):
+def test_a_pin_on_a_pair_beyond_the_capacity_conflicts_with_it() -> None:
     problem = small_buddy_problem(relations=(pin("S", "SMALL"),))
     policy = bm.Policy()
     result = solve_verified(problem, policy)
@@ -203,9 +201,7 @@ def test_a_pin_on_a_pair_beyond_the_capacity_conflicts_with_the_capacity() -> (
     assert_core_is_minimal_and_infeasible(problem, policy, why)
 
 
-def test_a_pin_whose_need_others_cannot_take_conflicts_with_their_capacity() -> (
-    None
-):
+def test_a_pin_whose_need_others_cannot_take_names_their_capacity() -> None:
     problem = bm.Problem(
         trusts=(
             seeker(),
