@@ -134,8 +134,25 @@ def capacity_shortfall(cands: CandidateSet, position: int) -> str | None:
     )
 
 
-def too_few_fitting(cands: CandidateSet, need: int) -> str | None:
+def _capacities(cands: CandidateSet) -> np.ndarray:
+    """Return every trust's capacity, by trust index."""
+    trusts = cands.problem.trusts
+    return np.fromiter((t.capacity for t in trusts), np.int64, len(trusts))
+
+
+def too_few_fitting(
+    cands: CandidateSet, need: int, capacity: np.ndarray | None = None
+) -> str | None:
     """Say that too few of a need's candidates can take its workload.
+
+    Parameters
+    ----------
+    cands
+        The candidate pairs.
+    need
+        The need's index.
+    capacity
+        Every trust's capacity, if at hand.
 
     Returns
     -------
@@ -149,18 +166,17 @@ def too_few_fitting(cands: CandidateSet, need: int) -> str | None:
     wanted = cands.problem.needs[need].buddies
     if len(pairs) < wanted:
         return None
-    short = [
-        (int(at), words)
-        for at in pairs.tolist()
-        if (words := capacity_shortfall(cands, int(at))) is not None
-    ]
+    if capacity is None:
+        capacity = _capacities(cands)
+    short = pairs[cands.workload[pairs] > capacity[cands.buddy[pairs]]]
     fitting = len(pairs) - len(short)
     if fitting >= wanted:
         return None
     trusts = cands.problem.trusts
     named = "; ".join(
-        f"{trusts[int(cands.buddy[at])].id}'s {words}"
-        for at, words in short[:3]
+        f"{trusts[int(cands.buddy[at])].id}'s "
+        f"{capacity_shortfall(cands, int(at))}"
+        for at in short[:3].tolist()
     )
     more = f"; and {len(short) - 3} more" if len(short) > 3 else ""
     return (
@@ -261,24 +277,39 @@ def _funnel_words(cands: CandidateSet, need: int) -> str:
 
 @dataclass
 class _Room:
-    """What a proposal uses of every buddy and seeker."""
+    """What a proposal uses of every buddy and seeker, by trust index."""
 
-    used: np.ndarray  # workload per trust
-    partners: dict[int, set[int]]  # trust -> seeker rows
+    capacity: np.ndarray
+    limit: np.ndarray  # partner limit; -1 for none
+    used: np.ndarray  # workload given
+    partners: np.ndarray  # distinct seekers supported
     buddies_of: dict[int, set[int]]  # seeker row -> trusts
 
     @classmethod
     def of(cls, cands: CandidateSet, picks: np.ndarray) -> _Room:
-        used = np.zeros(len(cands.problem.trusts), dtype=np.int64)
+        trusts = cands.problem.trusts
+        default = cands.policy.max_partners
+        limit = np.fromiter(
+            (
+                -1 if own is None else own
+                for own in (
+                    t.max_partners if t.max_partners is not None else default
+                    for t in trusts
+                )
+            ),
+            np.int64,
+            len(trusts),
+        )
+        used = np.zeros(len(trusts), dtype=np.int64)
         np.add.at(used, cands.buddy[picks], cands.workload[picks])
-        partners: dict[int, set[int]] = {}
         buddies_of: dict[int, set[int]] = {}
         for k in picks.tolist():
-            buddy = int(cands.buddy[k])
             row = int(cands.need_seeker[int(cands.need[k])])
-            partners.setdefault(buddy, set()).add(row)
-            buddies_of.setdefault(row, set()).add(buddy)
-        return cls(used, partners, buddies_of)
+            buddies_of.setdefault(row, set()).add(int(cands.buddy[k]))
+        partners = np.zeros(len(trusts), dtype=np.int64)
+        for buddies in buddies_of.values():
+            partners[list(buddies)] += 1
+        return cls(_capacities(cands), limit, used, partners, buddies_of)
 
     def blocked(self, cands: CandidateSet, need: int) -> str | None:
         """Say why the proposal has no room for *need*, or ``None``.
@@ -289,67 +320,69 @@ class _Room:
         only limit that couples them).
         """
         problem, policy = cands.problem, cands.policy
-        trusts = problem.trusts
         row = int(cands.need_seeker[need])
         wanted = problem.needs[need].buddies
         mine = self.buddies_of.get(row, set())
-        existing = fresh = 0
-        why: list[str] = []
-        pairs = cands.pairs_of_need(need).tolist()
-        for at in pairs:
-            t = int(cands.buddy[at])
-            trust = trusts[t]
-            workload = int(cands.workload[at])
-            used = int(self.used[t])
-            short = capacity_shortfall(cands, at)
-            if short is not None:
-                why.append(f"{trust.id}'s {short}")
-                continue
-            if used + workload > trust.capacity:
-                why.append(
-                    f"{trust.id}'s capacity is taken ({used} of "
-                    f"{trust.capacity} units used, this need takes "
-                    f"{workload})"
-                )
-                continue
-            if t in mine:
-                existing += 1
-                continue
-            limit = (
-                trust.max_partners
-                if trust.max_partners is not None
-                else policy.max_partners
-            )
-            if limit is not None and len(self.partners.get(t, ())) >= limit:
-                partners = _plural(limit, "partner")
-                why.append(f"{trust.id} is at its limit of {partners}")
-                continue
-            fresh += 1
+        pairs = cands.pairs_of_need(need)
+        buddy = cands.buddy[pairs]
+        workload = cands.workload[pairs]
+        capacity = self.capacity[buddy]
+        short = workload > capacity
+        taken = ~short & (self.used[buddy] + workload > capacity)
+        partner = np.isin(buddy, np.fromiter(mine, np.int64, len(mine)))
+        limit = self.limit[buddy]
+        full = (
+            ~short
+            & ~taken
+            & ~partner
+            & (limit >= 0)
+            & (self.partners[buddy] >= limit)
+        )
+        room = ~(short | taken | full)
+        existing = int(np.count_nonzero(room & partner))
+        fresh = int(np.count_nonzero(room & ~partner))
         seeker_limit = policy.max_buddies_per_seeker
         slack = None if seeker_limit is None else seeker_limit - len(mine)
         new = fresh if slack is None else min(fresh, max(slack, 0))
         if existing + new >= wanted:
             return None
-        shown = why[:3]
-        if len(why) > 3:
-            shown.append(f"{len(why) - 3} more")
+        trusts = problem.trusts
+        shown = []
+        blocked = np.flatnonzero(~room)
+        for i in blocked[:3].tolist():
+            trust = trusts[int(buddy[i])]
+            if short[i]:
+                shown.append(
+                    f"{trust.id}'s "
+                    f"{capacity_shortfall(cands, int(pairs[i]))}"
+                )
+            elif taken[i]:
+                shown.append(
+                    f"{trust.id}'s capacity is taken "
+                    f"({int(self.used[buddy[i]])} of {trust.capacity} "
+                    f"units used, this need takes {int(workload[i])})"
+                )
+            else:
+                partners = _plural(int(limit[i]), "partner")
+                shown.append(f"{trust.id} is at its limit of {partners}")
+        if len(blocked) > 3:
+            shown.append(f"{len(blocked) - 3} more")
         if fresh > new:
+            buddies = _plural(int(seeker_limit or 0), "buddy")
             shown.append(
-                f"{cands.seekers[row]} is at its limit of "
-                f"{_plural(int(seeker_limit or 0), 'buddy')}"
+                f"{cands.seekers[row]} is at its limit of {buddies}"
                 if new == 0
-                else f"{cands.seekers[row]}'s limit of "
-                f"{_plural(int(seeker_limit or 0), 'buddy')} leaves room "
-                f"for {new} more"
+                else f"{cands.seekers[row]}'s limit of {buddies} leaves "
+                f"room for {new} more"
             )
         have = existing + new
-        room = (
+        words = (
             "none has room"
             if have == 0
             else f"only {have} {'has' if have == 1 else 'have'} room"
         )
         return (
-            f"{_passing(len(pairs))} the hard rules, but {room} in this "
+            f"{_passing(len(pairs))} the hard rules, but {words} in this "
             f"proposal (it takes {wanted}): " + "; ".join(shown)
         )
 
@@ -383,7 +416,7 @@ def _unmet_reason(
             f"needs {wanted} buddies but only {candidates} pass the hard "
             f"rules (excluded: {_funnel_words(cands, need)})"
         )
-    fitting = too_few_fitting(cands, need)
+    fitting = too_few_fitting(cands, need, room.capacity)
     if fitting is not None:
         return "capacity", f"it {fitting}"
     fee = policy.tiers[problem.needs[need].tier].fee * wanted
