@@ -23,8 +23,8 @@ Status = Literal["optimal", "feasible", "infeasible", "no_solution"]
 UnmetReason = Literal[
     "no_candidate",  # no buddy passes the hard pair rules
     "too_few_candidates",  # fewer candidates than the buddies it needs
-    "capacity",  # candidates exist, but their capacity/limits went elsewhere
-    "budget",  # covering it would exceed the budget
+    "capacity",  # candidates exist, but capacity/limits stop them
+    "budget",  # the budget alone stops it: every other limit has room
     "pinned_conflict",  # the result is infeasible: pins cannot all hold
     "not_solved",  # the solver found no solution within the time limit
 ]

@@ -11,11 +11,18 @@ minimal one; each rule is then said in plain words.
 
 from __future__ import annotations
 
+import numpy as np
+
 from buddymatch.candidates import CandidateSet, build_candidates
 from buddymatch.explain.models import CoreMember, Infeasibility
 from buddymatch.explain.proposal import pin_words, plural
 from buddymatch.model import Policy, Problem, Relation
-from buddymatch.solvers.assemble import resolve_pins, usable_candidates
+from buddymatch.solvers.assemble import (
+    coverable_candidates,
+    resolve_pins,
+    usable_candidates,
+    workload_words,
+)
 from buddymatch.solvers.cpsat.core import (
     DEFAULT_CORE_TIME_LIMIT,
     CoreRule,
@@ -85,8 +92,30 @@ def _impossible_pin(cands: CandidateSet, relation: int) -> list[CoreMember]:
     return members
 
 
+def _capacity_words(
+    cands: CandidateSet, buddy: int, pinned: list[int]
+) -> str:
+    """Name a buddy's capacity, and the workloads among *pinned* (candidate
+    positions) it is too small for."""
+    trust = cands.problem.trusts[buddy]
+    words = f"{trust.id}'s capacity of {plural(trust.capacity, 'unit')}"
+    below = [
+        f"{workload_words(cands, at)} of {need.seeker}'s {need.area} need"
+        for at in pinned
+        if int(cands.buddy[at]) == buddy
+        and int(cands.workload[at]) > trust.capacity
+        for need in (cands.problem.needs[int(cands.need[at])],)
+    ]
+    if below:
+        words += ", below " + " and ".join(below)
+    return words
+
+
 def _member(
-    cands: CandidateSet, rule: CoreRule, pins: list[Relation]
+    cands: CandidateSet,
+    rule: CoreRule,
+    pins: list[Relation],
+    pinned: list[int],
 ) -> CoreMember:
     problem, policy = cands.problem, cands.policy
     if rule.kind == "pin":
@@ -97,7 +126,7 @@ def _member(
             kind="capacity",
             buddy=trust.id,
             limit=rule.limit,
-            words=f"{trust.id}'s capacity of {plural(trust.capacity, 'unit')}",
+            words=_capacity_words(cands, rule.index, pinned),
         )
     if rule.kind == "max_partners":
         trust = problem.trusts[rule.index]
@@ -179,8 +208,12 @@ def explain_infeasibility(
     cands = candidates or build_candidates(
         problem.canonical(), policy, travel=travel
     )
-    usable = usable_candidates(cands)
-    groups, impossible = resolve_pins(cands, usable)
+    # A pin can only fail on its own for a hard pair rule, or a need with
+    # fewer candidates than buddies.  A pair whose workload exceeds the
+    # buddy's whole capacity is still a candidate (the pair rules are about
+    # the pair): only the capacity stops it, so it is a core member.
+    coverable = coverable_candidates(cands)
+    groups, impossible = resolve_pins(cands, coverable)
     if impossible:
         first, *rest = impossible
         members = _impossible_pin(cands, first[0])
@@ -196,7 +229,16 @@ def explain_infeasibility(
             ),
         )
     pins = [rel for rel in cands.problem.relations if rel.kind == "pinned"]
-    outcome = infeasibility_core(cands, usable, groups, time_limit=time_limit)
+    # The engine's own variables (usable pairs), plus every candidate of a
+    # pinned need: only those can help a pin hold, and the capacity rules
+    # (behind their assumptions) forbid the ones that do not fit.
+    pinned_needs = np.unique(
+        cands.need[np.asarray([k for g in groups for k in g], dtype=np.intp)]
+    )
+    mask = usable_candidates(cands) | (
+        coverable & np.isin(cands.need, pinned_needs)
+    )
+    outcome = infeasibility_core(cands, mask, groups, time_limit=time_limit)
     if outcome.status == "feasible":
         return None
     if outcome.status == "unknown":
@@ -207,7 +249,20 @@ def explain_infeasibility(
                 f"{time_limit:g} s per solve; allow more time"
             ),
         )
-    members = [_member(cands, rule, pins) for rule in outcome.core]
+    # Every candidate of a pinned need of the core: a capacity below one
+    # of their workloads is said with the workload.
+    core_needs = {
+        int(cands.need[k])
+        for rule in outcome.core
+        if rule.kind == "pin"
+        for k in groups[rule.index]
+    }
+    pinned = [
+        int(k)
+        for n in sorted(core_needs)
+        for k in cands.pairs_of_need(n).tolist()
+    ]
+    members = [_member(cands, rule, pins, pinned) for rule in outcome.core]
     context: list[str] = []
     for rule in outcome.core:
         if rule.kind != "pin":

@@ -23,6 +23,11 @@ from buddymatch.explain.proposal import (
 )
 from buddymatch.model import Policy, Problem, Relation
 from buddymatch.result import Result
+from buddymatch.solvers.assemble import (
+    capacity_shortfall,
+    too_few_fitting,
+    workload_words,
+)
 from buddymatch.travel import TravelModel
 
 #: Default seconds for the re-solve with the pair pinned.
@@ -52,6 +57,58 @@ def _refs(
         NeedRef(seeker=s, area=a, priority=met[(s, a)])
         for s, a in sorted(keys)
     )
+
+
+def _cannot_cover_words(
+    view: ProposalView, need_index: int, position: int
+) -> tuple[str, str]:
+    """Say why a candidate pair can never be chosen, with the fix.
+
+    Either the buddy's whole capacity is below the pair's workload
+    (``capacity``), or the need has fewer candidates than buddies
+    (``too_few_candidates``), or fewer candidates that can take its
+    workload (``capacity``).
+    """
+    cands = view.cands
+    need = view.need(need_index)
+    buddy = view.trust_id(int(cands.buddy[position]))
+    count = len(cands.pairs_of_need(need_index))
+    head = f"{buddy} passes every hard rule"
+    few = (
+        f"{need.seeker}'s {need.area} need takes "
+        f"{plural(need.buddies, 'buddy')} and only {count} pass, so it "
+        "cannot be covered"
+    )
+    short = capacity_shortfall(cands, position)
+    if short is not None:
+        workload = int(cands.workload[position])
+        overridden = "override" in workload_words(cands, position)
+        lower = (
+            "lower the workload of the pair override"
+            if overridden
+            else "give the pair a lower workload with a pair override"
+        )
+        words = (
+            f"{head}, but its {short}, so it cannot serve "
+            f"{need.seeker}'s {need.area} need: raise {buddy}'s capacity "
+            f"to at least {workload}, or {lower}"
+        )
+        if count < need.buddies:
+            return "too_few_candidates", f"{words}; and {few}."
+        return "capacity", words + "."
+    if count < need.buddies:
+        return "too_few_candidates", f"{head}, but {few}."
+    fitting = too_few_fitting(cands, need_index)
+    assert fitting is not None  # else the pair would be usable
+    pairs = cands.pairs_of_need(need_index).tolist()
+    fit = sum(capacity_shortfall(cands, at) is None for at in pairs)
+    more = need.buddies - fit
+    return "capacity", (
+        f"{head} and can take the workload, but {need.seeker}'s "
+        f"{need.area} need {fitting}, so it cannot be covered: raise the "
+        f"capacity of {more} more of them to {'its' if more == 1 else 'their'}"
+        " workload"
+    ) + "."
 
 
 def explain_pair(
@@ -139,20 +196,15 @@ def explain_pair(
         )
     position = cands.position(need_index, trust)
     assert position is not None  # not excluded, so a candidate
-    need = view.need(need_index)
     if not view.usable[position]:
-        count = len(cands.pairs_of_need(need_index))
+        rule, words = _cannot_cover_words(view, need_index, position)
         return PairExplanation(
             seeker=seeker,
             area=area,
             buddy=buddy,
             status="cannot_cover",
-            rule="too_few_candidates",
-            words=(
-                f"{buddy} passes every hard rule, but {seeker}'s {area} "
-                f"need takes {plural(need.buddies, 'buddy')} and only "
-                f"{count} pass, so it cannot be covered."
-            ),
+            rule=rule,
+            words=words,
         )
     if view.chosen[position]:
         assignment = explain_assignment(view, position, k)

@@ -19,7 +19,11 @@ from buddymatch.candidates import CandidateSet, build_candidates
 from buddymatch.errors import InputError, InputProblem
 from buddymatch.model import Need, Policy, Problem
 from buddymatch.result import Result
-from buddymatch.solvers.assemble import resolve_pins, usable_candidates
+from buddymatch.solvers.assemble import (
+    resolve_pins,
+    usable_candidates,
+    workload_source,
+)
 from buddymatch.travel import TravelModel
 
 #: Points closer than this count as equal (scores resolve to 0.001).
@@ -311,12 +315,16 @@ class ProposalView:
         row = self.row_of(need_index)
         seeker = self.cands.seekers[row]
         used = int(self.used[buddy])
+        if workload > trust.capacity:
+            # Its whole capacity is too small: nothing the proposal could
+            # free would make room.
+            source = workload_source(
+                self.policy, self.need(need_index), workload
+            )
+            return "capacity", (
+                f"capacity ({trust.capacity}) is below {source}"
+            )
         if used + workload > trust.capacity:
-            if used == 0:
-                return "capacity", (
-                    f"capacity of {plural(trust.capacity, 'unit')} is too "
-                    f"small: this need takes {workload}"
-                )
             return "capacity", (
                 f"capacity used by its partnerships with "
                 f"{self.describe_uses(buddy)}: {used} of {trust.capacity} "

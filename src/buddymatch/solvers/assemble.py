@@ -9,11 +9,13 @@ needs with their reasons, utilisation and cover.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from buddymatch.candidates import REASONS, CandidateSet
+from buddymatch.model import Need, Policy
 from buddymatch.result import (
     Assignment,
     BuddyUse,
@@ -46,6 +48,141 @@ def usable_candidates(cands: CandidateSet) -> np.ndarray:
     wanted = np.array([n.buddies for n in cands.problem.needs], dtype=int)
     return np.asarray(
         fits & (counts[cands.need] >= wanted[cands.need]), dtype=bool
+    )
+
+
+def coverable_candidates(cands: CandidateSet) -> np.ndarray:
+    """Return the mask of candidates whose need has enough of them.
+
+    Unlike :func:`usable_candidates`, a pair whose workload exceeds the
+    buddy's capacity is kept: it passes every hard pair rule, and only the
+    buddy's capacity (a limit, not a pair rule) stops it.
+    """
+    if not len(cands.need):
+        return np.zeros(0, dtype=bool)
+    counts = np.bincount(cands.need, minlength=len(cands.problem.needs))
+    wanted = np.array([n.buddies for n in cands.problem.needs], dtype=int)
+    return np.asarray(counts[cands.need] >= wanted[cands.need], dtype=bool)
+
+
+def _plural(n: int, noun: str) -> str:
+    if n == 1:
+        return f"{n} {noun}"
+    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
+        return f"{n} {noun[:-1]}ies"
+    return f"{n} {noun}s"
+
+
+def _passing(n: int) -> str:
+    """Return ``1 buddy passes`` / ``3 buddies pass``."""
+    return f"{_plural(n, 'buddy')} {'passes' if n == 1 else 'pass'}"
+
+
+def workload_source(policy: Policy, need: Need, workload: int) -> str:
+    """Name a pair's workload and where it comes from.
+
+    Parameters
+    ----------
+    policy
+        The policy (its tiers).
+    need
+        The pair's need.
+    workload
+        The pair's workload.
+
+    Returns
+    -------
+    str
+        ``the intensive workload (6)``, or ``the workload a pair override
+        sets (4)`` when an override changes the tier's workload.
+    """
+    if workload == policy.tiers[need.tier].workload:
+        return f"the {need.tier} workload ({workload})"
+    return f"the workload a pair override sets ({workload})"
+
+
+def workload_words(cands: CandidateSet, position: int) -> str:
+    """Name a candidate pair's workload and where it comes from (see
+    :func:`workload_source`)."""
+    need = cands.problem.needs[int(cands.need[position])]
+    return workload_source(
+        cands.policy, need, int(cands.workload[position])
+    )
+
+
+def capacity_shortfall(cands: CandidateSet, position: int) -> str | None:
+    """Say that a buddy's whole capacity is below a pair's workload.
+
+    Parameters
+    ----------
+    cands
+        The candidate pairs.
+    position
+        A candidate pair.
+
+    Returns
+    -------
+    str or None
+        ``capacity (1) is below the intensive workload (6)`` (the caller
+        names whose), or ``None`` when the workload fits the capacity.
+    """
+    capacity = cands.problem.trusts[int(cands.buddy[position])].capacity
+    if int(cands.workload[position]) <= capacity:
+        return None
+    return (
+        f"capacity ({capacity}) is below {workload_words(cands, position)}"
+    )
+
+
+def _capacities(cands: CandidateSet) -> np.ndarray:
+    """Return every trust's capacity, by trust index."""
+    trusts = cands.problem.trusts
+    return np.fromiter((t.capacity for t in trusts), np.int64, len(trusts))
+
+
+def too_few_fitting(
+    cands: CandidateSet, need: int, capacity: np.ndarray | None = None
+) -> str | None:
+    """Say that too few of a need's candidates can take its workload.
+
+    Parameters
+    ----------
+    cands
+        The candidate pairs.
+    need
+        The need's index.
+    capacity
+        Every trust's capacity, if at hand.
+
+    Returns
+    -------
+    str or None
+        ``takes 2 buddies and only 1 of the 3 that pass the hard rules
+        can take its workload (B4's capacity (1) is below the intensive
+        workload (6))``; ``None`` when enough can, or when too few pass
+        the hard rules in the first place.
+    """
+    pairs = cands.pairs_of_need(need)
+    wanted = cands.problem.needs[need].buddies
+    if len(pairs) < wanted:
+        return None
+    if capacity is None:
+        capacity = _capacities(cands)
+    short = pairs[cands.workload[pairs] > capacity[cands.buddy[pairs]]]
+    fitting = len(pairs) - len(short)
+    if fitting >= wanted:
+        return None
+    trusts = cands.problem.trusts
+    named = "; ".join(
+        f"{trusts[int(cands.buddy[at])].id}'s "
+        f"{capacity_shortfall(cands, int(at))}"
+        for at in short[:3].tolist()
+    )
+    more = f"; and {len(short) - 3} more" if len(short) > 3 else ""
+    return (
+        f"takes {_plural(wanted, 'buddy')} and only {fitting} of the "
+        f"{len(pairs)} that pass the hard rules can take its workload "
+        f"({named}{more})"
     )
 
 
@@ -88,12 +225,7 @@ def resolve_pins(
                 words = exclusion[1] if exclusion else "not a candidate"
                 why.append(f"{area}: {words}")
             elif not usable[where[0]]:
-                need = problem.needs[n]
-                count = int(np.count_nonzero(cands.need == n))
-                why.append(
-                    f"{area}: needs {need.buddies} buddies but only "
-                    f"{count} pass the hard rules"
-                )
+                why.append(f"{area}: {_unusable_words(cands, n, buddy)}")
             else:
                 group.append(int(where[0]))
         scope = f" in {rel.area}" if rel.area else ""
@@ -110,6 +242,28 @@ def resolve_pins(
     return groups, impossible
 
 
+def _unusable_words(cands: CandidateSet, need: int, buddy: int) -> str:
+    """Say why a candidate pair can never be chosen."""
+    at = cands.position(need, buddy)
+    assert at is not None  # a candidate
+    wanted = cands.problem.needs[need].buddies
+    count = len(cands.pairs_of_need(need))
+    parts = []
+    short = capacity_shortfall(cands, at)
+    if short is not None:
+        parts.append(f"{cands.problem.trusts[buddy].id}'s {short}")
+    if count < wanted:
+        parts.append(
+            f"needs {_plural(wanted, 'buddy')} but only {count} pass the "
+            "hard rules"
+        )
+    elif short is None:
+        fitting = too_few_fitting(cands, need)
+        assert fitting is not None  # else the pair would be usable
+        parts.append(f"the need {fitting}")
+    return "; and ".join(parts)
+
+
 def _funnel_words(cands: CandidateSet, need: int) -> str:
     """Count the trusts each rule excluded for one need."""
     codes = Counter(cands.reason[need].tolist())
@@ -121,13 +275,125 @@ def _funnel_words(cands: CandidateSet, need: int) -> str:
     return ", ".join(parts)
 
 
+@dataclass
+class _Room:
+    """What a proposal uses of every buddy and seeker, by trust index."""
+
+    capacity: np.ndarray
+    limit: np.ndarray  # partner limit; -1 for none
+    used: np.ndarray  # workload given
+    partners: np.ndarray  # distinct seekers supported
+    buddies_of: dict[int, set[int]]  # seeker row -> trusts
+
+    @classmethod
+    def of(cls, cands: CandidateSet, picks: np.ndarray) -> _Room:
+        trusts = cands.problem.trusts
+        default = cands.policy.max_partners
+        limit = np.fromiter(
+            (
+                -1 if own is None else own
+                for own in (
+                    t.max_partners if t.max_partners is not None else default
+                    for t in trusts
+                )
+            ),
+            np.int64,
+            len(trusts),
+        )
+        used = np.zeros(len(trusts), dtype=np.int64)
+        np.add.at(used, cands.buddy[picks], cands.workload[picks])
+        buddies_of: dict[int, set[int]] = {}
+        for k in picks.tolist():
+            row = int(cands.need_seeker[int(cands.need[k])])
+            buddies_of.setdefault(row, set()).add(int(cands.buddy[k]))
+        partners = np.zeros(len(trusts), dtype=np.int64)
+        for buddies in buddies_of.values():
+            partners[list(buddies)] += 1
+        return cls(_capacities(cands), limit, used, partners, buddies_of)
+
+    def blocked(self, cands: CandidateSet, need: int) -> str | None:
+        """Say why the proposal has no room for *need*, or ``None``.
+
+        ``None`` means the proposal, kept as it is, can add the need with
+        every limit but the budget holding: enough of its candidates have
+        capacity and partner room, within the seeker's buddy limit (the
+        only limit that couples them).
+        """
+        problem, policy = cands.problem, cands.policy
+        row = int(cands.need_seeker[need])
+        wanted = problem.needs[need].buddies
+        mine = self.buddies_of.get(row, set())
+        pairs = cands.pairs_of_need(need)
+        buddy = cands.buddy[pairs]
+        workload = cands.workload[pairs]
+        capacity = self.capacity[buddy]
+        short = workload > capacity
+        taken = ~short & (self.used[buddy] + workload > capacity)
+        partner = np.isin(buddy, np.fromiter(mine, np.int64, len(mine)))
+        limit = self.limit[buddy]
+        full = (
+            ~short
+            & ~taken
+            & ~partner
+            & (limit >= 0)
+            & (self.partners[buddy] >= limit)
+        )
+        room = ~(short | taken | full)
+        existing = int(np.count_nonzero(room & partner))
+        fresh = int(np.count_nonzero(room & ~partner))
+        seeker_limit = policy.max_buddies_per_seeker
+        slack = None if seeker_limit is None else seeker_limit - len(mine)
+        new = fresh if slack is None else min(fresh, max(slack, 0))
+        if existing + new >= wanted:
+            return None
+        trusts = problem.trusts
+        shown = []
+        blocked = np.flatnonzero(~room)
+        for i in blocked[:3].tolist():
+            trust = trusts[int(buddy[i])]
+            if short[i]:
+                shown.append(
+                    f"{trust.id}'s "
+                    f"{capacity_shortfall(cands, int(pairs[i]))}"
+                )
+            elif taken[i]:
+                shown.append(
+                    f"{trust.id}'s capacity is taken "
+                    f"({int(self.used[buddy[i]])} of {trust.capacity} "
+                    f"units used, this need takes {int(workload[i])})"
+                )
+            else:
+                partners = _plural(int(limit[i]), "partner")
+                shown.append(f"{trust.id} is at its limit of {partners}")
+        if len(blocked) > 3:
+            shown.append(f"{len(blocked) - 3} more")
+        if fresh > new:
+            buddies = _plural(int(seeker_limit or 0), "buddy")
+            shown.append(
+                f"{cands.seekers[row]} is at its limit of {buddies}"
+                if new == 0
+                else f"{cands.seekers[row]}'s limit of {buddies} leaves "
+                f"room for {new} more"
+            )
+        have = existing + new
+        words = (
+            "none has room"
+            if have == 0
+            else f"only {have} {'has' if have == 1 else 'have'} room"
+        )
+        return (
+            f"{_passing(len(pairs))} the hard rules, but {words} in this "
+            f"proposal (it takes {wanted}): " + "; ".join(shown)
+        )
+
+
 def _unmet_reason(
     cands: CandidateSet,
     need: int,
     candidates: int,
     status: Status,
     spent: float,
-    capacity: np.ndarray,
+    room: _Room,
 ) -> tuple[UnmetReason, str]:
     problem = cands.problem
     policy = cands.policy
@@ -150,22 +416,32 @@ def _unmet_reason(
             f"needs {wanted} buddies but only {candidates} pass the hard "
             f"rules (excluded: {_funnel_words(cands, need)})"
         )
-    pairs = cands.pairs_of_need(need)
-    fitting = int(
-        np.count_nonzero(cands.workload[pairs] <= capacity[cands.buddy[pairs]])
-    )
-    if fitting < wanted:
-        workload = int(cands.workload[pairs].max())
-        return "capacity", (
-            f"{candidates} buddies pass the hard rules, but only {fitting} "
-            f"can take a workload of {workload} units at all (it needs "
-            f"{wanted})"
-        )
+    fitting = too_few_fitting(cands, need, room.capacity)
+    if fitting is not None:
+        return "capacity", f"it {fitting}"
     fee = policy.tiers[problem.needs[need].tier].fee * wanted
-    if policy.budget is not None and spent + fee > policy.budget + 1e-9:
+    over = policy.budget is not None and spent + fee > policy.budget + 1e-9
+    budget = (
+        f"covering it would cost {fee:,.0f} more, beyond the budget of "
+        f"{policy.budget:,.0f} ({spent:,.0f} committed)"
+        if over
+        else ""
+    )
+    blocked = room.blocked(cands, need)
+    # "budget" only when it alone stops this proposal from covering the
+    # need; otherwise the limit that binds is named (and the budget too).
+    if blocked is not None:
+        return "capacity", blocked + (f"; and {budget}" if over else "")
+    if over:
         return "budget", (
-            f"covering it would cost {fee:,.0f} more, beyond the budget of "
-            f"{policy.budget:,.0f} ({spent:,.0f} committed)"
+            f"{budget}; every other limit leaves room for it in this "
+            "proposal"
+        )
+    if status == "feasible":
+        return "capacity", (
+            f"{_passing(candidates)} the hard rules and have room in "
+            "this proposal; not met in this proposal, not proven "
+            "impossible (the search stopped before proving it optimal)"
         )
     return "capacity", (
         f"{candidates} buddies pass the hard rules, but their capacity or "
@@ -254,7 +530,7 @@ def assemble(
     n_needs = len(problem.needs)
     per_need = np.bincount(cands.need[picks], minlength=n_needs)
     cand_count = np.bincount(cands.need, minlength=n_needs)
-    capacity = np.array([t.capacity for t in trusts], dtype=np.int64)
+    room = _Room.of(cands, picks)
     total_fee = float(sum(a.fee for a in assignments))
     unmet: list[UnmetNeed] = []
     coverage: list[Coverage] = []
@@ -266,7 +542,7 @@ def assemble(
             covered_by_priority[need.priority] += 1
             continue
         code, words = _unmet_reason(
-            cands, n, int(cand_count[n]), status, total_fee, capacity
+            cands, n, int(cand_count[n]), status, total_fee, room
         )
         unmet.append(
             UnmetNeed(
