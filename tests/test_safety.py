@@ -551,7 +551,11 @@ def test_deeply_nested_toml(tmp_path: Path) -> None:
     path = tmp_path / "policy.toml"
     path.write_text("x = " + "[" * 5_000 + "]" * 5_000 + "\n", "utf-8")
     [problem] = errors_of(bio.read_policy, path)
-    assert "cannot read the TOML" in problem.message
+    # Refused by the nesting scan, at the first bracket too deep, before
+    # the parser runs out of recursion.
+    assert problem.line == 1
+    assert "MAX_POLICY_NESTING" in problem.message
+    assert "column 12" in problem.message
 
 
 # -- limits added with this safety work (regressions) -----------------------
