@@ -654,6 +654,21 @@ def check_core(
             f.check(KNOWN_A if not ok else f"{name}.pin_alone", ok,
                     f"{words}: the pin alone can hold")
         return
+    for m in why.members:
+        actual: float | None = None
+        if m.kind == "capacity" and m.buddy is not None:
+            actual = world.capacity[m.buddy]
+        elif m.kind == "max_partners" and m.buddy is not None:
+            actual = world.partner_limit[m.buddy]
+        elif m.kind == "max_buddies_per_seeker" and m.seeker is not None:
+            actual = world.seeker_limit[m.seeker]
+        elif m.kind == "budget":
+            actual = (world.budget_pence or 0) / 100
+        else:
+            continue
+        f.check(f"{name}.limit", m.limit is not None and actual is not None
+                and abs(m.limit - actual) < TOL,
+                f"{m.words}: limit {m.limit}, the problem says {actual}")
     core = core_world(world, why)
     ok = not core.feasible()
     check = f"{name}.infeasible"
@@ -755,5 +770,6 @@ def test_the_instances_reach_every_check() -> None:
                  "why.alt_capacity", "relax.covers", "pair.excluded_rule",
                  "pair.cannot_cover", "pair.objective_after",
                  "pair.assigned", "pair.core.minimal", "why.alt_max_partners",
-                 "core.none_when_feasible", "unmet.capacity_not_money"):
+                 "core.none_when_feasible", "pair.core.limit",
+                 "unmet.capacity_not_money"):
         assert counts[name] >= 5, (name, dict(counts))
