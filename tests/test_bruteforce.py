@@ -651,7 +651,13 @@ def check_core(
             alone = world.lifted().but(pins=((pin.seeker, pin.buddy,
                                                pin.area),))
             ok = not alone.feasible()
-            f.check(KNOWN_A if not ok else f"{name}.pin_alone", ok,
+            known = any(
+                short_of_capacity(world, (m.seeker or "", m.area or ""),
+                                  m.buddy or "")
+                for m in rules
+            )
+            f.check(KNOWN_A if not ok and known else f"{name}.pin_alone",
+                    ok,
                     f"{words}: the pin alone can hold")
         return
     for m in why.members:
