@@ -20,10 +20,12 @@ the two known defects of the explanations, which have their own tests
 
 from __future__ import annotations
 
+import ast
 import functools
 import random
 import re
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -779,3 +781,20 @@ def test_the_instances_reach_every_check() -> None:
                  "core.none_when_feasible", "pair.core.limit",
                  "unmet.capacity_not_money"):
         assert counts[name] >= 5, (name, dict(counts))
+
+
+def test_the_brute_force_imports_only_the_data_model() -> None:
+    """It must not share code with what it checks."""
+    tree = ast.parse(Path(__file__).with_name("bruteforce.py").read_text())
+    modules = {
+        node.module or ""
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+    } | {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    ours = {m for m in modules if m.split(".")[0] == "buddymatch"}
+    assert ours == {"buddymatch.model"}
