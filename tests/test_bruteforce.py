@@ -536,14 +536,32 @@ def check_pair(
     if rule is not None:
         return
     if why.status == "cannot_cover":
-        ok = n_ok < wanted
-        name = "pair.cannot_cover"
-        if not ok and short_of_capacity(world, need, why.buddy):
-            name = KNOWN_A
-        f.check(name, ok, f"{where}: enough buddies pass")
+        # docs/explanations.md: `too_few_candidates` when fewer buddies
+        # pass the hard rules than the need takes; `capacity` when the
+        # buddy's whole capacity is below the pair's workload, or too few
+        # of the need's candidates could ever take it.
+        if why.rule == "too_few_candidates":
+            f.check("pair.cannot_cover", n_ok < wanted,
+                    f"{where}: enough buddies pass")
+        else:
+            f.check(KNOWN_A, why.rule == "capacity"
+                    and n_ok >= wanted
+                    and short_of_capacity(world, need, why.buddy),
+                    f"{where}: not short of capacity")
         m = re.search(r"only (\d+) pass", why.words)
         if m is not None:
-            f.check(name, int(m.group(1)) == n_ok,
+            f.check("pair.cannot_cover_count", int(m.group(1)) == n_ok,
+                    f"{where}: the words miscount")
+        m = re.search(r"only (\d+) of the (\d+) that pass", why.words)
+        if m is not None:
+            fitting = sum(
+                1 for b in world.eligible[need]
+                if not short_of_capacity(world, need, b)
+                or world.capacity[b] is None
+                or world.workload[(need, b)] <= world.capacity[b]
+            )
+            f.check("pair.cannot_cover_count",
+                    (int(m.group(1)), int(m.group(2))) == (fitting, n_ok),
                     f"{where}: the words miscount")
         return
     if why.status == "assigned":
