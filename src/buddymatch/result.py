@@ -26,7 +26,9 @@ UnmetReason = Literal[
     "capacity",  # candidates exist, but their capacity/limits went elsewhere
     "budget",  # covering it would exceed the budget
     "pinned_conflict",  # the result is infeasible: pins cannot all hold
-    "not_solved",  # the solver found no solution within the time limit
+    # the time limit ran out before a proposal (or before the greedy
+    # start tried this need): not proven impossible
+    "not_solved",
 ]
 
 
