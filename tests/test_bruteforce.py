@@ -8,12 +8,12 @@ rules and shares no code with the engine, the explainer or ``verify``.
 
 Each problem is audited once (cached) and every disagreement is filed
 under a check name.  The per-seed tests fail on any disagreement except
-the two known defects of the explanations, which have their own tests
-(marked ``xfail`` until fixed):
+those of the two defects the outside check found in the explanations,
+which have one test each over all seeds (both failed before the fix):
 
 - ``KNOWN_A``: a buddy whose whole capacity is below the need's workload
   passes the pair rules, yet a pair explanation or an infeasibility core
-  treats it as if a hard rule (or too few candidates) ruled it out;
+  treated it as if a hard rule (or too few candidates) ruled it out;
 - ``KNOWN_B``: the unmet reason ``budget`` where lifting the budget alone
   would not cover the need.
 """
@@ -766,21 +766,15 @@ def known_failures(name: str) -> list[str]:
     return [m for s in SEEDS for m in audit(s).by_check.get(name, [])]
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known defect (a): a buddy whose capacity is below the need's "
-    "workload passes the pair rules but is explained as ruled out",
-)
-def test_known_a_capacity_below_workload_is_explained_truthfully() -> None:
+def test_a_capacity_below_workload_is_explained_truthfully() -> None:
+    """Defect (a), fixed: a buddy whose whole capacity is below the
+    pair's workload passes the pair rules and is explained as such."""
     assert known_failures(KNOWN_A) == []
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known defect (b): unmet reason `budget` where lifting the "
-    "budget alone would not cover the need",
-)
-def test_known_b_budget_reason_only_when_money_is_the_obstacle() -> None:
+def test_b_budget_reason_only_when_money_is_the_obstacle() -> None:
+    """Defect (b), fixed: ``budget`` only when lifting the budget alone
+    lets the need be met along with the proposal's met needs."""
     assert known_failures(KNOWN_B) == []
 
 

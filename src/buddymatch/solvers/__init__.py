@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -25,6 +25,7 @@ from buddymatch.solvers.assemble import (
     resolve_pins,
     usable_candidates,
 )
+from buddymatch.solvers.cpsat.core import BudgetCheck
 from buddymatch.solvers.cpsat.solve import (
     Outcome,
     ProgressCallback,
@@ -46,6 +47,11 @@ LARGE_MODEL_PAIRS = 20_000
 #: the example optimal in 5.1 s and "nhs" in 2.3 s, against 8.0 s and
 #: 15.7 s with 8 interleaved workers (same run, docs/performance.md).
 WORKERS_DETERMINISTIC = 1
+#: Seconds (deterministic time in deterministic mode) of the solve that
+#: asks whether the budget alone keeps an unmet need out, and the least
+#: worth starting (see ``_budget_check``).
+BUDGET_CHECK_SECONDS = 1.0
+BUDGET_CHECK_MIN_SECONDS = 0.05
 #: Default time limit in seconds.
 DEFAULT_TIME_LIMIT = 10.0
 
@@ -180,6 +186,47 @@ def _search(
     whole.stages = short.stages + whole.stages
     whole.shortlist = _shortlist_info(modelled, usable, whole=True)
     return whole
+
+
+def _budget_check(
+    cands: CandidateSet,
+    usable: np.ndarray,
+    pins: list[list[int]],
+    chosen: np.ndarray,
+    deterministic: bool,
+    end: float | None,
+) -> Callable[[int], bool | None] | None:
+    """Return the question "would lifting the budget alone let this need
+    be met?" for the unmet needs of the proposal *chosen*, or ``None``.
+
+    Asked only of needs over the budget that have no room in the proposal
+    (see :func:`.assemble.assemble`); each answer is one feasibility solve
+    of at most :data:`BUDGET_CHECK_SECONDS`, within the call's time limit
+    (*end*), and only up to :data:`LARGE_MODEL_PAIRS` usable pairs, where
+    the model builds in a blink.  Unasked, the words name both the limit
+    and the budget.
+    """
+    if cands.policy.budget is None:
+        return None
+    if int(np.count_nonzero(usable)) > LARGE_MODEL_PAIRS:
+        return None
+    wanted = np.array([n.buddies for n in cands.problem.needs], dtype=int)
+    per_need = np.bincount(cands.need[chosen], minlength=len(wanted))
+    met = np.flatnonzero((per_need == wanted) & (wanted > 0))
+    checker: BudgetCheck | None = None
+
+    def ask(need: int) -> bool | None:
+        nonlocal checker
+        limit = BUDGET_CHECK_SECONDS
+        if end is not None:
+            limit = min(limit, end - time.perf_counter())
+            if limit < BUDGET_CHECK_MIN_SECONDS:
+                return None
+        if checker is None:
+            checker = BudgetCheck(cands, usable, pins, met)
+        return checker(need, limit, deterministic)
+
+    return ask
 
 
 def propose(
@@ -362,5 +409,13 @@ def propose(
             solver=solver_info,
             infeasibility=infeasibility,
             pinned=pinned,
+            budget_check=_budget_check(
+                cands,
+                usable,
+                groups,
+                outcome.chosen,
+                deterministic,
+                None if deterministic else start + float(time_limit),
+            ),
         )
     )

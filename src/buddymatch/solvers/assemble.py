@@ -9,6 +9,7 @@ needs with their reasons, utilisation and cover.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -395,6 +396,7 @@ def _unmet_reason(
     spent: float,
     room: _Room,
     untried: bool = False,
+    budget_check: Callable[[int], bool | None] | None = None,
 ) -> tuple[UnmetReason, str]:
     problem = cands.problem
     policy = cands.policy
@@ -436,8 +438,23 @@ def _unmet_reason(
         else ""
     )
     blocked = room.blocked(cands, need)
-    # "budget" only when it alone stops this proposal from covering the
-    # need; otherwise the limit that binds is named (and the budget too).
+    # "budget" only when lifting it alone lets the need be met along with
+    # every need the proposal meets; otherwise the limit that binds is
+    # named (and the budget too).
+    if blocked is not None and over and budget_check is not None:
+        alone = budget_check(need)
+        if alone:
+            return "budget", (
+                f"{budget}; lifting the budget alone would let it be met "
+                "along with every need this proposal meets, with buddies "
+                f"rearranged (as the proposal stands, {blocked})"
+            )
+        if alone is False:
+            return "capacity", (
+                f"{blocked}; and {budget}, but lifting the budget alone "
+                "would not let it be met along with every need this "
+                "proposal meets"
+            )
     if blocked is not None:
         return "capacity", blocked + (f"; and {budget}" if over else "")
     if over:
@@ -468,6 +485,7 @@ def assemble(
     infeasibility: tuple[str, ...] = (),
     pinned: np.ndarray | None = None,
     untried: np.ndarray | None = None,
+    budget_check: Callable[[int], bool | None] | None = None,
 ) -> Result:
     """Build the result for the chosen candidate pairs.
 
@@ -488,6 +506,12 @@ def assemble(
     untried
         Mask of needs the time limit left untried (reported as
         ``not_solved`` unless a hard rule already explains them).
+    budget_check
+        Answers, for an unmet need over the budget with no room in the
+        proposal, whether lifting the budget alone would let it be met
+        alongside the met needs (``None``: not known); see
+        :class:`~buddymatch.solvers.cpsat.core.BudgetCheck`.  Without it
+        such a need is reported as ``capacity`` with the budget named too.
     """
     problem, policy = cands.problem, cands.policy
     trusts = problem.trusts
@@ -561,6 +585,7 @@ def assemble(
             total_fee,
             room,
             untried=untried is not None and bool(untried[n]),
+            budget_check=budget_check,
         )
         unmet.append(
             UnmetNeed(

@@ -229,12 +229,19 @@ class _FeasibilityModel:
         ).only_enforce_if(literal)
 
     def check(
-        self, members: list[int], time_limit: float
+        self,
+        members: list[int],
+        time_limit: float,
+        extra: list[cp_model.IntVar] | None = None,
+        deterministic: bool = False,
     ) -> tuple[CoreStatus, list[int]]:
         """Solve with the rules *members* (positions in ``rules``) on.
 
         Rules not named are free to hold or not, so a verdict of
         ``infeasible`` means the named rules cannot all hold together.
+        *extra* literals are assumed too; *deterministic* makes
+        *time_limit* deterministic time, so the verdict does not depend
+        on the machine's load.
 
         Returns
         -------
@@ -243,13 +250,18 @@ class _FeasibilityModel:
             sufficient, in *members* order.
         """
         self.model.clear_assumptions()
-        self.model.add_assumptions([self.literals[m] for m in members])
+        self.model.add_assumptions(
+            [self.literals[m] for m in members] + list(extra or ())
+        )
         solver = cp_model.CpSolver()
         params = solver.parameters
         params.num_workers = 1
         params.cp_model_presolve = False
         params.random_seed = 0
-        params.max_time_in_seconds = max(time_limit, 0.01)
+        if deterministic:
+            params.max_deterministic_time = max(time_limit, 0.01)
+        else:
+            params.max_time_in_seconds = max(time_limit, 0.01)
         params.catch_sigint_signal = False
         code = solver.solve(self.model)
         if code == cp_model.MODEL_INVALID:
@@ -396,3 +408,78 @@ def rules_status(
         raise ValueError(f"rules not in the model: {missing}")
     status, _ = model.check([position[r] for r in rules], time_limit)
     return status
+
+
+class BudgetCheck:
+    """Answers "would lifting the budget alone let this need be met?".
+
+    A need left out of a proposal whose budget is spent is blamed on the
+    budget only when, with every other rule kept (pins, capacity, partner
+    and seeker limits), the need can be met together with every need the
+    proposal meets; buddies may be rearranged for that.  Fees depend only
+    on which needs are met (a tier's fee per buddy), so the question is
+    one feasibility solve per need, on one model built once: each need's
+    cover sits behind its own assumption literal.
+
+    Parameters
+    ----------
+    cands, usable, pins
+        As for :func:`infeasibility_core`.
+    met
+        Indices of the needs the proposal meets.
+    """
+
+    def __init__(
+        self,
+        cands: CandidateSet,
+        usable: np.ndarray,
+        pins: list[list[int]],
+        met: np.ndarray,
+    ) -> None:
+        self._model = _FeasibilityModel(cands, usable, pins)
+        self._on = [
+            m
+            for m, rule in enumerate(self._model.rules)
+            if rule.kind != "budget"
+        ]
+        self._met = [int(n) for n in met.tolist()]
+        self._cover: dict[int, cp_model.IntVar] = {}
+
+    def _covers(self, need: int) -> cp_model.IntVar | None:
+        """Return a literal forcing *need* to be met, if it can be."""
+        covered = self._model.vars.covered.get(need)
+        if covered is None:
+            return None
+        if need not in self._cover:
+            literal = self._model.model.new_bool_var(f"cover_{need}")
+            self._model.model.add(covered == 1).only_enforce_if(literal)
+            self._cover[need] = literal
+        return self._cover[need]
+
+    def __call__(
+        self, need: int, time_limit: float, deterministic: bool = False
+    ) -> bool | None:
+        """Return whether *need* can be met alongside the met needs with
+        every rule but the budget; ``None`` when time ran out first.
+
+        Parameters
+        ----------
+        need
+            The unmet need's index.
+        time_limit
+            Seconds (deterministic time when *deterministic*).
+        deterministic
+            Use deterministic time.
+        """
+        wanted = [self._covers(n) for n in (*self._met, need)]
+        if any(literal is None for literal in wanted):
+            return False  # a need without usable candidates
+        verdict, _ = self._model.check(
+            self._on,
+            time_limit,
+            extra=[w for w in wanted if w is not None],
+            deterministic=deterministic,
+        )
+        if verdict == "unknown":
+            return None
+        return verdict == "feasible"
