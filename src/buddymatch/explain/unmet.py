@@ -1,9 +1,9 @@
 """Why unmet: a funnel of the rules, and the policy change that would help.
 
 The funnel counts the buddies left for a need after each rule, in the order
-expertise → service → travel → conflicts → culture → capacity (→ budget),
-so that a user sees which rule to relax.  Steps and the candidate rules
-(:data:`buddymatch.candidates.REASONS`) they apply:
+expertise → service → travel → conflicts → culture → workload → capacity
+(→ budget), so that a user sees which rule to relax.  Steps and the
+candidate rules (:data:`buddymatch.candidates.REASONS`) they apply:
 
 ========== =============================================================
 step        rules
@@ -16,16 +16,20 @@ service     ``not_a_buddy`` (capacity 0, ``max_partners`` 0, or a trust
 travel      ``too_close``, ``too_far``
 conflicts   ``competitor``, ``tertiary``, ``acquirer``, ``veto``
 culture     ``culture``
-capacity    room left by the rest of the proposal: the buddy's capacity,
-            its partner limit, the seeker's buddy limit
+workload    the buddy's whole capacity can take the pair's workload
+capacity    room left by the rest of the proposal: the buddy's capacity
+            left, its partner limit, and the seeker's buddy limit across
+            them (as many as can join together)
 budget      (with a budget only) the need's fees within what is left
 ========== =============================================================
 
 The candidate stage records only the *first* rule excluding a pair, in the
 order ``not_a_buddy`` before ``expertise``; the funnel puts expertise first,
 so it tests the expertise rule itself for trusts excluded as
-``not_a_buddy``.  Every later step follows the candidate order, so its
-count comes from the reason matrix.
+``not_a_buddy``.  The hard-rule steps follow the candidate order, so
+their counts come from the reason matrix; ``workload``, ``capacity`` and
+``budget`` come from the room computation behind ``UnmetNeed.reason``
+(:mod:`buddymatch.solvers.room`), so the bottleneck and the reason agree.
 
 Relaxations try one policy parameter at a time, at the smallest change
 that gives the need enough buddies (computed from the data: e.g. the k-th
