@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 from pathlib import Path
 
@@ -218,3 +219,43 @@ def test_python_dash_m_runs_the_cli() -> None:
     )
     assert done.returncode == 0
     assert "propose" in done.stdout and "explain" in done.stdout
+
+
+def test_deterministic_outputs_are_byte_identical_across_processes(
+    tmp_path: Path,
+) -> None:
+    """Two ``propose --deterministic`` processes write the same files."""
+    import subprocess
+    import sys
+
+    from buddymatch.io import write_problem_csv
+    from buddymatch.schema import parse_result
+    from buddymatch.synth import preset
+
+    files = write_problem_csv(preset("nhs"), tmp_path / "in")
+    suffixes = (".json", ".csv", ".md")
+    procs = []
+    for run, suffix in itertools.product((1, 2), suffixes):
+        command = [
+            sys.executable, "-m", "buddymatch", "propose",
+            str(files["trusts"]), "--deterministic", "--time-limit", "2",
+            "--quiet", "--out", str(tmp_path / f"r{run}{suffix}"),
+        ]
+        if "relations" in files:
+            command += ["--relations", str(files["relations"])]
+        procs.append(
+            subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+        )
+    for proc in procs:
+        _, err = proc.communicate()
+        assert proc.returncode in (0, 1), err
+    for suffix in suffixes:
+        first = (tmp_path / f"r1{suffix}").read_bytes()
+        assert first == (tmp_path / f"r2{suffix}").read_bytes(), suffix
+    text = (tmp_path / "r1.json").read_text(encoding="utf-8")
+    result = parse_result(text)
+    assert result.runtime is None  # the timing is left out of the file
+    assert result.solver["deterministic"] is True
+    assert result.solver["workers"] == 1 and result.solver["seed"] == 0
+    assert result.solver["ortools"]
+    assert bm.Result.from_json(text) == result

@@ -490,11 +490,13 @@ def test_time_limit_returns_the_best_so_far() -> None:
 
     problem = preset("national")
     # Far too little time to prove anything: the warm start comes back,
-    # valid and flagged as not proven.
+    # valid and flagged as not proven, or, when the candidate build took
+    # the whole limit, no proposal (tests/test_time_limit.py forces each).
     result = solve_verified(problem, time_limit=0.01)
-    assert result.status == "feasible"
-    assert result.assignments
-    assert result.bound is None or result.bound >= result.objective
+    assert result.status in ("feasible", "no_solution")
+    assert result.bound is None
+    if result.status == "feasible":
+        assert result.assignments
 
 
 def test_stop_event_ends_the_search_early() -> None:

@@ -16,6 +16,7 @@ from buddymatch.errors import (
     BuddymatchWarning,
     InputError,
     InputProblem,
+    OutputError,
     SolverError,
 )
 from buddymatch.examples import example_dir, write_example
@@ -77,6 +78,7 @@ __all__ = [
     "InputError",
     "InputProblem",
     "Need",
+    "OutputError",
     "PairOverride",
     "Partnership",
     "Policy",

@@ -2,7 +2,8 @@
 
 Exit codes (all commands): 0 success, every need met; 1 some needs unmet;
 2 input or usage error; 3 no solution within the time limit; 4 infeasible
-(pins or forced rules); 70 internal error (no traceback unless ``--debug``).
+(pins or forced rules); 70 internal error (no traceback unless ``--debug``);
+73 an output file or folder cannot be written (sysexits' EX_CANTCREAT).
 """
 
 from __future__ import annotations
@@ -23,7 +24,12 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from buddymatch.errors import BuddymatchError, InputError, InputProblem
+from buddymatch.errors import (
+    BuddymatchError,
+    InputError,
+    InputProblem,
+    OutputError,
+)
 from buddymatch.model import Policy, Problem
 from buddymatch.result import Result
 
@@ -33,6 +39,7 @@ EXIT_INPUT = 2
 EXIT_NO_SOLUTION = 3
 EXIT_INFEASIBLE = 4
 EXIT_INTERNAL = 70
+EXIT_CANNOT_WRITE = 73
 
 app = typer.Typer(
     name="buddymatch",
@@ -101,6 +108,12 @@ def _guard(debug: bool, action: Callable[[], _T]) -> _T:
     except InputError as exc:
         _print_input_error(exc)
         raise typer.Exit(EXIT_INPUT) from None
+    except OutputError as exc:
+        # The user's path and the system's reason: not a bug to report.
+        if debug:
+            raise
+        err.print(f"[bold red]{_esc(str(exc))}[/bold red]")
+        raise typer.Exit(EXIT_CANNOT_WRITE) from None
     except typer.Exit:
         raise
     except KeyboardInterrupt:
@@ -183,6 +196,22 @@ def _refuse_overwrite(target: Path, inputs: list[Path | None]) -> None:
                     )
                 ]
             )
+
+
+def _check_outputs(
+    files: list[Path | None], folders: list[Path | None] | None = None
+) -> None:
+    """Refuse, before any long work, outputs that plainly cannot be
+    written: a missing or read-only folder, a file where a folder should
+    be."""
+    from buddymatch.io import check_output_file, check_output_folder
+
+    for path in files:
+        if path is not None:
+            check_output_file(path)
+    for path in folders or []:
+        if path is not None:
+            check_output_folder(path)
 
 
 def _exit_code(result: Result) -> int:
@@ -330,6 +359,7 @@ def propose(
                 out_file, [trusts, relations, pairs, policy_file,
                            travel_matrix]
             )
+        _check_outputs(files=[out_file], folders=[terms_dir])
         if verbose:
             logging.basicConfig(level=logging.INFO, format="%(message)s")
         show = not quiet and not verbose and err.is_terminal
@@ -543,6 +573,7 @@ def map_command(
 
         check_map_path(out_file)
         _refuse_overwrite(out_file, [result_file])
+        _check_outputs(files=[out_file])
         result = read_result(result_file)
         write_map(result, out_file, width=width, title=title)
         if not quiet:
@@ -669,6 +700,9 @@ def rematch(
             _refuse_overwrite(out_file, inputs)
         if save_arrangements is not None:
             _refuse_overwrite(save_arrangements, inputs)
+        _check_outputs(
+            files=[out_file, save_arrangements], folders=[terms_dir]
+        )
         travel = None
         if travel_matrix is not None:
             travel = travel_model(problem, policy, source=str(travel_matrix))
@@ -841,6 +875,7 @@ def explain(
                 out_file, [trusts, relations, pairs, policy_file,
                            travel_matrix]
             )
+        _check_outputs(files=[out_file])
         travel = None
         if travel_matrix is not None:
             travel = travel_model(problem, policy, source=str(travel_matrix))

@@ -112,6 +112,42 @@ class InputError(BuddymatchError, ValueError):
         return self._render()
 
 
+class OutputError(BuddymatchError, OSError):
+    """A file or folder buddymatch was asked to write cannot be written.
+
+    Raised before any work when the destination is plainly unusable (its
+    folder is missing or is not a folder), and while writing when the
+    operating system refuses (no space left, permission denied).  It
+    names the path the caller gave, never a temporary file, and is an
+    :class:`OSError`, so code that caught the operating system's errors
+    still catches it.
+
+    Parameters
+    ----------
+    path
+        The file or folder the caller asked for.
+    reason
+        Why it cannot be written, in plain words (the operating system's
+        own, such as ``No space left on device``).
+    errno
+        The operating system's error number, when it gave one.
+    """
+
+    def __init__(
+        self, path: str, reason: str, errno: int | None = None
+    ) -> None:
+        super().__init__(errno, reason, path)
+        self.path = path
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"cannot write {_visible(self.path)}: {self.reason}"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # OSError pickles its constructor arguments in its own order.
+        return (type(self), (self.path, self.reason, self.errno))
+
+
 class SolverError(BuddymatchError, RuntimeError):
     """The solver reported a state that is a bug in buddymatch.
 

@@ -19,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 
 from buddymatch.errors import BuddymatchError
+from buddymatch.io import write_file_set
 
 #: The example's files, in the order they are written.
 EXAMPLE_FILES: tuple[str, ...] = ("trusts.csv", "relations.csv", "policy.toml")
@@ -81,6 +82,8 @@ def write_example(
     ExampleExistsError
         If any of the files exists and *overwrite* is false; no file is
         written then.
+    OutputError
+        If the folder cannot be written; no file is written then.
     """
     target = Path(directory)
     paths = [target / name for name in EXAMPLE_FILES]
@@ -94,9 +97,13 @@ def write_example(
             "folder, or allow overwriting",
             existing[0],
         )
-    target.mkdir(parents=True, exist_ok=True)
     source = resources.files("buddymatch").joinpath("data")
-    for name, path in zip(EXAMPLE_FILES, paths, strict=True):
-        # Bytes, not text: the files are copied exactly as packaged.
-        path.write_bytes(source.joinpath(name).read_bytes())
+    # Bytes, not text: the files are copied exactly as packaged.
+    write_file_set(
+        target,
+        {
+            name: source.joinpath(name).read_bytes()
+            for name in EXAMPLE_FILES
+        },
+    )
     return paths

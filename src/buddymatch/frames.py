@@ -364,7 +364,8 @@ def result_html(result: Result, *, max_rows: int = HTML_ROWS) -> str:
         )
     )
     facts.append(("total fees", f"{result.total_fee:,.0f}"))
-    facts.append(("runtime", f"{result.runtime:.2f} s"))
+    if result.runtime is not None:
+        facts.append(("runtime", f"{result.runtime:.2f} s"))
     facts.extend(("infeasible", why) for why in result.infeasibility)
     parts = [
         '<div class="buddymatch-result">',

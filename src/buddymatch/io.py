@@ -24,12 +24,14 @@ import contextlib
 import csv
 import datetime as dt
 import difflib
+import errno
 import io
 import json
 import math
 import os
 import re
 import secrets
+import shutil
 import stat
 import tomllib
 import types
@@ -52,7 +54,7 @@ from typing import (
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
-from buddymatch.errors import InputError, InputProblem
+from buddymatch.errors import InputError, InputProblem, OutputError
 from buddymatch.model import (
     CULTURE_MAX,
     DEFAULT_TIER_NAMES,
@@ -83,13 +85,17 @@ __all__ = [
     "MAX_JSON_VALUES",
     "MAX_NEEDS_PER_CELL",
     "MAX_POLICY_BYTES",
+    "MAX_POLICY_NESTING",
     "MAX_ROWS",
+    "check_output_file",
+    "check_output_folder",
     "json_value_bound",
     "read_policy",
     "read_problem",
     "read_problem_json",
     "spreadsheet_safe",
     "write_bytes_atomic",
+    "write_file_set",
     "write_pairings_csv",
     "write_policy_toml",
     "write_problem_csv",
@@ -118,6 +124,12 @@ MAX_JSON_VALUES = 4_000_000
 #: Largest policy file, in bytes: a policy is a few dozen lines, and every
 #: key of a long file would be checked and reported on its own.
 MAX_POLICY_BYTES = 100_000
+#: Deepest nesting in a policy file, counted on the raw text before it
+#: is parsed: the parts of a table header or dotted key plus the inline
+#: arrays and tables around a value (``[tiers.light]`` then
+#: ``workload = 1`` is 3).  A policy needs 3; a header of thousands of
+#: parts would cost memory and time quadratic in its length.
+MAX_POLICY_NESTING = 8
 
 StrPath = str | os.PathLike[str]
 Line = int | str | None
@@ -1942,6 +1954,112 @@ def _toml_open_string(text: str, quote: str | None) -> str | None:
     return quote
 
 
+#: What the nesting scan stops at; other characters only fill keys and
+#: values.  Strings are matched whole (``_TOML_STRING``).
+_TOML_SIGNIFICANT = re.compile(r"[\"'#\[\]{}=,.\n]")
+_TOML_STRING = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""|'
+    r"'''(?:[^']|'(?!''))*'''|"
+    r'"(?:[^"\\\n]|\\.)*"?|'
+    r"'[^'\n]*'?",
+    re.DOTALL,
+)
+
+
+def _toml_too_deep(text: str, limit: int) -> tuple[int, int] | None:
+    """Return where *text* first nests deeper than *limit* levels.
+
+    Counted on the raw text, without parsing, in one pass over the
+    characters that matter.  A top-level key is at depth 1; each part of
+    a dotted key or a table header one deeper (``[tiers.light]`` then
+    ``workload`` is 3); an array of tables, and each inline array, adds
+    one for its items; an inline table's keys are one deeper than the
+    key it is the value of.  No more than the open inline arrays and
+    tables are held, so a refused file costs little; syntax errors are
+    left to the parser.
+
+    Parameters
+    ----------
+    text
+        The TOML text.
+    limit
+        The deepest nesting allowed.
+
+    Returns
+    -------
+    tuple of int, or None
+        (line, column), both from 1, of the dot, bracket or ``=`` where
+        the nesting first goes beyond *limit*; None when it never does.
+    """
+    line, line_start = 1, 0
+    table = 0  # depth of the current [table]: its keys are one deeper
+    level = 0  # depth of what holds the key or value being read
+    opened: list[tuple[str, int]] = []  # inline [ and {, with their level
+    parts: int | None = 1  # parts of the key being read; None in a value
+    header = False
+    i, n = 0, len(text)
+    while True:
+        match = _TOML_SIGNIFICANT.search(text, i)
+        if match is None:
+            return None
+        i = match.start()
+        char = text[i]
+        if char in "\"'":
+            string = _TOML_STRING.match(text, i)
+            end = string.end() if string else i + 1
+            if end - i >= 6 and text.startswith(char * 3, i):
+                # Up to two quotes may sit just inside a closing """.
+                while end < n and end - i < 8 and text[end] == char:
+                    end += 1
+            newlines = text.count("\n", i, end)
+            if newlines:
+                line += newlines
+                line_start = text.rfind("\n", i, end) + 1
+            i = end
+            continue
+        if char == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        i += 1
+        depth = 0
+        if char == "\n":
+            line, line_start = line + 1, i
+            if not opened:  # a new statement: a key or a header
+                level, parts, header = table, 1, False
+        elif parts is not None:  # reading a key (or a header)
+            if char == "[" and not opened and not header and level == table:
+                header, level = True, 0
+                if text.startswith("[", i):
+                    level, i = 1, i + 1
+            elif char == ".":
+                parts += 1
+                depth = level + parts
+            elif char == "=" and not header:
+                level, parts = level + parts, None
+                depth = level
+            elif char == "]" and header:
+                table, parts = level + parts, None
+                depth = table
+            elif char == "}" and opened and opened[-1][0] == "{":
+                level, parts = opened.pop()[1], None
+        elif char == "[":
+            opened.append((char, level))
+            level += 1
+            depth = level
+        elif char == "{":
+            opened.append((char, level))
+            parts = 1
+        elif char in "]}" and opened:
+            level = opened.pop()[1]
+        elif char == "," and opened:
+            kind, outer = opened[-1]
+            if kind == "{":
+                level, parts = outer, 1
+        if depth > limit:
+            return line, i - line_start
+
+
 def _toml_key_lines(text: str) -> dict[str, int]:
     """Return the line of each key path in *text* (tomllib gives none).
 
@@ -2081,6 +2199,18 @@ def read_policy(path: StrPath) -> Policy:
     )
     if text is None:
         raise problems.error()
+    deep = _toml_too_deep(text, MAX_POLICY_NESTING)
+    if deep is not None:
+        # Before parsing: a header of thousands of parts costs the
+        # parser little but every key's line (and report) a lot.
+        problems.add(
+            file, deep[0], None,
+            f"keys and values nest deeper than {MAX_POLICY_NESTING} levels "
+            f"here (column {deep[1]}), the limit (MAX_POLICY_NESTING)",
+            "write flat keys and [tiers.<name>] tables, as a policy needs; "
+            "no long dotted keys or nested arrays",
+        )
+        raise problems.error()
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -2197,6 +2327,91 @@ def _escape_text(text: str) -> str:
     return text
 
 
+def _output_error(path: StrPath, exc: OSError) -> OutputError:
+    """Return *exc* as an :class:`OutputError` naming the caller's *path*.
+
+    The operating system names the file it was working on, which may be
+    a temporary one the caller never asked for.
+    """
+    if isinstance(exc, OutputError):
+        return exc
+    reason = exc.strerror or str(exc)
+    if exc.errno == errno.ENOENT:
+        parent = Path(os.path.abspath(path)).parent
+        if not parent.is_dir():
+            reason = f"the folder {parent} does not exist"
+    return OutputError(os.fspath(path), reason, exc.errno)
+
+
+def _check_writable_folder(path: StrPath, folder: Path) -> None:
+    """Refuse *path* unless *folder* is an existing, writable folder."""
+    if not folder.exists():
+        raise OutputError(
+            os.fspath(path),
+            f"the folder {folder} does not exist",
+            errno.ENOENT,
+        )
+    if not folder.is_dir():
+        raise OutputError(
+            os.fspath(path), f"{folder} is not a folder", errno.ENOTDIR
+        )
+    # Root passes this test on any folder of a writable file system; a
+    # refusal that only shows when writing is still an OutputError.
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(
+            os.fspath(path),
+            f"the folder {folder} is not writable (permission denied)",
+            errno.EACCES,
+        )
+
+
+def check_output_file(path: StrPath) -> None:
+    """Check, before any work, that the file *path* can be written.
+
+    Its folder must exist and be writable, and *path* must not be a
+    folder.  Passing is no promise (the disk may fill up meanwhile), but
+    a plain mistake is reported before a long computation, not after.
+
+    Parameters
+    ----------
+    path
+        The file to be written.
+
+    Raises
+    ------
+    OutputError
+        Naming *path* and what is wrong.
+    """
+    target = Path(os.path.abspath(path))
+    _check_writable_folder(path, target.parent)
+    if target.is_dir():
+        raise OutputError(
+            os.fspath(path), "it is a folder", errno.EISDIR
+        )
+
+
+def check_output_folder(path: StrPath) -> None:
+    """Check, before any work, that files can be written into folder *path*.
+
+    Either *path* is a writable folder, or it does not exist and its
+    nearest existing parent is a writable folder (it will be created).
+
+    Parameters
+    ----------
+    path
+        The folder to be written into.
+
+    Raises
+    ------
+    OutputError
+        Naming *path* and what is wrong.
+    """
+    folder = Path(os.path.abspath(path))
+    while not os.path.lexists(folder) and folder.parent != folder:
+        folder = folder.parent
+    _check_writable_folder(path, folder)
+
+
 def write_bytes_atomic(path: StrPath, data: bytes) -> None:
     """Write *data* to *path* atomically.
 
@@ -2210,21 +2425,178 @@ def write_bytes_atomic(path: StrPath, data: bytes) -> None:
         The file to write.
     data
         Its new content.
+
+    Raises
+    ------
+    OutputError
+        If the operating system refuses (a missing folder, no space left,
+        permission denied); it names *path*, and the temporary file is
+        gone.
     """
     target = Path(path)
     temp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+    try:
+        _write_new_file(temp, data)
+        try:
+            with contextlib.suppress(FileNotFoundError):
+                os.chmod(temp, stat.S_IMODE(os.stat(target).st_mode))
+            os.replace(temp, target)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise _output_error(path, exc) from exc
+
+
+def _write_new_file(path: Path, data: bytes) -> None:
+    """Create *path* (which must not exist) holding *data*, on disk.
+
+    On failure, nothing of *path* is left.
+    """
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    descriptor = os.open(temp, flags, 0o666)
+    descriptor = os.open(path, flags, 0o666)
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        with contextlib.suppress(FileNotFoundError):
-            os.chmod(temp, stat.S_IMODE(os.stat(target).st_mode))
-        os.replace(temp, target)
     except BaseException:
-        temp.unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
+        raise
+
+
+def _make_folders(folder: Path) -> list[Path]:
+    """Create *folder* and its missing parents; return those created,
+    outermost first."""
+    missing: list[Path] = []
+    while not os.path.lexists(folder) and folder.parent != folder:
+        missing.append(folder)
+        folder = folder.parent
+    created: list[Path] = []
+    try:
+        for each in reversed(missing):
+            each.mkdir()
+            created.append(each)
+    except BaseException:
+        _remove_folders(created)
+        raise
+    return created
+
+
+def _remove_folders(created: list[Path]) -> None:
+    """Remove the folders *created* (outermost first) if they are empty."""
+    for each in reversed(created):
+        with contextlib.suppress(OSError):
+            each.rmdir()
+
+
+def write_file_set(
+    directory: StrPath, files: Mapping[str, bytes]
+) -> list[Path]:
+    """Write *files* into *directory* as one set: all of them, or none.
+
+    Every file is first written into a hidden temporary folder, so that
+    running out of space or permission costs nothing: the temporary
+    folder is removed and *directory* is as it was.  Then the set is
+    moved into place.  A missing *directory* (and its missing parents) is
+    created, by renaming the temporary folder, written beside it, in one
+    step.  Into an existing *directory*, the temporary folder is written
+    inside it (the same file system, so moves need no space) and each
+    file replaces any file of the same name atomically; other files are
+    left alone, and if a move fails, the files replaced so far are put
+    back where the file system allows it.
+
+    Parameters
+    ----------
+    directory
+        The folder to write into.
+    files
+        File name (no folder part) -> content, in the order to write.
+
+    Returns
+    -------
+    list of Path
+        The files written, in the order of *files*.
+
+    Raises
+    ------
+    OutputError
+        Naming *directory*, if it cannot be written or the operating
+        system refuses; nothing new is left behind.
+    ValueError
+        If a name has a folder part or is hidden (starts with ``.``).
+    """
+    for name in files:
+        if (
+            not name
+            or name.startswith(".")
+            or Path(name).name != name
+            or os.sep in name
+            or (os.altsep is not None and os.altsep in name)
+        ):
+            raise ValueError(f"not a plain file name: {name!r}")
+    check_output_folder(directory)
+    folder = Path(os.path.abspath(directory))
+    existed = folder.is_dir()
+    created: list[Path] = []
+    stage: Path | None = None
+    try:
+        if existed:
+            stage = folder / f".{secrets.token_hex(6)}.tmp"
+        else:
+            created = _make_folders(folder.parent)
+            stage = folder.with_name(
+                f".{folder.name}.{secrets.token_hex(6)}.tmp"
+            )
+        stage.mkdir()
+        for name, data in files.items():
+            _write_new_file(stage / name, data)
+        if existed:
+            _move_files(stage, folder, list(files))
+            shutil.rmtree(stage, ignore_errors=True)
+        else:
+            os.rename(stage, folder)
+    except BaseException as exc:
+        if stage is not None:
+            shutil.rmtree(stage, ignore_errors=True)
+        _remove_folders(created)
+        if isinstance(exc, OSError):
+            raise _output_error(directory, exc) from exc
+        raise
+    return [Path(directory) / name for name in files]
+
+
+def _move_files(stage: Path, folder: Path, names: list[str]) -> None:
+    """Move the files *names* from *stage* into *folder*, all or none.
+
+    A file replaced is first hard-linked into *stage* so that it can be
+    put back if a later move fails (where hard links are not available,
+    it cannot be).
+    """
+    old = stage / ".replaced"
+    old.mkdir()
+    done: list[tuple[Path, bool, Path | None]] = []
+    try:
+        for name in names:
+            target, staged = folder / name, stage / name
+            existed = os.path.lexists(target)
+            backup: Path | None = None
+            if existed:
+                with contextlib.suppress(FileNotFoundError):
+                    os.chmod(staged, stat.S_IMODE(os.stat(target).st_mode))
+                if not os.path.islink(target):
+                    with contextlib.suppress(OSError):
+                        os.link(target, old / name)
+                        backup = old / name
+            os.replace(staged, target)
+            done.append((target, existed, backup))
+    except BaseException:
+        for target, existed, backup in reversed(done):
+            with contextlib.suppress(OSError):
+                if backup is not None:
+                    os.replace(backup, target)
+                elif not existed:
+                    target.unlink()
         raise
 
 
@@ -2291,7 +2663,10 @@ def write_problem_csv(problem: Problem, directory: StrPath) -> dict[str, Path]:
         ``travel``.
     """
     folder = Path(directory)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _output_error(directory, exc) from exc
     dims = problem.culture_dimensions
     areas = problem.areas
     needs: dict[str, list[str]] = {}

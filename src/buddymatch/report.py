@@ -17,9 +17,13 @@ def render_markdown(result: Result, title: str = "Buddying proposal") -> str:
     """Return a Markdown report of *result*.
 
     Sections: summary, pairings by seeker, unmet needs, buddy utilisation.
+    A deterministic result's report leaves out the runtime, as its JSON
+    does, so that the same input and settings give the same file.
     """
     name = result.trust_name
     out = [f"# {md_escape(title)}", "", "## Summary", ""]
+    if result.solver.get("deterministic"):
+        result = result.model_copy(update={"runtime": None})
     out.extend(f"- {md_escape(line)}" for line in result.summary().split("\n"))
     out += ["", "## Pairings by seeker", ""]
     by_seeker: dict[str, list[str]] = defaultdict(list)

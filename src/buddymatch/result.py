@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 from buddymatch.model import Policy
 
@@ -26,7 +26,9 @@ UnmetReason = Literal[
     "capacity",  # candidates exist, but capacity/limits stop them
     "budget",  # the budget alone stops it: every other limit has room
     "pinned_conflict",  # the result is infeasible: pins cannot all hold
-    "not_solved",  # the solver found no solution within the time limit
+    # the time limit ran out before a proposal (or before the greedy
+    # start tried this need): not proven impossible
+    "not_solved",
 ]
 
 
@@ -129,6 +131,12 @@ class Result(_Frozen):
     gap
         ``|bound - objective| / max(1, |objective|)``; ``None`` without a
         solution.
+    runtime
+        Wall seconds of the whole :func:`~buddymatch.propose` call.  A
+        deterministic result (``solver["deterministic"]``) keeps it here
+        but writes ``null`` in its JSON (:meth:`to_json`), so that the same
+        input and settings give a byte-identical file; read back, it is
+        ``None``.
     """
 
     status: Status
@@ -136,7 +144,7 @@ class Result(_Frozen):
     objective: float | None = None
     bound: float | None = None
     gap: float | None = None
-    runtime: float = 0.0
+    runtime: float | None = 0.0
     assignments: tuple[Assignment, ...] = ()
     partnerships: tuple[Partnership, ...] = ()
     unmet: tuple[UnmetNeed, ...] = ()
@@ -167,8 +175,24 @@ class Result(_Frozen):
     # -- serialisation -----------------------------------------------------
 
     def to_json(self, indent: int | None = 2) -> str:
-        """Return the result as JSON text (lossless)."""
+        """Return the result as JSON text.
+
+        Lossless, except that a deterministic result writes ``runtime``
+        as ``null`` (see :meth:`_runtime_in_json`).
+        """
         return self.model_dump_json(indent=indent)
+
+    @field_serializer("runtime", when_used="json")
+    def _runtime_in_json(self, runtime: float | None) -> float | None:
+        """Write ``runtime`` as ``null`` for a deterministic result.
+
+        It is the only value that differs between two runs of the same
+        input and settings (the solver stages of a deterministic result
+        record deterministic time only), and the promise is a
+        byte-identical file.  Applied to every JSON form, a result nested
+        in a re-match or an explanation included.
+        """
+        return None if self.solver.get("deterministic") else runtime
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Result:
@@ -225,7 +249,8 @@ class Result(_Frozen):
             f"{_count(len(self.unmet), 'unmet need')}; total fees "
             f"{self.total_fee:,.0f}"
         )
-        lines.append(f"runtime: {self.runtime:.2f} s")
+        if self.runtime is not None:
+            lines.append(f"runtime: {self.runtime:.2f} s")
         lines.extend(f"infeasible: {why}" for why in self.infeasibility)
         return "\n".join(lines)
 

@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict
 
 from buddymatch.errors import BuddymatchError
 from buddymatch.escape import md_escape
-from buddymatch.io import write_text_atomic
+from buddymatch.io import write_file_set
 from buddymatch.model import ID_PATTERN, MAX_ID_LENGTH, Policy
 from buddymatch.result import Partnership, Result
 
@@ -559,8 +559,9 @@ def write_terms(
     """Write one terms-of-reference file per partnership of *result*.
 
     Files are named ``<seeker>--<buddy>.md`` (or ``.json``), see
-    :func:`terms_file_names`, and written atomically inside *directory*
-    (created if missing); a name can never leave it.
+    :func:`terms_file_names`, and written inside *directory* (created if
+    missing) as one set (:func:`buddymatch.io.write_file_set`): every
+    file or, if writing fails, none; a name can never leave it.
 
     Parameters
     ----------
@@ -589,6 +590,9 @@ def write_terms(
     ------
     FileExistsError
         If *overwrite* is false and a target file exists.
+    OutputError
+        If *directory* cannot be written (a parent that is a file, no
+        space left, permission denied); nothing new is left behind.
     BuddymatchError
         If a partnership names an invalid id.
     ValueError
@@ -614,9 +618,8 @@ def write_terms(
                 f"{', '.join(existing)} already "
                 f"{'exist' if len(existing) > 1 else 'exists'}"
             )
-    folder.mkdir(parents=True, exist_ok=True)
     starts = area_starts or {}
-    written: list[Path] = []
+    texts: dict[str, bytes] = {}
     for p, path in targets:
         terms = terms_for(
             result,
@@ -634,9 +637,9 @@ def write_terms(
             if fmt == "md"
             else terms.to_json() + "\n"
         )
-        write_text_atomic(path, text)
-        written.append(path)
-    return written
+        texts[path.name] = text.encode("utf-8")
+    write_file_set(folder, texts)
+    return [path for _, path in targets]
 
 
 def seeker_costs(

@@ -31,7 +31,7 @@ from buddymatch.solvers.cpsat.solve import (
     SolverSettings,
     solve,
 )
-from buddymatch.solvers.greedy import greedy
+from buddymatch.solvers.greedy import greedy_start
 from buddymatch.travel import TravelModel
 
 #: Default CP-SAT workers, by model size; chosen by measurement on this
@@ -48,6 +48,24 @@ LARGE_MODEL_PAIRS = 20_000
 WORKERS_DETERMINISTIC = 1
 #: Default time limit in seconds.
 DEFAULT_TIME_LIMIT = 10.0
+
+# What the steps that cannot be interrupted cost, so that one starts only
+# when it can finish within the limit (outside deterministic mode).
+# Measured on "national" and "programme" on the 2-core benchmark machine
+# (docs/performance.md): building the CP-SAT model took 7-10 us per
+# modelled pair (0.74 s for national's 89,000 pairs, 0.46 s for
+# programme's 44,600-pair shortlist); choosing the shortlist 0.2 us per
+# usable pair (0.85 s for 4.2 million); building the result 37 us per
+# need (0.33 s for programme's 9,000).  The figures are rounded up.
+#: Seconds to build the model, per modelled pair.
+MODEL_SECONDS_PER_PAIR = 12e-6
+#: Seconds to choose the shortlist, per usable pair.
+SHORTLIST_SECONDS_PER_PAIR = 0.3e-6
+#: Seconds to build the result, per need, and at least.
+ASSEMBLE_SECONDS_PER_NEED = 50e-6
+ASSEMBLE_SECONDS_MIN = 0.02
+#: Least solver time worth building a model for.
+MIN_SOLVE_SECONDS = 0.1
 
 __all__ = ["DEFAULT_TIME_LIMIT", "propose"]
 
@@ -73,7 +91,7 @@ def _search(
     settings: SolverSettings,
     progress: ProgressCallback | None,
     warm: np.ndarray | None,
-) -> Outcome:
+) -> Outcome | None:
     """Run CP-SAT on the whole model, a shortlist, or both in turn.
 
     * Up to :data:`LARGE_MODEL_PAIRS` usable pairs, or without a warm
@@ -86,28 +104,59 @@ def _search(
       bound.  On "national" this found quality 56,023 (gap 0.170) where
       the whole model alone found 49,922-50,372 (gap 0.30-0.31) in the
       same minute (docs/performance.md).
+
+    Returns ``None`` when the time left (``settings.deadline``) is too
+    short to build a model and solve it at all: the caller then returns
+    the warm start.  A whole model that would not fit after the shortlist
+    is skipped the same way, and the shortlist's proposal returned.
     """
     n_usable = int(np.count_nonzero(usable))
+
+    def affords(seconds: float) -> bool:
+        """Whether *seconds* of work and a short solve fit the limit."""
+        if settings.deadline is None or warm is None:
+            return True  # deterministic, or no proposal to fall back on
+        left = settings.deadline - time.perf_counter()
+        return left >= seconds + MIN_SOLVE_SECONDS
+
     if warm is None or n_usable <= LARGE_MODEL_PAIRS:
+        if not affords(MODEL_SECONDS_PER_PAIR * n_usable):
+            return None
         return solve(cands, usable, groups, settings, progress, warm)
+    # At most per_buddy pairs per buddy asked for, in each of the
+    # shortlist's two rankings (programme: 72,000; 44,600 in fact).
+    asked = sum(need.buddies for need in cands.problem.needs)
+    short_pairs = min(n_usable, 2 * shortlists.SHORTLIST_PER_BUDDY * asked)
+    if not affords(
+        SHORTLIST_SECONDS_PER_PAIR * n_usable
+        + MODEL_SECONDS_PER_PAIR * short_pairs
+    ):
+        return None
     # The shortlist keeps the warm start and the pins, so it has a
     # solution whenever the whole model has one.
     modelled = shortlists.shortlist(
         cands, usable, warm | pinned, shortlists.SHORTLIST_PER_BUDDY
     )
     only = n_usable > shortlists.SHORTLIST_ABOVE
-    first = replace(
-        settings,
-        time_limit=settings.time_limit
-        * (1.0 if only else shortlists.SHORTLIST_SHARE),
+    share = 1.0 if only else shortlists.SHORTLIST_SHARE
+    left = (
+        settings.time_limit
+        if settings.deadline is None
+        else settings.deadline - time.perf_counter()
     )
+    first = replace(settings, time_limit=left * share)
     began = time.perf_counter()
     short = solve(cands, modelled, groups, first, progress, warm, proof=False)
     for record in short.stages:
         # A stage's status describes the shortlisted model only.
         record["shortlist"] = True
     stopped = settings.stop is not None and settings.stop.is_set()
-    if only or stopped or short.status not in ("optimal", "feasible"):
+    if (
+        only
+        or stopped
+        or short.status not in ("optimal", "feasible")
+        or not affords(MODEL_SECONDS_PER_PAIR * n_usable)
+    ):
         short.shortlist = _shortlist_info(modelled, usable, whole=False)
         return short
     spent = (
@@ -216,6 +265,21 @@ def propose(
     elif workers is None:
         large = int(np.count_nonzero(usable)) > LARGE_MODEL_PAIRS
         workers = WORKERS_LARGE if large else WORKERS_SMALL
+    # Outside deterministic mode the limit covers the whole call: every
+    # step gets only what is left of it, less the time kept for building
+    # the result.  (Candidates and the greedy start took 4 s of a 5 s
+    # limit at "programme" size.)  In deterministic mode a wall-clock
+    # deadline would make the answer depend on the machine's load.
+    deadline = (
+        None
+        if deterministic
+        else start
+        + float(time_limit)
+        - max(
+            ASSEMBLE_SECONDS_MIN,
+            ASSEMBLE_SECONDS_PER_NEED * len(cands.problem.needs),
+        )
+    )
     settings = SolverSettings(
         time_limit=float(time_limit),
         seed=int(seed),
@@ -224,30 +288,62 @@ def propose(
         log_search=log_search,
         stop=stop,
         extra=dict(solver_params or {}),
+        deadline=deadline,
     )
     solver_info = settings.as_dict()
     solver_info["candidates"] = int(cands.n_candidates)
+
+    def finish(result: Result) -> Result:
+        """Stamp the runtime of the whole call, result building included."""
+        return result.model_copy(
+            update={"runtime": time.perf_counter() - start}
+        )
+
     groups, impossible = resolve_pins(cands, usable)
     pinned = np.zeros(cands.n_candidates, dtype=bool)
     for group in groups:
         pinned[group] = True
+    nothing = np.zeros(cands.n_candidates, dtype=bool)
     if impossible:
-        return assemble(
-            cands,
-            np.zeros(cands.n_candidates, dtype=bool),
-            "infeasible",
-            runtime=time.perf_counter() - start,
-            solver=solver_info,
-            infeasibility=tuple(words for _, words in impossible),
+        return finish(
+            assemble(
+                cands,
+                nothing,
+                "infeasible",
+                solver=solver_info,
+                infeasibility=tuple(words for _, words in impossible),
+            )
         )
-    warm = greedy(cands, usable, groups)
-    if not deterministic:
-        # The limit covers the whole call: candidates and warm start took
-        # 5-6 s of it at "programme" size.
-        settings.time_limit = max(
-            0.0, float(time_limit) - (time.perf_counter() - start)
+    if deadline is not None and time.perf_counter() >= deadline:
+        # The candidates alone took the whole limit: no proposal.
+        solver_info["stopped"] = "time limit reached before any proposal"
+        return finish(
+            assemble(cands, nothing, "no_solution", solver=solver_info)
         )
-    outcome = _search(cands, usable, groups, pinned, settings, progress, warm)
+    warm, untried = greedy_start(cands, usable, groups, deadline=deadline)
+    outcome = (
+        _search(cands, usable, groups, pinned, settings, progress, warm)
+        if not untried.any()
+        else None
+    )
+    if outcome is None:
+        # The limit leaves no time for the solver (the greedy start may
+        # even have been cut short): the greedy start is the proposal.
+        # It obeys every hard rule, but nothing about it is proven, so no
+        # bound is claimed.
+        assert warm is not None  # _search only gives up with a warm start
+        solver_info["stopped"] = "time limit reached: greedy start returned"
+        solver_info["stages"] = []
+        return finish(
+            assemble(
+                cands,
+                warm,
+                "feasible",
+                solver=solver_info,
+                pinned=pinned,
+                untried=untried,
+            )
+        )
     if outcome.shortlist is not None:
         solver_info["shortlist"] = outcome.shortlist
     solver_info["stages"] = outcome.stages
@@ -257,13 +353,14 @@ def propose(
             "the pins cannot all hold together with capacity, partner "
             "limits and budget; `buddymatch explain` names the conflict",
         )
-    return assemble(
-        cands,
-        outcome.chosen,
-        outcome.status,  # type: ignore[arg-type]
-        bound=outcome.bound,
-        runtime=time.perf_counter() - start,
-        solver=solver_info,
-        infeasibility=infeasibility,
-        pinned=pinned,
+    return finish(
+        assemble(
+            cands,
+            outcome.chosen,
+            outcome.status,  # type: ignore[arg-type]
+            bound=outcome.bound,
+            solver=solver_info,
+            infeasibility=infeasibility,
+            pinned=pinned,
+        )
     )

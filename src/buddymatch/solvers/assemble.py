@@ -335,6 +335,7 @@ def _unmet_reason(
     status: Status,
     spent: float,
     use: ProposalUse,
+    untried: bool = False,
 ) -> tuple[UnmetReason, str]:
     problem = cands.problem
     policy = cands.policy
@@ -362,6 +363,13 @@ def _unmet_reason(
         fitting = too_few_fitting(cands, need, use.capacity)
         assert fitting is not None  # the same rule, in words
         return "capacity", f"it {fitting}"
+    if untried:
+        # The time limit ran out before the greedy start reached it:
+        # nothing is known about why it is unmet.
+        return "not_solved", (
+            "not met in this proposal, not proven impossible: the time "
+            "limit ran out before it was tried; allow more time"
+        )
     fee = policy.tiers[problem.needs[need].tier].fee * wanted
     over = policy.budget is not None and spent + fee > policy.budget + 1e-9
     budget = (
@@ -405,6 +413,7 @@ def assemble(
     solver: dict[str, Any] | None = None,
     infeasibility: tuple[str, ...] = (),
     pinned: np.ndarray | None = None,
+    untried: np.ndarray | None = None,
 ) -> Result:
     """Build the result for the chosen candidate pairs.
 
@@ -422,6 +431,9 @@ def assemble(
         Copied into the result.
     pinned
         Mask of candidate pairs forced by a pin (for reporting).
+    untried
+        Mask of needs the time limit left untried (reported as
+        ``not_solved`` unless a hard rule already explains them).
     """
     problem, policy = cands.problem, cands.policy
     trusts = problem.trusts
@@ -488,7 +500,13 @@ def assemble(
             covered_by_priority[need.priority] += 1
             continue
         code, words = _unmet_reason(
-            cands, n, int(cand_count[n]), status, total_fee, use
+            cands,
+            n,
+            int(cand_count[n]),
+            status,
+            total_fee,
+            use,
+            untried=untried is not None and bool(untried[n]),
         )
         unmet.append(
             UnmetNeed(

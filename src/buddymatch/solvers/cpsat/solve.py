@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from typing import Any
 
 import numpy as np
@@ -66,11 +67,20 @@ class SolverSettings:
     log_search: bool = False
     stop: threading.Event | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: A ``time.perf_counter()`` time no stage may run past (outside
+    #: deterministic mode): the caller's whole-call limit, less what it
+    #: keeps for itself.  ``time_limit`` still caps the stages' own time.
+    deadline: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """Return the settings for the result's ``solver`` field."""
+        """Return the settings for the result's ``solver`` field.
+
+        Everything a deterministic answer depends on besides the input:
+        time limit, seed, workers, mode and the OR-Tools version.
+        """
         return {
             "backend": "ortools-cpsat",
+            "ortools": version("ortools"),
             "time_limit": self.time_limit,
             "seed": self.seed,
             "workers": self.workers,
@@ -266,7 +276,11 @@ def solve(
     def remaining() -> float:
         if settings.deterministic:
             return settings.time_limit - spent
-        return settings.time_limit - (time.perf_counter() - start)
+        now = time.perf_counter()
+        left = settings.time_limit - (now - start)
+        if settings.deadline is not None:
+            left = min(left, settings.deadline - now)
+        return left
 
     stages: list[dict[str, Any]] = []
     proven = True
