@@ -530,24 +530,31 @@ def brute_force_funnel(
         t for t in pool if culture_fit(me, t, dims) >= policy.min_culture_fit
     ]
     counts.append(len(pool))
-    kept = []
+    # Whole capacity at least the pair's workload.
+    pool = [t for t in pool if overrides.get(t.id, workload) <= t.capacity]
+    counts.append(len(pool))
+    ours = 0  # buddies of the seeker already, with room
+    new = 0  # others with room, one by one
     for t in pool:
         load = overrides.get(t.id, workload)
         if used.get(t.id, 0) + load > t.capacity:
             continue
-        if t.id not in mine:
-            limit = limit_of[t.id]
-            if limit is not None and len(partners.get(t.id, ())) >= limit:
-                continue
-            cap = policy.max_buddies_per_seeker
-            if cap is not None and len(mine) + 1 > cap:
-                continue
-        kept.append(t)
-    counts.append(len(kept))
+        if t.id in mine:
+            ours += 1
+            continue
+        limit = limit_of[t.id]
+        if limit is not None and len(partners.get(t.id, ())) >= limit:
+            continue
+        new += 1
+    # The seeker's buddy limit caps how many new ones can join together.
+    cap = policy.max_buddies_per_seeker
+    if cap is not None:
+        new = min(new, max(cap - len(mine), 0))
+    counts.append(ours + new)
     if policy.budget is not None:
         fee = policy.tiers[the_need.tier].fee * the_need.buddies
         spent = sum(a.fee for a in result.assignments)
-        counts.append(len(kept) if spent + fee <= policy.budget + 1e-9 else 0)
+        counts.append(ours + new if spent + fee <= policy.budget + 1e-9 else 0)
     return counts
 
 
@@ -591,6 +598,7 @@ def test_the_funnel_counts_each_rule_in_order() -> None:
         ("travel", 5),  # CLOSE, FARB
         ("conflicts", 3),  # COMP, VETO
         ("culture", 2),  # CLASH
+        ("workload", 2),  # BUSY and OK1 can take the light workload
         ("capacity", 1),  # BUSY: its unit goes to S2
     ]
     expertise = u.funnel[1]

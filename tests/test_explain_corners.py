@@ -172,10 +172,11 @@ def test_the_funnel_says_a_used_buddy_is_too_small_for_the_need() -> None:
     assert [u.seeker for u in result.unmet] == ["S"]
     view = ProposalView.build(problem, bm.Policy(), result)
     steps = funnel(view, view.need_index[("S", "finance")])
-    assert steps[-1].step == "capacity"
-    assert steps[-1].examples == (
+    assert [s.step for s in steps[-2:]] == ["workload", "capacity"]
+    assert steps[-2].examples == (
         "SMALL: capacity (2) is below the programme workload (3)",
     )
+    assert steps[-1].removed == 0  # removed once, at the workload step
 
 
 # -- a pin on such a pair ----------------------------------------------------

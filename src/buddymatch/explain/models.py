@@ -299,6 +299,7 @@ FunnelStepName = Literal[
     "travel",
     "conflicts",
     "culture",
+    "workload",
     "capacity",
     "budget",
 ]
@@ -311,8 +312,11 @@ class FunnelStep(_Frozen):
     ----------
     step
         ``trusts`` (every other trust), ``expertise``, ``service``,
-        ``travel``, ``conflicts``, ``culture``, ``capacity`` (room left in
-        the rest of the proposal), ``budget`` (only with a budget).
+        ``travel``, ``conflicts``, ``culture``, ``workload`` (buddies
+        whose whole capacity can take the pair's workload at all),
+        ``capacity`` (room left by the rest of the proposal, together
+        within the seeker's buddy limit), ``budget`` (only with a
+        budget).
     rules
         The rule codes the step applies.
     remaining
@@ -320,7 +324,9 @@ class FunnelStep(_Frozen):
     removed
         Buddies this step removes.
     examples
-        Up to three of the removed, with the data.
+        Up to three of the removed, with the data (at ``capacity``, first
+        a line for the seeker's buddy limit when it lets fewer join
+        together than have room one by one).
     """
 
     step: FunnelStepName
@@ -372,7 +378,8 @@ class UnmetExplanation(_Frozen):
         Buddies left after each rule, in order.
     bottleneck
         The first step that leaves fewer buddies than the need takes, or
-        ``None`` when every step leaves enough one by one.
+        ``None`` when every step leaves enough (then the proposal as it
+        stands has room for the need, and it was not proven impossible).
     words
         The answer in plain English.
     relaxations

@@ -24,6 +24,7 @@ from buddymatch.solvers.assemble import (
     usable_candidates,
     workload_source,
 )
+from buddymatch.solvers.room import NeedRoom, ProposalUse
 from buddymatch.travel import TravelModel
 
 #: Points closer than this count as equal (scores resolve to 0.001).
@@ -110,6 +111,9 @@ class ProposalView:
         Seeker row -> buddy indices supporting it, sorted.
     spent
         Total fees of the proposal.
+    use
+        The same uses, as the room computation shared with the result's
+        unmet reasons reads them.
     """
 
     original: Problem
@@ -125,6 +129,7 @@ class ProposalView:
     partners: dict[int, list[int]]
     buddies_of: dict[int, list[int]]
     spent: float
+    use: ProposalUse
     trust_index: dict[str, int] = field(default_factory=dict)
     need_index: dict[tuple[str, str], int] = field(default_factory=dict)
 
@@ -212,6 +217,7 @@ class ProposalView:
             partners={b: sorted(s) for b, s in sorted(partners.items())},
             buddies_of={s: sorted(b) for s, b in sorted(buddies_of.items())},
             spent=float(cands.fee[chosen].sum()),
+            use=ProposalUse.of(cands, np.flatnonzero(chosen)),
             trust_index=trust_index,
             need_index=need_index,
         )
@@ -315,7 +321,19 @@ class ProposalView:
         row = self.row_of(need_index)
         seeker = self.cands.seekers[row]
         used = int(self.used[buddy])
-        if workload > trust.capacity:
+        freed = int(
+            replacing is not None and not self.shares_partnership(replacing)
+        )  # the replaced buddy's partnership ends
+        code = self.use.room(
+            self.cands,
+            need_index,
+            np.array([buddy], dtype=np.int64),
+            np.array([workload], dtype=np.int64),
+            freed=freed,
+        ).code(0)
+        if code is None:
+            return None
+        if code == "workload":
             # Its whole capacity is too small: nothing the proposal could
             # free would make room.
             source = workload_source(
@@ -324,34 +342,38 @@ class ProposalView:
             return "capacity", (
                 f"capacity ({trust.capacity}) is below {source}"
             )
-        if used + workload > trust.capacity:
+        if code == "capacity":
             return "capacity", (
                 f"capacity used by its partnerships with "
                 f"{self.describe_uses(buddy)}: {used} of {trust.capacity} "
                 f"units taken, this need takes {workload}"
             )
-        mine = self.buddies_of.get(row, [])
-        if buddy in mine:
-            return None  # already a partner: no new partnership needed
-        limit = self.partner_limit(buddy)
-        partners = self.partners.get(buddy, [])
-        if limit is not None and len(partners) >= limit:
-            names = ", ".join(self.cands.seekers[s] for s in partners)
+        if code == "max_partners":
+            limit = self.partner_limit(buddy)
+            names = ", ".join(
+                self.cands.seekers[s] for s in self.partners.get(buddy, [])
+            )
             return "max_partners", (
                 f"would exceed {trust.id}'s limit of "
-                f"{plural(limit, 'partner')} ({names})"
+                f"{plural(limit or 0, 'partner')} ({names})"
             )
-        seeker_limit = self.policy.max_buddies_per_seeker
-        count = len(mine)
-        if replacing is not None and not self.shares_partnership(replacing):
-            count -= 1  # the replaced buddy's partnership ends
-        if seeker_limit is not None and count + 1 > seeker_limit:
-            names = ", ".join(self.trust_id(b) for b in mine)
-            return "max_buddies_per_seeker", (
-                f"would exceed {seeker}'s limit of "
-                f"{plural(seeker_limit, 'buddy')} ({names})"
-            )
-        return None
+        seeker_limit = self.policy.max_buddies_per_seeker or 0
+        names = ", ".join(
+            self.trust_id(b) for b in self.buddies_of.get(row, [])
+        )
+        return "max_buddies_per_seeker", (
+            f"would exceed {seeker}'s limit of "
+            f"{plural(seeker_limit, 'buddy')} ({names})"
+        )
+
+    def need_room(
+        self, need_index: int, cands: CandidateSet | None = None
+    ) -> NeedRoom:
+        """Return the room the proposal leaves for a need, with every
+        candidate of it (in *cands*, default the view's own), buddy by
+        buddy and together (the computation behind the result's unmet
+        reasons)."""
+        return self.use.need_room(cands or self.cands, need_index)
 
     def held_by_pin(self, position: int) -> str | None:
         """Return the pin that holds a chosen pair in place, if one does.

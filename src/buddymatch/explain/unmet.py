@@ -1,9 +1,9 @@
 """Why unmet: a funnel of the rules, and the policy change that would help.
 
 The funnel counts the buddies left for a need after each rule, in the order
-expertise → service → travel → conflicts → culture → capacity (→ budget),
-so that a user sees which rule to relax.  Steps and the candidate rules
-(:data:`buddymatch.candidates.REASONS`) they apply:
+expertise → service → travel → conflicts → culture → workload → capacity
+(→ budget), so that a user sees which rule to relax.  Steps and the
+candidate rules (:data:`buddymatch.candidates.REASONS`) they apply:
 
 ========== =============================================================
 step        rules
@@ -16,16 +16,20 @@ service     ``not_a_buddy`` (capacity 0, ``max_partners`` 0, or a trust
 travel      ``too_close``, ``too_far``
 conflicts   ``competitor``, ``tertiary``, ``acquirer``, ``veto``
 culture     ``culture``
-capacity    room left by the rest of the proposal: the buddy's capacity,
-            its partner limit, the seeker's buddy limit
+workload    the buddy's whole capacity can take the pair's workload
+capacity    room left by the rest of the proposal: the buddy's capacity
+            left, its partner limit, and the seeker's buddy limit across
+            them (as many as can join together)
 budget      (with a budget only) the need's fees within what is left
 ========== =============================================================
 
 The candidate stage records only the *first* rule excluding a pair, in the
 order ``not_a_buddy`` before ``expertise``; the funnel puts expertise first,
 so it tests the expertise rule itself for trusts excluded as
-``not_a_buddy``.  Every later step follows the candidate order, so its
-count comes from the reason matrix.
+``not_a_buddy``.  The hard-rule steps follow the candidate order, so
+their counts come from the reason matrix; ``workload``, ``capacity`` and
+``budget`` come from the room computation behind ``UnmetNeed.reason``
+(:mod:`buddymatch.solvers.room`), so the bottleneck and the reason agree.
 
 Relaxations try one policy parameter at a time, at the smallest change
 that gives the need enough buddies (computed from the data: e.g. the k-th
@@ -56,6 +60,7 @@ from buddymatch.explain.models import (
 from buddymatch.explain.proposal import ProposalView, fmt_value, plural
 from buddymatch.model import Policy
 from buddymatch.result import Result, UnmetNeed
+from buddymatch.solvers.room import BLOCKS
 
 #: Funnel steps after ``trusts``, with the candidate rules each applies.
 STEP_RULES: dict[FunnelStepName, tuple[str, ...]] = {
@@ -64,6 +69,7 @@ STEP_RULES: dict[FunnelStepName, tuple[str, ...]] = {
     "travel": ("too_close", "too_far"),
     "conflicts": ("competitor", "tertiary", "acquirer", "veto"),
     "culture": ("culture",),
+    "workload": ("capacity",),
     "capacity": ("capacity", "max_partners", "max_buddies_per_seeker"),
     "budget": ("budget",),
 }
@@ -81,6 +87,8 @@ STEP_PARAMETERS: dict[FunnelStepName, tuple[str, ...]] = {
     "travel": ("max_travel_minutes", "min_travel_minutes"),
     "conflicts": ("allow_acquirer_buddies",),
     "culture": ("min_culture_fit",),
+    # A buddy's capacity is trust data, not policy: nothing to relax.
+    "workload": (),
     "capacity": ("max_partners", "max_buddies_per_seeker"),
     "budget": ("budget",),
 }
@@ -106,24 +114,6 @@ def passes_expertise(view: ProposalView, need_index: int) -> np.ndarray:
         passes &= levels > own
     result: np.ndarray = passes
     return result
-
-
-def _room_mask(
-    view: ProposalView, need_index: int, trusts: np.ndarray
-) -> tuple[np.ndarray, dict[int, str]]:
-    """Return which candidate trusts have room, and words for the others."""
-    cands = view.cands
-    has_room = np.zeros(len(view.problem.trusts), dtype=bool)
-    why: dict[int, str] = {}
-    for t in np.flatnonzero(trusts).tolist():
-        at = cands.position(need_index, t)
-        workload = int(cands.workload[at]) if at is not None else 0
-        blocked = view.room(need_index, t, workload)
-        if blocked is None:
-            has_room[t] = True
-        else:
-            why[t] = f"{view.trust_id(t)}: {blocked[1]}"
-    return has_room, why
 
 
 def _budget_words(view: ProposalView, need_index: int) -> str | None:
@@ -245,25 +235,66 @@ def funnel(view: ProposalView, need_index: int) -> tuple[FunnelStep, ...]:
     add("travel", after("too_far"), exclusion, travel_gap)
     add("conflicts", after("veto"), exclusion, lambda t: 0.0)
     add("culture", codes == 0, exclusion, lambda t: -float(fit[t]))
-    has_room, why = _room_mask(view, need_index, remaining)
+    # From here on, one computation of the room the proposal leaves (the
+    # one behind UnmetNeed.reason) decides every count.
+    room = view.need_room(need_index)
+    at = {int(t): i for i, t in enumerate(room.buddy.tolist())}
+
+    def room_words(t: int) -> str:
+        i = at[t]
+        blocked = view.room(need_index, t, int(room.workload[i]))
+        return f"{view.trust_id(t)}: {blocked[1] if blocked else 'room'}"
 
     def shortfall(t: int) -> float:
-        at = cands.position(need_index, t)
-        workload = int(cands.workload[at]) if at is not None else 0
-        capacity = view.problem.trusts[t].capacity
-        return float(max(0, int(view.used[t]) + workload - capacity))
+        i = at[t]
+        capacity = int(room.workload[i]) - view.problem.trusts[t].capacity
+        return float(max(0, int(view.used[t]) + capacity))
 
-    add("capacity", has_room, lambda t: why[t], shortfall)
+    def alone(keep_codes: tuple[int, ...]) -> np.ndarray:
+        keep = np.zeros(len(view.problem.trusts), dtype=bool)
+        keep[room.buddy] = np.isin(room.block, keep_codes)
+        return keep
+
+    # Buddies whose whole capacity can take the pair's workload at all.
+    add("workload", alone((0, 2, 3, 4)), room_words, shortfall)
+    # Room one buddy at a time: capacity left, partner limits, and the
+    # seeker's buddy limit when it has no room for any new buddy.
+    add("capacity", alone((0,)), room_words, shortfall)
+    step = steps[-1]
+    cut = step.remaining - room.together
+    if cut > 0:
+        # The seeker's limit leaves room for some new buddies but fewer
+        # than have room one by one: the step counts those that fit
+        # together.  (With no room at all it removed each one above.)
+        seeker = view.cands.seekers[view.row_of(need_index)]
+        mine = ", ".join(view.trust_id(b) for b in room.mine)
+        limit = plural(view.policy.max_buddies_per_seeker or 0, "buddy")
+        words = (
+            f"{seeker}'s limit of {limit} ({mine} already) leaves room "
+            f"for {room.new} more of the {room.fresh} with room"
+        )
+        steps[-1] = step.model_copy(
+            update={
+                "remaining": step.remaining - cut,
+                "removed": step.removed + cut,
+                "examples": (words, *step.examples),
+            }
+        )
+    together = steps[-1].remaining
+    assert together == room.together  # the step counts the shared room
     budget_words = _budget_words(view, need_index)
     if view.policy.budget is not None:
-        keep = np.full(len(view.problem.trusts), budget_words is None)
-        words = budget_words or ""
-        add("budget", keep, lambda t: words, lambda t: 0.0)
-        if budget_words is not None and steps[-1].removed:
-            # One reason for all: say it once.
-            steps[-1] = steps[-1].model_copy(
-                update={"examples": (budget_words,)}
+        left = together if budget_words is None else 0
+        steps.append(
+            FunnelStep(
+                step="budget",
+                rules=STEP_RULES["budget"],
+                remaining=left,
+                removed=together - left,
+                # One reason for all: say it once.
+                examples=(budget_words,) if budget_words and together else (),
             )
+        )
     return tuple(steps)
 
 
@@ -277,25 +308,28 @@ def _bottleneck(
 
 
 def _funnel_words(
-    view: ProposalView, need_index: int, steps: tuple[FunnelStep, ...]
+    view: ProposalView,
+    need_index: int,
+    steps: tuple[FunnelStep, ...],
+    reason: str | None = None,
 ) -> tuple[FunnelStepName | None, str]:
     need = view.need(need_index)
     wanted = need.buddies
     head = f"{need.seeker}'s {need.area} need takes {plural(wanted, 'buddy')}"
     step = _bottleneck(steps, wanted)
     if step is None:
-        if view.result.status == "feasible":
-            tail = (
-                "enough buddies pass every rule and have room, but the "
-                "search stopped before covering it (the result is not "
-                "proven optimal)"
-            )
-        else:
-            tail = (
-                f"{steps[-1].remaining} pass every rule and have room one "
-                "by one, but not together: covering it would break a "
-                "limit, or uncover a need of equal or higher priority"
-            )
+        # Every count, the room left together included, is enough: the
+        # proposal as it stands could take the need (see UnmetNeed.reason).
+        stopped = (
+            " (the search stopped before proving it optimal)"
+            if view.result.status == "feasible"
+            else ""
+        )
+        tail = (
+            f"{steps[-1].remaining} pass every rule and have room together "
+            "in this proposal; not met in this proposal, not proven "
+            "impossible" + stopped
+        )
         return None, f"{head}; {tail}."
     example = f" (e.g. {step.examples[0]})" if step.examples else ""
     text = (
@@ -303,6 +337,16 @@ def _funnel_words(
         f"{'is' if step.remaining == 1 else 'are'} left after the "
         f"{step.step} rule, which removed {step.removed}{example}"
     )
+    if reason == "budget" and step.step == "capacity":
+        # The proposal as it stands has no room, but the result's reason
+        # found (by a feasibility solve) that lifting the budget alone
+        # lets the need be met with buddies rearranged: the budget is
+        # what binds, and the funnel says so rather than blame capacity.
+        return "budget", (
+            f"{text} as the proposal stands; but lifting the budget alone "
+            "would let it be met along with every need this proposal "
+            "meets, with buddies rearranged."
+        )
     return step.step, text + "."
 
 
@@ -436,12 +480,10 @@ class Relaxer:
         now = set(view.cands.buddy[view.cands.pairs_of_need(need_index)])
         if not set(eligible.tolist()) - now:
             return []  # the looser rule brings in no new buddy
-        room = []
-        for t in eligible.tolist():
-            at = loose.position(need_index, t)
-            workload = int(loose.workload[at]) if at is not None else 0
-            if view.room(need_index, t, workload) is None:
-                room.append(t)
+        # Buddies with room one by one, under the rule shared with the
+        # funnel and the unmet reason.
+        space = view.need_room(need_index, loose)
+        room = space.buddy[space.block == 0].tolist()
         if rule.kind == "toggle":
             # Worth a re-solve when it gives the need enough buddies, or
             # enough with room where the current ones have too little.
@@ -494,40 +536,29 @@ class Relaxer:
             fee = policy.tiers[need.tier].fee * wanted
             proposed = float(math.ceil(view.spent + fee - 1e-9))
             return [_Change("budget", current, proposed)]
-        cands = view.cands
-        positions = cands.pairs_of_need(need_index).tolist()
-        if len(positions) < wanted:
+        room = view.need_room(need_index)
+        if len(room.buddy) < wanted:
             return []  # too few candidates: no limit is to blame
-        mine = view.buddies_of.get(view.row_of(need_index), [])
-        with_room = 0
-        existing = 0  # with room, and partners of the seeker already
-        fresh = 0  # new buddies with room but for the seeker's limit
-        partner_needs: list[int] = []  # the limit each blocked one needs
-        for at in positions:
-            t = int(cands.buddy[at])
-            blocked = view.room(need_index, t, int(cands.workload[at]))
-            code = None if blocked is None else blocked[0]
-            if code is None:
-                with_room += 1
-                existing += t in mine
-                fresh += t not in mine
-            elif code == "max_buddies_per_seeker":
-                fresh += 1
-            elif (
-                code == "max_partners"
-                and view.problem.trusts[t].max_partners is None
-            ):
-                partner_needs.append(len(view.partners.get(t, [])) + 1)
         if parameter == "max_partners":
-            missing = wanted - with_room
-            if missing <= 0 or len(partner_needs) < missing:
+            # Buddies blocked only by the policy's partner limit (not by
+            # their own), and the limit each would need.
+            blocked = [
+                len(view.partners.get(int(t), [])) + 1
+                for t, code in zip(
+                    room.buddy.tolist(), room.block.tolist(), strict=True
+                )
+                if BLOCKS[code] == "max_partners"
+                and view.problem.trusts[int(t)].max_partners is None
+            ]
+            missing = wanted - room.together
+            if missing <= 0 or len(blocked) < missing:
                 return []
-            proposed = sorted(partner_needs)[missing - 1]
+            proposed = sorted(blocked)[missing - 1]
         else:
-            new = wanted - min(wanted, existing)
-            if new == 0 or fresh < new:
+            new = wanted - min(wanted, room.existing)
+            if new == 0 or room.fresh < new:
                 return []
-            proposed = len(mine) + new
+            proposed = len(room.mine) + new
         if proposed <= current:
             return []
         return [_Change(parameter, current, proposed)]
@@ -673,7 +704,9 @@ def explain_unmet_need(
     need_index = view.need_index[(unmet.seeker, unmet.area)]
     need = view.need(need_index)
     steps = funnel(view, need_index)
-    bottleneck, words = _funnel_words(view, need_index, steps)
+    bottleneck, words = _funnel_words(
+        view, need_index, steps, unmet.reason
+    )
     relaxations: tuple[Relaxation, ...] = ()
     tried: tuple[str, ...] = ()
     if relaxer is not None:

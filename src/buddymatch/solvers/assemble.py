@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -29,6 +28,7 @@ from buddymatch.result import (
     UnmetReason,
 )
 from buddymatch.scoring import TERMS, from_units, to_units
+from buddymatch.solvers.room import NeedRoom, ProposalUse
 
 
 def usable_candidates(cands: CandidateSet) -> np.ndarray:
@@ -276,116 +276,57 @@ def _funnel_words(cands: CandidateSet, need: int) -> str:
     return ", ".join(parts)
 
 
-@dataclass
-class _Room:
-    """What a proposal uses of every buddy and seeker, by trust index."""
-
-    capacity: np.ndarray
-    limit: np.ndarray  # partner limit; -1 for none
-    used: np.ndarray  # workload given
-    partners: np.ndarray  # distinct seekers supported
-    buddies_of: dict[int, set[int]]  # seeker row -> trusts
-
-    @classmethod
-    def of(cls, cands: CandidateSet, picks: np.ndarray) -> _Room:
-        trusts = cands.problem.trusts
-        default = cands.policy.max_partners
-        limit = np.fromiter(
-            (
-                -1 if own is None else own
-                for own in (
-                    t.max_partners if t.max_partners is not None else default
-                    for t in trusts
-                )
-            ),
-            np.int64,
-            len(trusts),
-        )
-        used = np.zeros(len(trusts), dtype=np.int64)
-        np.add.at(used, cands.buddy[picks], cands.workload[picks])
-        buddies_of: dict[int, set[int]] = {}
-        for k in picks.tolist():
-            row = int(cands.need_seeker[int(cands.need[k])])
-            buddies_of.setdefault(row, set()).add(int(cands.buddy[k]))
-        partners = np.zeros(len(trusts), dtype=np.int64)
-        for buddies in buddies_of.values():
-            partners[list(buddies)] += 1
-        return cls(_capacities(cands), limit, used, partners, buddies_of)
-
-    def blocked(self, cands: CandidateSet, need: int) -> str | None:
-        """Say why the proposal has no room for *need*, or ``None``.
-
-        ``None`` means the proposal, kept as it is, can add the need with
-        every limit but the budget holding: enough of its candidates have
-        capacity and partner room, within the seeker's buddy limit (the
-        only limit that couples them).
-        """
-        problem, policy = cands.problem, cands.policy
-        row = int(cands.need_seeker[need])
-        wanted = problem.needs[need].buddies
-        mine = self.buddies_of.get(row, set())
-        pairs = cands.pairs_of_need(need)
-        buddy = cands.buddy[pairs]
-        workload = cands.workload[pairs]
-        capacity = self.capacity[buddy]
-        short = workload > capacity
-        taken = ~short & (self.used[buddy] + workload > capacity)
-        partner = np.isin(buddy, np.fromiter(mine, np.int64, len(mine)))
-        limit = self.limit[buddy]
-        full = (
-            ~short
-            & ~taken
-            & ~partner
-            & (limit >= 0)
-            & (self.partners[buddy] >= limit)
-        )
-        room = ~(short | taken | full)
-        existing = int(np.count_nonzero(room & partner))
-        fresh = int(np.count_nonzero(room & ~partner))
-        seeker_limit = policy.max_buddies_per_seeker
-        slack = None if seeker_limit is None else seeker_limit - len(mine)
-        new = fresh if slack is None else min(fresh, max(slack, 0))
-        if existing + new >= wanted:
-            return None
-        trusts = problem.trusts
-        shown = []
-        blocked = np.flatnonzero(~room)
-        for i in blocked[:3].tolist():
-            trust = trusts[int(buddy[i])]
-            if short[i]:
-                shown.append(
-                    f"{trust.id}'s "
-                    f"{capacity_shortfall(cands, int(pairs[i]))}"
-                )
-            elif taken[i]:
-                shown.append(
-                    f"{trust.id}'s capacity is taken "
-                    f"({int(self.used[buddy[i]])} of {trust.capacity} "
-                    f"units used, this need takes {int(workload[i])})"
-                )
-            else:
-                partners = _plural(int(limit[i]), "partner")
-                shown.append(f"{trust.id} is at its limit of {partners}")
-        if len(blocked) > 3:
-            shown.append(f"{len(blocked) - 3} more")
-        if fresh > new:
-            buddies = _plural(int(seeker_limit or 0), "buddy")
+def _blocked_words(
+    cands: CandidateSet, need: int, use: ProposalUse, room: NeedRoom
+) -> str:
+    """Say why the proposal has no room for *need* (``room`` does not
+    fit): the buddies without room, and the seeker's buddy limit."""
+    problem = cands.problem
+    row = int(cands.need_seeker[need])
+    pairs = cands.pairs_of_need(need)
+    trusts = problem.trusts
+    shown = []
+    # The seeker's limit is said once, below, not per buddy.
+    blocked = np.flatnonzero(~room.free)
+    for i in blocked[:3].tolist():
+        trust = trusts[int(room.buddy[i])]
+        code = room.code(i)
+        if code == "workload":
             shown.append(
-                f"{cands.seekers[row]} is at its limit of {buddies}"
-                if new == 0
-                else f"{cands.seekers[row]}'s limit of {buddies} leaves "
-                f"room for {new} more"
+                f"{trust.id}'s "
+                f"{capacity_shortfall(cands, int(pairs[i]))}"
             )
-        have = existing + new
-        words = (
-            "none has room"
-            if have == 0
-            else f"only {have} {'has' if have == 1 else 'have'} room"
+        elif code == "capacity":
+            shown.append(
+                f"{trust.id}'s capacity is taken "
+                f"({int(use.used[room.buddy[i]])} of {trust.capacity} "
+                f"units used, this need takes {int(room.workload[i])})"
+            )
+        else:
+            limit = int(use.limit[room.buddy[i]])
+            partners = _plural(limit, "partner")
+            shown.append(f"{trust.id} is at its limit of {partners}")
+    if len(blocked) > 3:
+        shown.append(f"{len(blocked) - 3} more")
+    if room.fresh > room.new:
+        seeker_limit = int(cands.policy.max_buddies_per_seeker or 0)
+        buddies = _plural(seeker_limit, "buddy")
+        shown.append(
+            f"{cands.seekers[row]} is at its limit of {buddies}"
+            if room.new == 0
+            else f"{cands.seekers[row]}'s limit of {buddies} leaves "
+            f"room for {room.new} more"
         )
-        return (
-            f"{_passing(len(pairs))} the hard rules, but {words} in this "
-            f"proposal (it takes {wanted}): " + "; ".join(shown)
-        )
+    have = room.together
+    words = (
+        "none has room"
+        if have == 0
+        else f"only {have} {'has' if have == 1 else 'have'} room"
+    )
+    return (
+        f"{_passing(len(pairs))} the hard rules, but {words} in this "
+        f"proposal (it takes {room.wanted}): " + "; ".join(shown)
+    )
 
 
 def _unmet_reason(
@@ -394,7 +335,7 @@ def _unmet_reason(
     candidates: int,
     status: Status,
     spent: float,
-    room: _Room,
+    use: ProposalUse,
     untried: bool = False,
     budget_check: Callable[[int], bool | None] | None = None,
 ) -> tuple[UnmetReason, str]:
@@ -419,8 +360,10 @@ def _unmet_reason(
             f"needs {wanted} buddies but only {candidates} pass the hard "
             f"rules (excluded: {_funnel_words(cands, need)})"
         )
-    fitting = too_few_fitting(cands, need, room.capacity)
-    if fitting is not None:
+    room = use.need_room(cands, need)
+    if room.fitting < wanted:
+        fitting = too_few_fitting(cands, need, use.capacity)
+        assert fitting is not None  # the same rule, in words
         return "capacity", f"it {fitting}"
     if untried:
         # The time limit ran out before the greedy start reached it:
@@ -437,40 +380,43 @@ def _unmet_reason(
         if over
         else ""
     )
-    blocked = room.blocked(cands, need)
     # "budget" only when lifting it alone lets the need be met along with
     # every need the proposal meets; otherwise the limit that binds is
     # named (and the budget too).
-    if blocked is not None and over and budget_check is not None:
-        alone = budget_check(need)
-        if alone:
-            return "budget", (
-                f"{budget}; lifting the budget alone would let it be met "
-                "along with every need this proposal meets, with buddies "
-                f"rearranged (as the proposal stands, {blocked})"
-            )
-        if alone is False:
-            return "capacity", (
-                f"{blocked}; and {budget}, but lifting the budget alone "
-                "would not let it be met along with every need this "
-                "proposal meets"
-            )
-    if blocked is not None:
+    if not room.fits:
+        blocked = _blocked_words(cands, need, use, room)
+        if over and budget_check is not None:
+            alone = budget_check(need)
+            if alone:
+                return "budget", (
+                    f"{budget}; lifting the budget alone would let it be "
+                    "met along with every need this proposal meets, with "
+                    f"buddies rearranged (as the proposal stands, {blocked})"
+                )
+            if alone is False:
+                return "capacity", (
+                    f"{blocked}; and {budget}, but lifting the budget "
+                    "alone would not let it be met along with every need "
+                    "this proposal meets"
+                )
         return "capacity", blocked + (f"; and {budget}" if over else "")
     if over:
         return "budget", (
             f"{budget}; every other limit leaves room for it in this "
             "proposal"
         )
-    if status == "feasible":
-        return "capacity", (
-            f"{_passing(candidates)} the hard rules and have room in "
-            "this proposal; not met in this proposal, not proven "
-            "impossible (the search stopped before proving it optimal)"
-        )
+    # The proposal as it stands has room for the need within every
+    # limit; only a search that stopped early leaves such a need.
+    stopped = (
+        " (the search stopped before proving it optimal)"
+        if status == "feasible"
+        else ""
+    )
     return "capacity", (
-        f"{candidates} buddies pass the hard rules, but their capacity or "
-        "partner limits are taken by needs of higher priority or better fit"
+        f"{_passing(candidates)} the hard rules and {room.together} "
+        f"{'has' if room.together == 1 else 'have'} room in this "
+        "proposal; not met in this proposal, not proven impossible"
+        + stopped
     )
 
 
@@ -566,7 +512,7 @@ def assemble(
     n_needs = len(problem.needs)
     per_need = np.bincount(cands.need[picks], minlength=n_needs)
     cand_count = np.bincount(cands.need, minlength=n_needs)
-    room = _Room.of(cands, picks)
+    use = ProposalUse.of(cands, picks)
     total_fee = float(sum(a.fee for a in assignments))
     unmet: list[UnmetNeed] = []
     coverage: list[Coverage] = []
@@ -583,7 +529,7 @@ def assemble(
             int(cand_count[n]),
             status,
             total_fee,
-            room,
+            use,
             untried=untried is not None and bool(untried[n]),
             budget_check=budget_check,
         )
