@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from buddymatch.model import Problem
 from buddymatch.result import Assignment, Result
 from buddymatch.scoring import TERMS
+from buddymatch.wording import plural
 
 if TYPE_CHECKING:
     import pandas as pd  # type: ignore[import-untyped, unused-ignore]
@@ -283,10 +284,6 @@ def _e(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _plural(n: int, noun: str, plural: str | None = None) -> str:
-    return f"{n} {noun if n == 1 else plural or noun + 's'}"
-
-
 def _facts(rows: Sequence[tuple[str, str]]) -> str:
     """A two-column table of name: value (both escaped here)."""
     body = "".join(
@@ -358,9 +355,9 @@ def result_html(result: Result, *, max_rows: int = HTML_ROWS) -> str:
     facts.append(
         (
             "proposal",
-            f"{_plural(len(result.assignments), 'assignment')} in "
-            f"{_plural(len(result.partnerships), 'partnership')}; "
-            f"{_plural(len(result.unmet), 'unmet need')}",
+            f"{plural(len(result.assignments), 'assignment')} in "
+            f"{plural(len(result.partnerships), 'partnership')}; "
+            f"{plural(len(result.unmet), 'unmet need')}",
         )
     )
     facts.append(("total fees", f"{result.total_fee:,.0f}"))
@@ -387,7 +384,7 @@ def result_html(result: Result, *, max_rows: int = HTML_ROWS) -> str:
                     )
                     for u in result.unmet
                 ],
-                lambda n: f"... and {_plural(n, 'more unmet need')}",
+                lambda n: f"... and {plural(n, 'more unmet need')}",
                 max_rows,
             )
         )
@@ -411,7 +408,7 @@ def result_html(result: Result, *, max_rows: int = HTML_ROWS) -> str:
                     for a in result.assignments
                 ],
                 lambda n: (
-                    f"... and {_plural(n, 'more assignment')}: see "
+                    f"... and {plural(n, 'more assignment')}: see "
                     "result.to_pandas().assignments"
                 ),
                 max_rows,
@@ -445,7 +442,7 @@ def problem_html(problem: Problem, *, max_rows: int = HTML_ROWS) -> str:
         ("trusts", str(len(problem.trusts))),
         (
             "needs",
-            f"{len(problem.needs)} of {_plural(len(seekers), 'seeker')} ("
+            f"{len(problem.needs)} of {plural(len(seekers), 'seeker')} ("
             + ", ".join(
                 f"priority {p}: {by_priority[p]}" for p in (3, 2, 1)
             )
@@ -453,7 +450,7 @@ def problem_html(problem: Problem, *, max_rows: int = HTML_ROWS) -> str:
         ),
         (
             "capacity",
-            f"{_plural(len(with_capacity), 'trust')} able to buddy, "
+            f"{plural(len(with_capacity), 'trust')} able to buddy, "
             f"{sum(t.capacity for t in with_capacity)} workload units in all",
         ),
         ("areas", ", ".join(problem.areas) or "none"),
@@ -475,7 +472,7 @@ def problem_html(problem: Problem, *, max_rows: int = HTML_ROWS) -> str:
             "straight line"
             if problem.travel is None
             else "matrix of "
-            + _plural(len(problem.travel), "entry", "entries"),
+            + plural(len(problem.travel), "entry", "entries"),
         )
     )
     per_area: dict[str, list[int]] = {}
@@ -496,7 +493,7 @@ def problem_html(problem: Problem, *, max_rows: int = HTML_ROWS) -> str:
                 "Needs by area",
                 ("area", "needs", "buddies wanted", "priority 3"),
                 [(area, *per_area[area]) for area in areas],
-                lambda n: f"... and {_plural(n, 'more area')}",
+                lambda n: f"... and {plural(n, 'more area')}",
                 max_rows,
             )
         )

@@ -54,6 +54,7 @@ from buddymatch.result import (
     TrustRef,
     UnmetNeed,
 )
+from buddymatch.wording import plural
 
 __all__ = [
     "AREA_COLOURS",
@@ -811,16 +812,12 @@ def _halo_text(
     )
 
 
-def _plural(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
 def _summary_line(result: Result) -> str:
     return (
         f"status {result.status} · "
-        f"{_plural(len(result.assignments), 'assignment')} in "
-        f"{_plural(len(result.partnerships), 'partnership')} · "
-        f"{_plural(len(result.unmet), 'unmet need')}"
+        f"{plural(len(result.assignments), 'assignment')} in "
+        f"{plural(len(result.partnerships), 'partnership')} · "
+        f"{plural(len(result.unmet), 'unmet need')}"
     )
 
 
@@ -1236,8 +1233,8 @@ def _panel(
     if len(seekers) > _MAX_UNMET_LISTED:
         hidden = sum(len(roles.unmet[i]) for i in seekers[_MAX_UNMET_LISTED:])
         note(
-            f"… and {_plural(hidden, 'more need')} of "
-            f"{_plural(len(seekers) - _MAX_UNMET_LISTED, 'more seeker')}",
+            f"… and {plural(hidden, 'more need')} of "
+            f"{plural(len(seekers) - _MAX_UNMET_LISTED, 'more seeker')}",
             11,
             _MUTED,
             18,

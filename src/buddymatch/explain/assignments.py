@@ -27,9 +27,9 @@ from buddymatch.explain.proposal import (
     POINT_TOLERANCE,
     ProposalView,
     fmt_minutes,
-    plural,
 )
 from buddymatch.scoring import TERMS
+from buddymatch.wording import plural
 
 #: Alternatives listed per assignment by default.
 DEFAULT_ALTERNATIVES = 3

@@ -15,7 +15,7 @@ import numpy as np
 
 from buddymatch.candidates import CandidateSet, build_candidates
 from buddymatch.explain.models import CoreMember, Infeasibility
-from buddymatch.explain.proposal import pin_words, plural
+from buddymatch.explain.proposal import pin_words
 from buddymatch.model import Policy, Problem, Relation
 from buddymatch.solvers.assemble import (
     coverable_candidates,
@@ -29,6 +29,7 @@ from buddymatch.solvers.cpsat.core import (
     infeasibility_core,
 )
 from buddymatch.travel import TravelModel
+from buddymatch.wording import plural
 
 
 def _pinned_needs(cands: CandidateSet, rel: Relation) -> list[int]:

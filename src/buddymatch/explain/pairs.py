@@ -19,7 +19,6 @@ from buddymatch.explain.models import Move, NeedRef, PairExplanation
 from buddymatch.explain.proposal import (
     ProposalView,
     input_problem,
-    plural,
 )
 from buddymatch.model import Policy, Problem, Relation
 from buddymatch.result import Result
@@ -29,6 +28,7 @@ from buddymatch.solvers.assemble import (
     workload_words,
 )
 from buddymatch.travel import TravelModel
+from buddymatch.wording import plural
 
 #: Default seconds for the re-solve with the pair pinned.
 DEFAULT_PIN_TIME_LIMIT = 10.0

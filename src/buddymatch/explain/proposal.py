@@ -26,6 +26,7 @@ from buddymatch.solvers.assemble import (
 )
 from buddymatch.solvers.room import NeedRoom, ProposalUse
 from buddymatch.travel import TravelModel
+from buddymatch.wording import plural
 
 #: Points closer than this count as equal (scores resolve to 0.001).
 POINT_TOLERANCE = 0.0005
@@ -58,15 +59,6 @@ def fmt_value(value: Any) -> str:
 def fmt_minutes(minutes: float) -> str:
     """Return minutes to 0.1, without a needless ``.0``."""
     return fmt_value(round(float(minutes), 1))
-
-
-def plural(n: int, noun: str) -> str:
-    """Return ``1 buddy`` / ``2 buddies`` style counts."""
-    if n == 1:
-        return f"{n} {noun}"
-    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
-        return f"{n} {noun[:-1]}ies"
-    return f"{n} {noun}s"
 
 
 def input_problem(column: str, message: str, fix: str) -> InputError:

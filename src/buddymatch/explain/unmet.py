@@ -57,10 +57,11 @@ from buddymatch.explain.models import (
     Relaxation,
     UnmetExplanation,
 )
-from buddymatch.explain.proposal import ProposalView, fmt_value, plural
+from buddymatch.explain.proposal import ProposalView, fmt_value
 from buddymatch.model import Policy
 from buddymatch.result import Result, UnmetNeed
 from buddymatch.solvers.room import BLOCKS
+from buddymatch.wording import plural
 
 #: Funnel steps after ``trusts``, with the candidate rules each applies.
 STEP_RULES: dict[FunnelStepName, tuple[str, ...]] = {

@@ -29,6 +29,7 @@ from buddymatch.result import (
 )
 from buddymatch.scoring import TERMS, from_units, to_units
 from buddymatch.solvers.room import NeedRoom, ProposalUse
+from buddymatch.wording import plural
 
 
 def usable_candidates(cands: CandidateSet) -> np.ndarray:
@@ -66,17 +67,9 @@ def coverable_candidates(cands: CandidateSet) -> np.ndarray:
     return np.asarray(counts[cands.need] >= wanted[cands.need], dtype=bool)
 
 
-def _plural(n: int, noun: str) -> str:
-    if n == 1:
-        return f"{n} {noun}"
-    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
-        return f"{n} {noun[:-1]}ies"
-    return f"{n} {noun}s"
-
-
 def _passing(n: int) -> str:
     """Return ``1 buddy passes`` / ``3 buddies pass``."""
-    return f"{_plural(n, 'buddy')} {'passes' if n == 1 else 'pass'}"
+    return f"{plural(n, 'buddy')} {'passes' if n == 1 else 'pass'}"
 
 
 def workload_source(policy: Policy, need: Need, workload: int) -> str:
@@ -181,7 +174,7 @@ def too_few_fitting(
     )
     more = f"; and {len(short) - 3} more" if len(short) > 3 else ""
     return (
-        f"takes {_plural(wanted, 'buddy')} and only {fitting} of the "
+        f"takes {plural(wanted, 'buddy')} and only {fitting} of the "
         f"{len(pairs)} that pass the hard rules can take its workload "
         f"({named}{more})"
     )
@@ -255,7 +248,7 @@ def _unusable_words(cands: CandidateSet, need: int, buddy: int) -> str:
         parts.append(f"{cands.problem.trusts[buddy].id}'s {short}")
     if count < wanted:
         parts.append(
-            f"needs {_plural(wanted, 'buddy')} but only {count} pass the "
+            f"needs {plural(wanted, 'buddy')} but only {count} pass the "
             "hard rules"
         )
     elif short is None:
@@ -304,13 +297,13 @@ def _blocked_words(
             )
         else:
             limit = int(use.limit[room.buddy[i]])
-            partners = _plural(limit, "partner")
+            partners = plural(limit, "partner")
             shown.append(f"{trust.id} is at its limit of {partners}")
     if len(blocked) > 3:
         shown.append(f"{len(blocked) - 3} more")
     if room.fresh > room.new:
         seeker_limit = int(cands.policy.max_buddies_per_seeker or 0)
-        buddies = _plural(seeker_limit, "buddy")
+        buddies = plural(seeker_limit, "buddy")
         shown.append(
             f"{cands.seekers[row]} is at its limit of {buddies}"
             if room.new == 0
