@@ -253,8 +253,8 @@ def test_priority_comes_before_score() -> None:
     result = solve_verified(bm.Problem(trusts=trusts, needs=needs))
     assert [a.seeker for a in result.assignments] == ["S1"]
     assert [c.model_dump() for c in result.coverage] == [
-        {"priority": 3, "covered": 1, "total": 1},
-        {"priority": 1, "covered": 0, "total": 1},
+        {"priority": 3, "covered": 1, "total": 1, "bound": 1},
+        {"priority": 1, "covered": 0, "total": 1, "bound": 0},
     ]
 
 

@@ -105,11 +105,28 @@ class BuddyUse(_Frozen):
 
 
 class Coverage(_Frozen):
-    """Needs covered out of needs, for one priority level."""
+    """Needs covered out of needs, for one priority level.
+
+    Attributes
+    ----------
+    priority
+        The priority level (3 = most urgent).
+    covered
+        Needs of this priority the proposal meets.
+    total
+        Needs of this priority.
+    bound
+        Proven upper bound on ``covered``: no proposal that meets at least
+        as many needs of every higher priority as this one meets more needs
+        of this priority.  Equal to ``covered`` when this priority's cover
+        is proven optimal; ``None`` without a proposal (``infeasible``,
+        ``no_solution``) or in results written before it existed.
+    """
 
     priority: int
     covered: int
     total: int
+    bound: int | None = None
 
 
 class Result(_Frozen):
@@ -233,6 +250,11 @@ class Result(_Frozen):
         if self.coverage:
             cover = ", ".join(
                 f"priority {c.priority}: {c.covered}/{c.total}"
+                + (
+                    f" (at most {c.bound} possible)"
+                    if c.bound is not None and c.bound > c.covered
+                    else ""
+                )
                 for c in self.coverage
             )
             lines.append(f"needs covered: {cover}")

@@ -409,6 +409,7 @@ def propose(
             solver=solver_info,
             infeasibility=infeasibility,
             pinned=pinned,
+            cover_bounds=outcome.cover_bounds,
             budget_check=_budget_check(
                 cands,
                 usable,

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from buddymatch.candidates import REASONS, CandidateSet
+from buddymatch.errors import SolverError
 from buddymatch.model import Need, Policy
 from buddymatch.result import (
     Assignment,
@@ -413,6 +414,58 @@ def _unmet_reason(
     )
 
 
+def _cover_bounds(
+    cands: CandidateSet,
+    status: Status,
+    met: np.ndarray,
+    covered: Counter[int],
+    proven: dict[int, int] | None,
+) -> dict[int, int]:
+    """Return the proven upper bound on each priority's cover.
+
+    The smallest of: the bounds the search proved (*proven*), the cover
+    itself when the whole result is ``optimal``, and the number of the
+    priority's needs that could be met at all (enough candidates that can
+    take the workload).  Never below the cover: a bound under what the
+    proposal meets would be a bug, and raises.
+    """
+    if status in ("infeasible", "no_solution"):
+        return {}
+    usable = usable_candidates(cands)
+    n_needs = len(cands.problem.needs)
+    # A need met by a proposal that breaks a rule (assemble builds what it
+    # is given; verify reports the rule) counts too.
+    coverable = (
+        np.bincount(cands.need[usable], minlength=n_needs) > 0
+    ) | met
+    priority_of = np.fromiter(
+        (need.priority for need in cands.problem.needs), np.int64, n_needs
+    )
+    bounds: dict[int, int] = {}
+    for priority in sorted(set(priority_of.tolist()), reverse=True):
+        bound = int(np.count_nonzero(coverable & (priority_of == priority)))
+        if proven and priority in proven:
+            bound = min(bound, proven[priority])
+        if status == "optimal":
+            bound = min(bound, covered[priority])
+        if bound < covered[priority]:
+            raise SolverError(
+                f"priority {priority}: a cover bound of {bound} below the "
+                f"{covered[priority]} needs met (a bug in buddymatch)"
+            )
+        bounds[priority] = bound
+    return bounds
+
+
+def _more_possible(
+    priority: int, covered: Counter[int], bounds: dict[int, int]
+) -> int:
+    """How many more needs of *priority* may be coverable (0: proven)."""
+    if priority not in bounds:
+        return 0
+    return bounds[priority] - covered[priority]
+
+
 def assemble(
     cands: CandidateSet,
     chosen: np.ndarray,
@@ -425,6 +478,7 @@ def assemble(
     pinned: np.ndarray | None = None,
     untried: np.ndarray | None = None,
     budget_check: Callable[[int], bool | None] | None = None,
+    cover_bounds: dict[int, int] | None = None,
 ) -> Result:
     """Build the result for the chosen candidate pairs.
 
@@ -451,6 +505,13 @@ def assemble(
         alongside the met needs (``None``: not known); see
         :class:`~buddymatch.solvers.cpsat.core.BudgetCheck`.  Without it
         such a need is reported as ``capacity`` with the budget named too.
+    cover_bounds
+        Proven upper bound on each priority's cover, given at least the
+        proposal's cover of every higher priority (see
+        :class:`~buddymatch.result.Coverage`).  Without one, an ``optimal``
+        result's bound is its cover and any other proposal's is the number
+        of that priority's needs that could be met at all (enough usable
+        candidates).
     """
     problem, policy = cands.problem, cands.policy
     trusts = problem.trusts
@@ -509,12 +570,22 @@ def assemble(
     total_fee = float(sum(a.fee for a in assignments))
     unmet: list[UnmetNeed] = []
     coverage: list[Coverage] = []
-    covered_by_priority: Counter[int] = Counter()
-    total_by_priority: Counter[int] = Counter()
+    wanted = np.fromiter(
+        (need.buddies for need in problem.needs), np.int64, n_needs
+    )
+    priority_of = np.fromiter(
+        (need.priority for need in problem.needs), np.int64, n_needs
+    )
+    met = (per_need == wanted) & (per_need > 0)
+    covered_by_priority: Counter[int] = Counter(
+        priority_of[met].tolist()
+    )
+    total_by_priority: Counter[int] = Counter(priority_of.tolist())
+    bounds = _cover_bounds(
+        cands, status, met, covered_by_priority, cover_bounds
+    )
     for n, need in enumerate(problem.needs):
-        total_by_priority[need.priority] += 1
-        if per_need[n] == need.buddies and per_need[n] > 0:
-            covered_by_priority[need.priority] += 1
+        if met[n]:
             continue
         code, words = _unmet_reason(
             cands,
@@ -526,6 +597,14 @@ def assemble(
             untried=untried is not None and bool(untried[n]),
             budget_check=budget_check,
         )
+        more = _more_possible(need.priority, covered_by_priority, bounds)
+        if code == "capacity" and more:
+            words += (
+                f"; not met in this proposal, and the search did not prove "
+                f"that more cannot be met: up to {more} more "
+                f"{'need' if more == 1 else 'needs'} of priority "
+                f"{need.priority} may be coverable"
+            )
         unmet.append(
             UnmetNeed(
                 seeker=need.seeker,
@@ -544,6 +623,7 @@ def assemble(
                 priority=priority,
                 covered=covered_by_priority[priority],
                 total=total_by_priority[priority],
+                bound=bounds.get(priority),
             )
         )
 

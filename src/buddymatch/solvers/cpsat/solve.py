@@ -97,6 +97,10 @@ class Outcome:
     chosen: np.ndarray  # bool mask over all candidate pairs
     bound: float | None = None
     stages: list[dict[str, Any]] = field(default_factory=list)
+    #: Proven upper bound on each priority's cover (priority -> needs),
+    #: given at least the proposal's cover of every higher priority;
+    #: empty when the model is a shortlist (its bounds prove nothing).
+    cover_bounds: dict[int, int] = field(default_factory=dict)
     #: Set when a shortlist was modelled (see solvers.shortlist).
     shortlist: dict[str, int | bool] | None = None
 
@@ -345,6 +349,16 @@ def solve(
         hint(best)
 
     kept: list[tuple[int, int]] = []  # (stage, needs that can be met)
+    # Each priority's cover is at most the number of its needs that can be
+    # met at all; a stage proven or bounded by CP-SAT lowers that.
+    cover_bounds = {
+        priority: len(cover_terms(cands, variables, priority))
+        for priority in PRIORITY_ORDER
+    }
+
+    def bounds() -> dict[int, int]:
+        return cover_bounds if proof else {}
+
     for stage, priority in enumerate(PRIORITY_ORDER):
         terms = cover_terms(cands, variables, priority)
         if not terms:
@@ -405,6 +419,13 @@ def solve(
             proven = False
             break
         proven &= status == "optimal"
+        # The stage's bound holds for every proposal that keeps the cover
+        # fixed for the stages before (at least what this one meets).
+        # Cover is a whole number of needs, so the bound rounds down.
+        cover_bounds[priority] = min(
+            cover_bounds[priority],
+            math.floor(solver.best_objective_bound + 1e-6),
+        )
         keep_better(take(solver))
         assert best is not None
         fix_cover(model, terms, rank(best)[stage])
@@ -412,7 +433,9 @@ def solve(
 
     if remaining() <= 0 and best is not None:
         chosen[variables.positions[best]] = True
-        return Outcome("feasible", chosen, stages=stages)
+        return Outcome(
+            "feasible", chosen, stages=stages, cover_bounds=bounds()
+        )
     set_quality_objective(model, cands, variables)
     callback = _Progress(progress, start, proof) if progress else None
     solver, status = _run(model, settings, remaining(), large, callback)
@@ -455,4 +478,5 @@ def solve(
         chosen,
         bound=bound,
         stages=stages,
+        cover_bounds=cover_bounds,
     )
