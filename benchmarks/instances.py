@@ -50,8 +50,8 @@ from buddymatch.model import (
     PairOverride,
     Policy,
     Problem,
-    Trust,
     TravelTime,
+    Trust,
 )
 
 #: Names of the instances this module makes (besides the GAP pattern).
