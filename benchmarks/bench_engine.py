@@ -2,7 +2,7 @@
 
 Run by hand, never as a test::
 
-    python benchmarks/bench_engine.py          # every target, ~20 min
+    python benchmarks/bench_engine.py          # every target, ~40 min
     python benchmarks/bench_engine.py --instances nhs,national \\
         --repeats 3 --time-limit 60 --variants default,workers=2
 
@@ -12,7 +12,9 @@ candidate pair, the general assignment form), or an instance of
 ``instances.py``: ``national-alt`` (the scale issue's other national-size
 generator, with its own policy) and ``gap-<type>-<m>x<n>`` (Chu & Beasley
 general assignment types A-D, e.g. ``gap-d-10x200``; ``gap-all`` for the
-issue's 24 sizes).  For example::
+issue's 24 sizes), which run with ``--gap-time-limit`` (10 s).  The
+default run is every preset target, ``national-alt`` and the GAP types at
+5x100 and 10x200.  For example::
 
     python benchmarks/bench_engine.py --repeats 1 --time-limit 10 \\
         --instances gap-a-5x100,gap-d-10x200
@@ -96,6 +98,15 @@ MIP_INSTANCES = ("nhs", "national", more_instances.NATIONAL_ALT)
 PEERS = ("naive", "mip-scip", "mip-highs")
 #: pywraplp backend of each MIP peer.
 MIP_BACKENDS = {"mip-scip": "SCIP", "mip-highs": "HIGHS"}
+#: GAP instances of the default run: types A-D at 5x100 and 10x200.
+DEFAULT_GAP = tuple(
+    f"gap-{kind}-{size}" for kind in "abcd" for size in ("5x100", "10x200")
+)
+#: Instances of the default run.
+DEFAULT_INSTANCES = (
+    "nhs", "national", "programme", "nhs-overrides",
+    more_instances.NATIONAL_ALT, *DEFAULT_GAP,
+)
 #: References of the GAP instances (written by gap_reference.py).
 GAP_REFERENCE = Path(__file__).resolve().parent / "gap_reference.json"
 #: Variant keys that set the shortlist's constants (not CP-SAT's).
@@ -686,7 +697,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
         "--instances",
-        default="nhs,national,programme,nhs-overrides",
+        default=",".join(DEFAULT_INSTANCES),
         help="comma-separated preset names, each optionally -overrides; "
         "national-alt; gap-<a|b|c|d>-<m>x<n>; gap-all",
     )
@@ -700,6 +711,10 @@ def main(argv: list[str] | None = None) -> int:
         "--variants",
         default="default",
         help="comma-separated; each default or key=value joined by +",
+    )
+    parser.add_argument(
+        "--gap-time-limit", type=float, default=10.0,
+        help="seconds per run on GAP instances (the literature's 10 s)",
     )
     parser.add_argument(
         "--peers",
@@ -738,12 +753,17 @@ def main(argv: list[str] | None = None) -> int:
         if args.no_baseline:
             peers = [p for p in peers if p != "naive"]
         peer_rows: dict[str, list[Row]] = {p: [] for p in peers}
+        limit = (
+            args.gap_time_limit
+            if more_instances.GAP_NAME.match(instance)
+            else args.time_limit
+        )
         # Repeats outermost, variants inner: a noisy spell on the machine
         # then hits every variant alike rather than one of them.
         for rep in range(args.repeats):
             for spec in variants:
                 row = in_fresh_process(
-                    run_engine, instance, spec, args.time_limit, rep
+                    run_engine, instance, spec, limit, rep
                 )
                 row.update(instance=instance, variant=spec, run=str(rep))
                 engine_rows[spec].append(row)
@@ -751,11 +771,11 @@ def main(argv: list[str] | None = None) -> int:
             for peer in peers:
                 if peer == "naive":
                     row = in_fresh_process(
-                        run_baseline, instance, args.time_limit, rep
+                        run_baseline, instance, limit, rep
                     )
                 else:
                     row = in_fresh_process(
-                        run_mip, instance, peer, args.time_limit, rep
+                        run_mip, instance, peer, limit, rep
                     )
                 row.update(instance=instance, variant=peer, run=str(rep))
                 peer_rows[peer].append(row)
