@@ -394,7 +394,10 @@ def _peer_row(
     result = assemble(cands, chosen, "feasible")
     cover = _cover_by(result.coverage)
     best_bound, weights, floor = weighted
-    quality, most = lexicographic_bounds(best_bound, weights, cover, floor)
+    totals = {c.priority: c.total for c in result.coverage}
+    quality, most = lexicographic_bounds(
+        best_bound, weights, cover, floor, totals
+    )
     row.update(
         cover=_cover(result.coverage),
         cover_bound=_cover_bound(dict(most)),
@@ -510,7 +513,8 @@ def run_mip(instance: str, peer: str, time_limit: float, seed: int) -> Row:
         "build": candidates_seconds + outcome.build_seconds,
         "solve": outcome.solve_seconds,
         "total": time.perf_counter() - start,
-        "bound_source": backend.lower() + " weighted",
+        "bound_source": backend.lower()
+        + (" weighted ±1e-4" if backend == "HIGHS" else " weighted"),
         "peak_mb": _peak_mb(),
     }
     row.update(
@@ -544,7 +548,7 @@ _COLUMNS = (
     ("cover_bound", 11, "s"),
     ("objective", 11, ".1f"),
     ("bound", 11, ".1f"),
-    ("bound_source", 15, "s"),
+    ("bound_source", 20, "s"),
     ("gap", 8, ".4f"),
     ("gap_cost", 8, ".0f"),
     ("violations", 4, "d"),
