@@ -64,6 +64,13 @@ class NaiveOutcome:
     weighted_gap
         Relative gap of the weighted objective, or ``None`` without a
         solution.
+    weighted_bound
+        CP-SAT's bound on the weighted objective (``None`` without a
+        solution), in score units.
+    weights
+        Cover weight per priority, in score units.
+    quality_floor
+        The lowest quality any proposal can have, in score units.
     """
 
     status: str
@@ -72,6 +79,9 @@ class NaiveOutcome:
     solve_seconds: float
     n_pair_variables: int
     weighted_gap: float | None
+    weighted_bound: float | None = None
+    weights: dict[int, int] | None = None
+    quality_floor: int = 0
 
 
 def all_pair_scores(cands: CandidateSet) -> np.ndarray:
@@ -248,6 +258,12 @@ def solve_naive(
     quality_range = int((best_abs * wanted).sum()) + abs(cost) * int(
         wanted.sum()
     )
+    worst = np.where(allowed, np.minimum(scores[:, buddies], 0), 0).min(
+        axis=1, initial=0
+    )
+    quality_floor = int((worst * wanted).sum()) - abs(cost) * int(
+        wanted.sum()
+    )
     weight = {1: quality_range + 1}
     count = {p: sum(1 for n in needs if n.priority == p) for p in (1, 2, 3)}
     weight[2] = weight[1] * (count[1] + 1)
@@ -274,6 +290,7 @@ def solve_naive(
     status = _STATUS[code]
     chosen = np.zeros(cands.n_candidates, dtype=bool)
     gap: float | None = None
+    bound: float | None = None
     if status in ("optimal", "feasible"):
         for (n, b), var in assign.items():
             if solver.boolean_value(var):
@@ -282,7 +299,8 @@ def solve_naive(
                     raise RuntimeError(f"pair {(n, b)} is not a candidate")
                 chosen[at] = True
         value = solver.objective_value
-        gap = abs(solver.best_objective_bound - value) / max(1.0, abs(value))
+        bound = solver.best_objective_bound
+        gap = abs(bound - value) / max(1.0, abs(value))
     return NaiveOutcome(
         status=status,
         chosen=chosen,
@@ -290,4 +308,7 @@ def solve_naive(
         solve_seconds=solved - built,
         n_pair_variables=len(assign),
         weighted_gap=gap,
+        weighted_bound=bound,
+        weights=weight,
+        quality_floor=quality_floor,
     )
