@@ -114,6 +114,11 @@ ROUND_ABSOLUTE = 1e-6
 
 _NEG = -np.inf
 
+#: Weight of the best duals so far in the duals priced (Wentges).
+DUAL_SMOOTHING = 0.5
+#: The LP solver of the master (an OR-Tools ``pywraplp`` name).
+LP_SOLVER = "GLOP"
+
 
 @dataclass(frozen=True)
 class StageBound:
@@ -439,7 +444,7 @@ class _Master:
     def __init__(self, pairs: _Pairs, cands: CandidateSet) -> None:
         problem, policy = cands.problem, cands.policy
         self.pairs = pairs
-        solver = pywraplp.Solver.CreateSolver("GLOP")
+        solver = pywraplp.Solver.CreateSolver(LP_SOLVER)
         if solver is None:  # pragma: no cover - GLOP ships with OR-Tools
             raise RuntimeError("OR-Tools has no GLOP solver")
         self.solver = solver
@@ -572,11 +577,10 @@ class _Master:
             raise RuntimeError(f"GLOP status {status} on the master LP")
         return float(self.solver.Objective().Value())
 
-    def duals(
-        self,
-    ) -> tuple[FloatArray, FloatArray, float, dict[int, float]]:
-        """Duals clamped to their valid signs: needs (any sign), seekers
-        (>= 0), budget (>= 0), fixed cover (<= 0)."""
+    def duals(self) -> _Duals:
+        """The LP's duals, clamped to their valid signs: needs (any
+        sign), seekers (>= 0), budget (>= 0), fixed cover (<= 0); and the
+        buddy rows' (>= 0), which the bound does not use."""
         pairs = self.pairs
         need = np.zeros(pairs.n_needs)
         for n, row in self.need_row.items():
@@ -585,60 +589,120 @@ class _Master:
         for s, row in self.seeker_row.items():
             seeker[s] = max(0.0, row.dual_value())
         budget = (
-            max(0.0, self.budget_row.dual_value())  # type: ignore[attr-defined]
+            max(0.0, self.budget_row.dual_value())
             if self.budget_row is not None
             else 0.0
         )
         cover = {
-            q: min(0.0, self.cover_row[q].dual_value())  # type: ignore[attr-defined]
-            for q in self.fixed
+            q: min(0.0, self.cover_row[q].dual_value()) for q in self.fixed
         }
-        return need, seeker, budget, cover
+        buddy = np.array(
+            [max(0.0, row.dual_value()) for row in self.buddy_row]
+        )
+        return _Duals(need, seeker, budget, cover, buddy)
 
 
-def _lagrangian(
-    master: _Master,
-    priority: int | None,
-    duals: tuple[FloatArray, FloatArray, float, dict[int, float]],
-) -> tuple[float, _Priced]:
-    """Return L(y) for the duals *y* (LP units) and the pricing."""
-    pairs = master.pairs
-    need_dual, seeker_dual, budget_dual, cover_dual = duals
-    fee = pairs.fee_pence / FEE_LP_SCALE
-    if priority is None:
-        score = pairs.score_units / POINTS_SCALE
-        cost = master.partnership
-    else:
-        score = np.zeros(len(pairs.need))
-        cost = 0.0
-    item_value = score - need_dual[pairs.need] - budget_dual * fee
-    group_cost = cost + seeker_dual[pairs.group_seeker]
-    priced = _price(pairs, item_value, group_cost)
-    total = float(priced.best.sum())
-    if master.seeker_limit is not None:
-        total += master.seeker_limit * float(seeker_dual.sum())
-    if master.budget is not None:
-        total += budget_dual * master.budget
-    for q, count in master.fixed.items():
-        total += cover_dual[q] * count
-    coverable = master.coverable
-    reduced = (
-        master.buddies_wanted[coverable] * need_dual[coverable]
-    ) - np.array(
-        [cover_dual.get(int(master.priority[n]), 0.0) for n in coverable]
-    )
-    if priority is not None:
-        reduced = reduced + (master.priority[coverable] == priority)
-    total += float(np.maximum(reduced, 0.0).sum())
-    return total, priced
+@dataclass(frozen=True)
+class _Duals:
+    """Multipliers of the master's rows, in LP units."""
+
+    need: FloatArray
+    seeker: FloatArray
+    budget: float
+    cover: dict[int, float]
+    buddy: FloatArray
+
+    @classmethod
+    def zero(cls, pairs: _Pairs, fixed: dict[int, int]) -> _Duals:
+        return cls(
+            np.zeros(pairs.n_needs),
+            np.zeros(max(1, pairs.n_seekers)),
+            0.0,
+            dict.fromkeys(fixed, 0.0),
+            np.zeros(pairs.n_buddies),
+        )
+
+    def toward(self, other: _Duals, share: float) -> _Duals:
+        """Return ``(1 - share) * self + share * other``: convex
+        combinations keep every sign condition."""
+        keep = 1.0 - share
+        return _Duals(
+            keep * self.need + share * other.need,
+            keep * self.seeker + share * other.seeker,
+            keep * self.budget + share * other.budget,
+            {
+                q: keep * self.cover.get(q, 0.0) + share * v
+                for q, v in other.cover.items()
+            },
+            keep * self.buddy + share * other.buddy,
+        )
+
+
+class _Stage:
+    """The values of one stage: pair scores and partnership cost."""
+
+    def __init__(self, master: _Master, priority: int | None) -> None:
+        pairs = master.pairs
+        self.master = master
+        self.priority = priority
+        self.fee = pairs.fee_pence / FEE_LP_SCALE
+        if priority is None:
+            self.score = pairs.score_units / POINTS_SCALE
+            self.cost = master.partnership
+        else:
+            self.score = np.zeros(len(pairs.need))
+            self.cost = 0.0
+
+    def values(self, y: _Duals) -> tuple[FloatArray, FloatArray]:
+        """Reduced value of each pair, and the once-per-seeker cost of
+        each group, under *y*."""
+        pairs = self.master.pairs
+        item = self.score - y.need[pairs.need] - y.budget * self.fee
+        group = self.cost + y.seeker[pairs.group_seeker]
+        return item, group
+
+    def lagrangian(self, y: _Duals) -> tuple[float, _Priced]:
+        """Return L(y), the bound of the module docstring, and the
+        pricing (each buddy's best column) under *y*."""
+        master = self.master
+        item, group = self.values(y)
+        priced = _price(master.pairs, item, group)
+        total = float(priced.best.sum())
+        if master.seeker_limit is not None:
+            total += master.seeker_limit * float(y.seeker.sum())
+        if master.budget is not None:
+            total += y.budget * master.budget
+        for q, count in master.fixed.items():
+            total += y.cover[q] * count
+        coverable = master.coverable
+        reduced = master.buddies_wanted[coverable] * y.need[coverable]
+        for q, dual in y.cover.items():
+            reduced -= dual * (master.priority[coverable] == q)
+        if self.priority is not None:
+            reduced += master.priority[coverable] == self.priority
+        total += float(np.maximum(reduced, 0.0).sum())
+        return total, priced
+
+    def improving(self, priced: _Priced, y: _Duals) -> list[int]:
+        """Buddy rows whose priced column has a positive reduced value
+        against the LP's duals *y* (buddy row included)."""
+        pairs = self.master.pairs
+        item, group = self.values(y)
+        found = []
+        for b, items in enumerate(priced.columns):
+            if not len(items):
+                continue
+            groups = np.unique(pairs.group[items])
+            value = float(item[items].sum() - group[groups].sum())
+            if value > y.buddy[b] + PRICE_TOLERANCE:
+                found.append(b)
+        return found
 
 
 def _round_down(value: float) -> int:
     """Return the largest integer the true value may reach (value plus a
     floating-point tolerance, rounded down)."""
-    return math.floor(
-        value + ROUND_ABSOLUTE + ROUND_RELATIVE * abs(value)
-    )
+    return math.floor(value + ROUND_ABSOLUTE + ROUND_RELATIVE * abs(value))
 
 
 def _stage(
@@ -647,45 +711,57 @@ def _stage(
     fixed: dict[int, int],
     deadline: float,
     max_iterations: int | None,
+    smoothing: float,
 ) -> StageBound:
     """Run column generation for one stage until converged or out of
-    time; return its bound."""
+    time; return its bound.
+
+    Duals are smoothed (Wentges): the pricing runs at a point between
+    the best duals so far (the *centre*) and the LP's, which cuts the
+    tailing-off of plain column generation; when that finds no column
+    improving the LP, it prices at the LP's duals themselves.  Every
+    point priced gives a valid bound, so the smallest is kept.
+    """
     began = time.perf_counter()
-    scale = 1.0 if priority is None else 0.0
+    values = 1.0 if priority is None else 0.0
     # A penalty on the artificial slacks larger than any stage value.
-    penalty = 1.0 + len(master.coverable) + scale * float(
+    penalty = 1.0 + len(master.coverable) + values * float(
         np.maximum(master.pairs.score_units, 0).sum() / POINTS_SCALE
     )
     master.set_stage(priority, fixed, penalty)
+    stage = _Stage(master, priority)
     units = POINTS_SCALE if priority is None else 1
-    zero = (
-        np.zeros(master.pairs.n_needs),
-        np.zeros(max(1, master.pairs.n_seekers)),
-        0.0,
-        dict.fromkeys(fixed, 0.0),
-    )
+    centre = _Duals.zero(master.pairs, fixed)
     # The bound at y = 0: each buddy's best column, every need covered.
-    best, priced = _lagrangian(master, priority, zero)
+    best, priced = stage.lagrangian(centre)
+    for b, items in enumerate(priced.columns):
+        master.add_column(b, items)
     iterations = 0
     converged = False
     lp_value = -math.inf
     while True:
-        added = [
-            master.add_column(b, items)
-            for b, items in enumerate(priced.columns)
-        ]
-        if iterations and not any(added):
-            # Numerically stuck: every improving column is already in.
-            break
         lp_value = master.solve()
         iterations += 1
-        value, priced = _lagrangian(master, priority, master.duals())
-        best = min(best, value)
-        if _round_down(best * units) <= _round_down(lp_value * units) or (
-            priced.best.max(initial=0.0) <= PRICE_TOLERANCE
+        lp = master.duals()
+        tried = centre.toward(lp, 1.0 - smoothing)
+        value, priced = stage.lagrangian(tried)
+        if value < best:
+            best, centre = value, tried
+        better = stage.improving(priced, lp)
+        if not better and smoothing > 0:
+            value, priced = stage.lagrangian(lp)
+            if value < best:
+                best, centre = value, lp
+            better = stage.improving(priced, lp)
+        if not better or _round_down(best * units) <= _round_down(
+            lp_value * units
         ):
+            # No column improves the LP: its value is the master's, and
+            # L at its duals equals it (up to rounding).
             converged = True
             break
+        for b in better:
+            master.add_column(b, priced.columns[b])
         if time.perf_counter() >= deadline:
             break
         if max_iterations is not None and iterations >= max_iterations:
@@ -712,6 +788,7 @@ def decomposition_bounds(
     time_limit: float = 60.0,
     start: NDArray[np.bool_] | None = None,
     max_iterations: int | None = None,
+    smoothing: float = DUAL_SMOOTHING,
 ) -> Decomposition:
     """Return valid upper bounds for each stage of the objective.
 
@@ -733,6 +810,9 @@ def decomposition_bounds(
         by default the greedy proposal.
     max_iterations
         Cap on pricing rounds per stage (for tests).
+    smoothing
+        Weight of the best duals so far in the point priced (0 = plain
+        column generation).
 
     Returns
     -------
@@ -764,7 +844,9 @@ def decomposition_bounds(
         ]
         fixed = {q: int(cover[q]) for q in above if cover.get(q)}
         result.stages.append(
-            _stage(master, priority, fixed, deadline, max_iterations)
+            _stage(
+                master, priority, fixed, deadline, max_iterations, smoothing
+            )
         )
     result.columns = [pairs.position[c] for c in master.columns]
     result.column_buddy = pairs.buddies[
