@@ -81,6 +81,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -422,15 +423,14 @@ def _price(
         k = np.where(hit & (code < width), k - 1, k)
         w_left = np.where(hit, w_left - w, w_left)
     for b, g, w in picked_groups:
-        ww = w
         for j in range(n_items - 1, -1, -1):
-            code = int(taken[j, g, ww])
-            if code == 0:
+            how = int(taken[j, g, w])
+            if how == 0:
                 continue
-            item = int(pairs.item_at[g, j])
-            columns[b].append(item)
-            ww -= int(pairs.workload[item])
-            if code == 2:
+            pair = int(pairs.item_at[g, j])
+            columns[b].append(pair)
+            w -= int(pairs.workload[pair])
+            if how == 2:
                 break
     return _Priced(
         best=best_value,
@@ -487,10 +487,10 @@ class _Master:
             # whatever the rounding of pence / FEE_LP_SCALE.
             self.budget = pence / FEE_LP_SCALE * (1 + 1e-12) + 1e-12
             self.budget_row = solver.Constraint(-inf, self.budget)
-        self.cover_row: dict[int, object] = {}
-        self.slack: dict[int, object] = {}
+        self.cover_row: dict[int, Any] = {}
+        self.slack: dict[int, Any] = {}
         self.fixed: dict[int, int] = {}
-        self.lam: list[object] = []
+        self.lam: list[Any] = []
         self.columns: list[IntArray] = []
         self.column_buddy: list[int] = []
         self.column_score: list[float] = []  # points
@@ -517,7 +517,7 @@ class _Master:
         self.buddy_row[buddy_row].SetCoefficient(var, 1.0)
         if self.budget_row is not None:
             fee = float(pairs.fee_pence[items].sum()) / FEE_LP_SCALE
-            self.budget_row.SetCoefficient(var, fee)  # type: ignore[attr-defined]
+            self.budget_row.SetCoefficient(var, fee)
         if self.quality:
             value = float(pairs.score_units[items].sum()) / POINTS_SCALE
             value -= self.partnership * len(seekers)
@@ -564,7 +564,7 @@ class _Master:
                 row.SetCoefficient(slack, 1.0)
                 self.cover_row[q] = row
                 self.slack[q] = slack
-            self.cover_row[q].SetLb(float(count))  # type: ignore[attr-defined]
+            self.cover_row[q].SetLb(float(count))
             objective.SetCoefficient(self.slack[q], -penalty)
         self.fixed = dict(fixed)
 
@@ -831,7 +831,8 @@ def decomposition_bounds(
     if start is not None:
         chosen = np.asarray(start, dtype=bool)[pairs.position]
         for b in range(pairs.n_buddies):
-            master.add_column(b, np.flatnonzero(chosen & (pairs.buddy_row == b)))
+            mine = np.flatnonzero(chosen & (pairs.buddy_row == b))
+            master.add_column(b, mine)
     cover = dict(cover or {})
     present = set(master.priority[master.coverable].tolist())
     stages: list[int | None] = [p for p in PRIORITY_ORDER if p in present]
