@@ -781,6 +781,23 @@ def _stage(
     )
 
 
+def _restarted(
+    old: _Master, cands: CandidateSet, seeds: list[tuple[int, IntArray]]
+) -> _Master:
+    """Return a new master with the seed columns and the columns *old*
+    used (positive weight): the columns of an earlier stage that this
+    stage needs are priced again."""
+    master = _Master(old.pairs, cands)
+    for b, items in seeds:
+        master.add_column(b, items)
+    for var, b, items in zip(
+        old.lam, old.column_buddy, old.columns, strict=True
+    ):
+        if var.solution_value() > 1e-9:
+            master.add_column(b, items)
+    return master
+
+
 def decomposition_bounds(
     cands: CandidateSet,
     *,
@@ -789,6 +806,7 @@ def decomposition_bounds(
     start: NDArray[np.bool_] | None = None,
     max_iterations: int | None = None,
     smoothing: float = DUAL_SMOOTHING,
+    restart: bool = True,
 ) -> Decomposition:
     """Return valid upper bounds for each stage of the objective.
 
@@ -813,6 +831,10 @@ def decomposition_bounds(
     smoothing
         Weight of the best duals so far in the point priced (0 = plain
         column generation).
+    restart
+        Start each stage's master afresh from the seed columns and the
+        columns the last master used, rather than from every column
+        found so far (a smaller LP re-solves faster).
 
     Returns
     -------
@@ -828,11 +850,13 @@ def decomposition_bounds(
     master = _Master(pairs, cands)
     if start is None:
         start = greedy(cands, usable, [])
+    seeds: list[tuple[int, IntArray]] = []
     if start is not None:
         chosen = np.asarray(start, dtype=bool)[pairs.position]
         for b in range(pairs.n_buddies):
-            mine = np.flatnonzero(chosen & (pairs.buddy_row == b))
-            master.add_column(b, mine)
+            seeds.append((b, np.flatnonzero(chosen & (pairs.buddy_row == b))))
+    for b, items in seeds:
+        master.add_column(b, items)
     cover = dict(cover or {})
     present = set(master.priority[master.coverable].tolist())
     stages: list[int | None] = [p for p in PRIORITY_ORDER if p in present]
@@ -844,6 +868,8 @@ def decomposition_bounds(
             q for q in PRIORITY_ORDER if priority is None or q > priority
         ]
         fixed = {q: int(cover[q]) for q in above if cover.get(q)}
+        if i and restart:
+            master = _restarted(master, cands, seeds)
         result.stages.append(
             _stage(
                 master, priority, fixed, deadline, max_iterations, smoothing
