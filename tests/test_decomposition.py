@@ -309,3 +309,18 @@ def test_nhs_bounds_hold_against_the_engines_proven_optimum() -> None:
     # The master solution is a fractional proposal over the candidates.
     assert found.pair_weight.shape == (cands.n_candidates,)
     assert found.pair_weight.max() <= 1.0 + 1e-6
+
+
+def test_a_stage_stopped_early_still_returns_its_master_solution() -> None:
+    # One pricing round per stage: each stage ends with columns added
+    # after its last LP solve, which must not lose that solve's answer.
+    problem = synth.preset("nhs", seed=0)
+    cands = build_candidates(problem.canonical(), bm.Policy())
+    found = decomposition_bounds(cands, time_limit=30, max_iterations=1)
+    assert not found.stages[-1].converged
+    assert len(found.weights) == len(found.columns)
+    assert found.need_cover.sum() > 0
+    # The master's rows hold: each need gets buddies x cover columns.
+    for n, need in enumerate(cands.problem.needs):
+        held = found.pair_weight[cands.need == n].sum()
+        assert held == pytest.approx(need.buddies * found.need_cover[n])

@@ -499,6 +499,9 @@ class _Master:
         self.partnership = to_units(policy.partnership_cost) / POINTS_SCALE
         # The stage: columns added in the quality stage get their value.
         self.quality = False
+        # The last solution: weight per column solved, cover per need.
+        self.weights = np.zeros(0)
+        self.need_cover = np.zeros(pairs.n_needs)
 
     def add_column(self, buddy_row: int, items: IntArray) -> bool:
         """Add a column (pair indices of one buddy); False if known."""
@@ -569,12 +572,18 @@ class _Master:
         self.fixed = dict(fixed)
 
     def solve(self) -> float:
+        """Solve the LP; keep its column weights and need cover (read
+        here: pywraplp refuses them once a column is added)."""
         status = self.solver.Solve()
         if status not in (
             pywraplp.Solver.OPTIMAL,
             pywraplp.Solver.FEASIBLE,
         ):  # pragma: no cover - the master is always feasible and bounded
-            raise RuntimeError(f"GLOP status {status} on the master LP")
+            raise RuntimeError(f"LP status {status} on the master")
+        self.weights = np.array([v.solution_value() for v in self.lam])
+        self.need_cover = np.zeros(self.pairs.n_needs)
+        for n, z in self.z.items():
+            self.need_cover[n] = z.solution_value()
         return float(self.solver.Objective().Value())
 
     def duals(self) -> _Duals:
@@ -790,10 +799,11 @@ def _restarted(
     master = _Master(old.pairs, cands)
     for b, items in seeds:
         master.add_column(b, items)
-    for var, b, items in zip(
-        old.lam, old.column_buddy, old.columns, strict=True
+    # Columns added after the last solve (the shorter zip) weigh nothing.
+    for weight, b, items in zip(
+        old.weights, old.column_buddy, old.columns, strict=False
     ):
-        if var.solution_value() > 1e-9:
+        if weight > 1e-9:
             master.add_column(b, items)
     return master
 
@@ -879,10 +889,10 @@ def decomposition_bounds(
     result.column_buddy = pairs.buddies[
         np.array(master.column_buddy, dtype=np.int64)
     ].astype(np.int64)
-    result.weights = np.array([v.solution_value() for v in master.lam])
-    result.need_cover = np.zeros(pairs.n_needs)
-    for n, z in master.z.items():
-        result.need_cover[n] = z.solution_value()
+    # Columns added after the last solve have no weight yet.
+    result.weights = np.zeros(len(master.lam))
+    result.weights[: len(master.weights)] = master.weights
+    result.need_cover = master.need_cover
     result.pair_weight = np.zeros(cands.n_candidates)
     for positions, weight in zip(result.columns, result.weights, strict=True):
         result.pair_weight[positions] += weight
