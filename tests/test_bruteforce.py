@@ -883,3 +883,26 @@ def test_bounds_of_unproven_stages_hold() -> None:
                     f"{u.priority} may be coverable" in u.detail
                 ), u.detail
     assert unproven >= 5  # the stopped searches leave such needs
+
+
+def test_decomposition_bounds_in_results_hold(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every problem treated as large (the decomposition runs, the search
+    starts on a shortlist and stops at first solutions): each bound the
+    result reports, whichever source it came from, holds against the
+    brute force."""
+    from buddymatch import solvers
+
+    monkeypatch.setattr(solvers, "LARGE_MODEL_PAIRS", 0)
+    sources: dict[str, int] = defaultdict(int)
+    for seed in range(200):
+        problem, policy = make_instance(seed)
+        result = bm.propose(problem, policy, workers=1,
+                            solver_params=FIRST_SOLUTION)
+        assert bm.verify(problem, policy, result) == []
+        f = Findings(seed)
+        check_cover_bounds(f, "large", World.of(problem, policy), result)
+        assert not f.by_check, dict(f.by_check)
+        sources[result.solver.get("bound_source", "-")] += 1
+    assert sources["decomposition"] >= 10, dict(sources)

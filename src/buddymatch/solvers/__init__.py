@@ -25,6 +25,11 @@ from buddymatch.solvers.assemble import (
     resolve_pins,
     usable_candidates,
 )
+from buddymatch.solvers.bounds import (
+    decomposition_seconds,
+    merge_bounds,
+    run_decomposition,
+)
 from buddymatch.solvers.cpsat.core import BudgetCheck
 from buddymatch.solvers.cpsat.solve import (
     Outcome,
@@ -32,6 +37,7 @@ from buddymatch.solvers.cpsat.solve import (
     SolverSettings,
     solve,
 )
+from buddymatch.solvers.decomposition import Decomposition
 from buddymatch.solvers.greedy import greedy_start
 from buddymatch.travel import TravelModel
 
@@ -368,6 +374,25 @@ def propose(
             assemble(cands, nothing, "no_solution", solver=solver_info)
         )
     warm, untried = greedy_start(cands, usable, groups, deadline=deadline)
+    decomposition: Decomposition | None = None
+    decomposed = 0.0
+    if (
+        warm is not None
+        and not untried.any()
+        and int(np.count_nonzero(usable)) > LARGE_MODEL_PAIRS
+    ):
+        # CP-SAT's bound on a large compact model barely moves: the
+        # decomposition proves tighter bounds for every stage (module
+        # bounds), in its share of the time left.
+        began = time.perf_counter()
+        decomposition = run_decomposition(
+            cands,
+            warm,
+            decomposition_seconds(deadline, deterministic),
+            deterministic,
+            float(time_limit),
+        )
+        decomposed = time.perf_counter() - began
     outcome = (
         _search(cands, usable, groups, pinned, settings, progress, warm)
         if not untried.any()
@@ -394,6 +419,17 @@ def propose(
     if outcome.shortlist is not None:
         solver_info["shortlist"] = outcome.shortlist
     solver_info["stages"] = outcome.stages
+    bounds = merge_bounds(
+        cands,
+        outcome.chosen,
+        outcome.bound,
+        outcome.cover_bounds,
+        decomposition if outcome.status in ("optimal", "feasible") else None,
+        decomposed,
+    )
+    solver_info["bound_source"] = bounds.source
+    if bounds.record:
+        solver_info["decomposition"] = bounds.record
     infeasibility: tuple[str, ...] = ()
     if outcome.status == "infeasible":
         infeasibility = (
@@ -405,11 +441,11 @@ def propose(
             cands,
             outcome.chosen,
             outcome.status,  # type: ignore[arg-type]
-            bound=outcome.bound,
+            bound=bounds.quality,
             solver=solver_info,
             infeasibility=infeasibility,
             pinned=pinned,
-            cover_bounds=outcome.cover_bounds,
+            cover_bounds=bounds.cover,
             budget_check=_budget_check(
                 cands,
                 usable,
