@@ -430,6 +430,13 @@ def propose(
     solver_info["bound_source"] = bounds.source
     if bounds.record:
         solver_info["decomposition"] = bounds.record
+    status = outcome.status
+    if status == "feasible" and bounds.proven and decomposition is not None:
+        # The bounds (the decomposition's among them) meet the proposal at
+        # every stage: it is proven optimal, though the search alone did
+        # not prove it.
+        status = "optimal"
+        solver_info["proven_by"] = "decomposition"
     infeasibility: tuple[str, ...] = ()
     if outcome.status == "infeasible":
         infeasibility = (
@@ -440,7 +447,7 @@ def propose(
         assemble(
             cands,
             outcome.chosen,
-            outcome.status,  # type: ignore[arg-type]
+            status,  # type: ignore[arg-type]
             bound=bounds.quality,
             solver=solver_info,
             infeasibility=infeasibility,

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from buddymatch.candidates import CandidateSet
+from buddymatch.scoring import to_units
 from buddymatch.solvers.cpsat.objective import PRIORITY_ORDER
 from buddymatch.solvers.decomposition import (
     Decomposition,
@@ -131,6 +132,26 @@ class StageBounds:
     cover: dict[int, int]
     source: str
     record: dict[str, Any] = field(default_factory=dict)
+    #: Every stage's bound is met by the proposal: it is optimal.
+    proven: bool = False
+
+
+def _quality_units(cands: CandidateSet, chosen: np.ndarray) -> int:
+    """The proposal's quality in score units, as the engine counts it."""
+    picks = np.flatnonzero(chosen)
+    partnerships = len(
+        set(
+            zip(
+                cands.need_seeker[cands.need[picks]].tolist(),
+                cands.buddy[picks].tolist(),
+                strict=True,
+            )
+        )
+    )
+    scores = to_units(np.asarray(cands.score[picks], dtype=np.float64))
+    return int(scores.sum()) - partnerships * to_units(
+        cands.policy.partnership_cost
+    )
 
 
 def merge_bounds(
@@ -198,7 +219,12 @@ def merge_bounds(
                 merged.get(priority, stage.bound_units), stage.bound_units
             )
     record = {"seconds": round(seconds, 3), "stages": stages}
-    return StageBounds(quality, merged, source, record)
+    proven = (
+        quality is not None
+        and all(merged.get(p, have[p]) <= have[p] for p in have)
+        and to_units(quality) <= _quality_units(cands, chosen)
+    )
+    return StageBounds(quality, merged, source, record, proven)
 
 
 def decomposition_seconds(
