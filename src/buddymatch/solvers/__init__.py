@@ -376,14 +376,18 @@ def propose(
     warm, untried = greedy_start(cands, usable, groups, deadline=deadline)
     decomposition: Decomposition | None = None
     decomposed = 0.0
+    n_usable = int(np.count_nonzero(usable))
     if (
         warm is not None
         and not untried.any()
-        and int(np.count_nonzero(usable)) > LARGE_MODEL_PAIRS
+        and LARGE_MODEL_PAIRS < n_usable <= shortlists.SHORTLIST_ABOVE
     ):
         # CP-SAT's bound on a large compact model barely moves: the
         # decomposition proves tighter bounds for every stage (module
-        # bounds), in its share of the time left.
+        # bounds), in its share of the time left.  Above the shortlist
+        # threshold ("programme": 4.2 million pairs) one pricing round
+        # and LP took longer than the whole limit (85 s for 60 s), so no
+        # bound is claimed there yet.
         began = time.perf_counter()
         decomposition = run_decomposition(
             cands,
