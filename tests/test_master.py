@@ -126,8 +126,8 @@ def test_every_column_gives_the_engines_proven_optimum(block: int) -> None:
     assert pinned and budgeted
 
 
-def _national_cut() -> tuple[bm.Problem, bm.Policy, CandidateSet]:
-    """A slice of "nhs" big enough that few columns do not solve it."""
+def _nhs() -> tuple[bm.Problem, bm.Policy, CandidateSet]:
+    """The "nhs" preset: big enough that a few columns do not solve it."""
     problem = synth.preset("nhs", seed=0)
     policy = bm.Policy()
     return problem, policy, build_candidates(problem.canonical(), policy)
@@ -143,7 +143,7 @@ def _singletons(
 
 
 def test_a_start_is_never_lost() -> None:
-    problem, policy, cands = _national_cut()
+    problem, policy, cands = _nhs()
     usable = usable_candidates(cands)
     start = greedy(cands, usable, [])
     assert start is not None
@@ -170,7 +170,7 @@ def test_a_start_is_never_lost() -> None:
 
 
 def test_deterministic_mode_repeats_itself() -> None:
-    problem, policy, cands = _national_cut()
+    problem, policy, cands = _nhs()
     usable = usable_candidates(cands)
     start = greedy(cands, usable, [])
     found = decomposition_bounds(cands, time_limit=20, start=start)
@@ -192,7 +192,7 @@ def test_deterministic_mode_repeats_itself() -> None:
 
 
 def test_the_pool_keeps_every_column_of_every_master() -> None:
-    problem, policy, cands = _national_cut()
+    problem, policy, cands = _nhs()
     found = decomposition_bounds(cands, time_limit=30)
     pool = {
         (b, c.tobytes())
@@ -222,13 +222,13 @@ def test_the_pool_stops_growing_at_its_limit(
         "buddymatch.solvers.decomposition.POOL_LIMIT", 25
     )
     assert _Pool().limit == 25
-    _, _, cands = _national_cut()
+    _, _, cands = _nhs()
     found = decomposition_bounds(cands, time_limit=10)
     assert len(found.pool_columns) == 25
 
 
 def test_a_column_no_buddy_could_take_on_is_refused() -> None:
-    _, _, cands = _national_cut()
+    _, _, cands = _nhs()
     usable = np.flatnonzero(usable_candidates(cands))
     k = int(usable[0])
     other = int(
@@ -245,7 +245,7 @@ def test_a_column_no_buddy_could_take_on_is_refused() -> None:
 
 
 def test_a_pin_no_column_holds_leaves_no_solution() -> None:
-    _, _, cands = _national_cut()
+    _, _, cands = _nhs()
     columns, owners = _singletons(cands, 2)
     held = set(np.concatenate(columns).tolist())
     free = [
