@@ -119,6 +119,11 @@ _NEG = -np.inf
 DUAL_SMOOTHING = 0.5
 #: The LP solver of the master (an OR-Tools ``pywraplp`` name).
 LP_SOLVER = "GLOP"
+#: Most columns kept in :attr:`Decomposition.pool_columns`; once full,
+#: new columns still enter the masters but no longer the pool, so the
+#: memory of a long run stays bounded (a column holds a few pairs: about
+#: 100 bytes each with its key).
+POOL_LIMIT = 300_000
 
 
 @dataclass(frozen=True)
@@ -172,9 +177,9 @@ class Decomposition:
     stages
         One :class:`StageBound` per stage run, in order.
     columns
-        The column pool: for each column, the candidate positions (into
-        the :class:`~buddymatch.candidates.CandidateSet`) it assigns; all
-        of one buddy.
+        The last master's columns: for each, the candidate positions
+        (into the :class:`~buddymatch.candidates.CandidateSet`) it
+        assigns; all of one buddy.
     column_buddy
         Trust index of each column's buddy.
     weights
@@ -185,6 +190,13 @@ class Decomposition:
     pair_weight
         Per candidate pair: the total ``lam`` of the columns holding it
         (the master's fractional assignment).
+    pool_columns
+        Every distinct column generated in the whole run (all stages and
+        restarts, seed columns included), as candidate positions, up to
+        :data:`POOL_LIMIT` columns: the search space of an integer
+        master (:func:`buddymatch.solvers.cpsat.master.integer_master`).
+    pool_buddy
+        Trust index of each pool column's buddy.
     """
 
     stages: list[StageBound] = field(default_factory=list)
@@ -201,6 +213,36 @@ class Decomposition:
     pair_weight: FloatArray = field(
         default_factory=lambda: np.zeros(0, dtype=np.float64)
     )
+    pool_columns: list[IntArray] = field(default_factory=list)
+    pool_buddy: IntArray = field(
+        default_factory=lambda: np.zeros(0, dtype=np.int64)
+    )
+
+
+class _Pool:
+    """Every distinct column seen by any master of a run, up to a cap.
+
+    The masters are rebuilt at each restart and keep only the columns
+    they use; the pool keeps the others too, since an integer solution
+    may need a column no fractional optimum weighted.
+    """
+
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = POOL_LIMIT if limit is None else limit
+        self.known: set[tuple[int, bytes]] = set()
+        self.columns: list[IntArray] = []  # pair indices
+        self.buddy_row: list[int] = []
+
+    def add(self, buddy_row: int, items: IntArray) -> None:
+        """Keep a column (pair indices of buddy row *buddy_row*)."""
+        if len(self.columns) >= self.limit:
+            return
+        key = (buddy_row, items.tobytes())
+        if key in self.known:
+            return
+        self.known.add(key)
+        self.columns.append(items)
+        self.buddy_row.append(buddy_row)
 
 
 class _Pairs:
@@ -441,9 +483,12 @@ def _price(
 class _Master:
     """The restricted master LP in GLOP, grown column by column."""
 
-    def __init__(self, pairs: _Pairs, cands: CandidateSet) -> None:
+    def __init__(
+        self, pairs: _Pairs, cands: CandidateSet, pool: _Pool | None = None
+    ) -> None:
         problem, policy = cands.problem, cands.policy
         self.pairs = pairs
+        self.pool = pool
         solver = pywraplp.Solver.CreateSolver(LP_SOLVER)
         if solver is None:  # pragma: no cover - GLOP ships with OR-Tools
             raise RuntimeError("OR-Tools has no GLOP solver")
@@ -509,6 +554,8 @@ class _Master:
         if len(items) == 0 or key in self.known:
             return False
         self.known.add(key)
+        if self.pool is not None:
+            self.pool.add(buddy_row, items)
         pairs = self.pairs
         var = self.solver.NumVar(0.0, self.solver.infinity(), "")
         for n in pairs.need[items].tolist():
@@ -796,7 +843,7 @@ def _restarted(
     """Return a new master with the seed columns and the columns *old*
     used (positive weight): the columns of an earlier stage that this
     stage needs are priced again."""
-    master = _Master(old.pairs, cands)
+    master = _Master(old.pairs, cands, old.pool)
     for b, items in seeds:
         master.add_column(b, items)
     # Columns added after the last solve (the shorter zip) weigh nothing.
@@ -849,7 +896,8 @@ def decomposition_bounds(
     Returns
     -------
     Decomposition
-        The bounds per stage and the last master solution.
+        The bounds per stage, the last master solution, and the pool of
+        every column generated.
     """
     began = time.perf_counter()
     usable = usable_candidates(cands)
@@ -857,7 +905,8 @@ def decomposition_bounds(
     result = Decomposition()
     if pairs.n_buddies == 0:
         return result
-    master = _Master(pairs, cands)
+    pool = _Pool()
+    master = _Master(pairs, cands, pool)
     if start is None:
         start = greedy(cands, usable, [])
     seeds: list[tuple[int, IntArray]] = []
@@ -896,4 +945,8 @@ def decomposition_bounds(
     result.pair_weight = np.zeros(cands.n_candidates)
     for positions, weight in zip(result.columns, result.weights, strict=True):
         result.pair_weight[positions] += weight
+    result.pool_columns = [pairs.position[c] for c in pool.columns]
+    result.pool_buddy = pairs.buddies[
+        np.array(pool.buddy_row, dtype=np.int64)
+    ].astype(np.int64)
     return result
