@@ -53,8 +53,9 @@ bound, for a priority only while the ones above are met up to theirs).
 Variants are comma-separated; each is ``default`` or ``+``-joined
 ``key=value`` settings, where ``workers`` is propose's argument,
 ``shortlist_above``, ``per_buddy`` and ``shortlist_share`` set the
-shortlist's constants
-(:mod:`buddymatch.solvers.shortlist`) and any other key is a CP-SAT
+shortlist's constants (:mod:`buddymatch.solvers.shortlist`),
+``decomposition_share`` and ``master_share`` the shares of the time the
+decomposition and the integer master get, and any other key is a CP-SAT
 ``SatParameters`` field, e.g. ``workers=2+cp_model_probing_level=0``.
 """
 
@@ -76,10 +77,12 @@ from typing import Any
 
 import numpy as np
 
+from buddymatch import solvers as engine
 from buddymatch import synth
 from buddymatch.candidates import build_candidates
 from buddymatch.model import PairOverride, Policy, Problem
 from buddymatch.scoring import POINTS_SCALE
+from buddymatch.solvers import bounds as engine_bounds
 from buddymatch.solvers import propose
 from buddymatch.solvers import shortlist as shortlists
 from buddymatch.solvers.assemble import assemble
@@ -109,11 +112,15 @@ DEFAULT_INSTANCES = (
 )
 #: References of the GAP instances (written by gap_reference.py).
 GAP_REFERENCE = Path(__file__).resolve().parent / "gap_reference.json"
-#: Variant keys that set the shortlist's constants (not CP-SAT's).
-SHORTLIST_SETTINGS = {
-    "shortlist_above": "SHORTLIST_ABOVE",
-    "per_buddy": "SHORTLIST_PER_BUDDY",
-    "shortlist_share": "SHORTLIST_SHARE",
+#: Variant keys that set the engine's constants (not CP-SAT's): the
+#: shortlist's, the decomposition's share of the time and the integer
+#: master's.
+ENGINE_SETTINGS = {
+    "shortlist_above": (shortlists, "SHORTLIST_ABOVE"),
+    "per_buddy": (shortlists, "SHORTLIST_PER_BUDDY"),
+    "shortlist_share": (shortlists, "SHORTLIST_SHARE"),
+    "decomposition_share": (engine_bounds, "DECOMPOSITION_SHARE"),
+    "master_share": (engine, "MASTER_SHARE"),
 }
 #: Seed of every generated instance.
 INSTANCE_SEED = 0
@@ -313,12 +320,12 @@ def run_engine(instance: str, spec: str, time_limit: float, seed: int) -> Row:
         The row's numbers.
     """
     workers, params = parse_variant(spec)
-    for key, constant in SHORTLIST_SETTINGS.items():
+    for key, (module, constant) in ENGINE_SETTINGS.items():
         if key in params:
             # Engine constants, not CP-SAT parameters: set them in this
             # (fresh) process only.
-            kind = type(getattr(shortlists, constant))
-            setattr(shortlists, constant, kind(params.pop(key)))
+            kind = type(getattr(module, constant))
+            setattr(module, constant, kind(params.pop(key)))
     problem, policy = load_case(instance)
     start = time.perf_counter()
     cands = build_candidates(problem, policy)

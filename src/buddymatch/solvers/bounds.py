@@ -49,6 +49,7 @@ __all__ = [
     "StageBounds",
     "cover_counts",
     "merge_bounds",
+    "quality_units",
     "run_decomposition",
 ]
 
@@ -136,7 +137,7 @@ class StageBounds:
     proven: bool = False
 
 
-def _quality_units(cands: CandidateSet, chosen: np.ndarray) -> int:
+def quality_units(cands: CandidateSet, chosen: np.ndarray) -> int:
     """The proposal's quality in score units, as the engine counts it."""
     picks = np.flatnonzero(chosen)
     partnerships = len(
@@ -222,7 +223,7 @@ def merge_bounds(
     proven = (
         quality is not None
         and all(merged.get(p, have[p]) <= have[p] for p in have)
-        and to_units(quality) <= _quality_units(cands, chosen)
+        and to_units(quality) <= quality_units(cands, chosen)
     )
     return StageBounds(quality, merged, source, record, proven)
 
