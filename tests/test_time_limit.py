@@ -37,7 +37,7 @@ def test_no_time_for_the_solver_returns_the_greedy_start(
     assert result.status == "feasible"  # nothing is proven
     assert result.bound is None and result.gap is None
     assert result.solver["stages"] == []
-    assert "greedy start" in result.solver["stopped"]
+    assert "warm start" in result.solver["stopped"]
     assert result.coverage[0].covered > 0  # the greedy start's cover
     assert all(u.reason != "not_solved" for u in result.unmet)
 

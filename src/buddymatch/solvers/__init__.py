@@ -469,22 +469,13 @@ def propose(
     )
     if outcome is None:
         # The limit leaves no time for the solver (the greedy start may
-        # even have been cut short): the greedy start is the proposal.
-        # It obeys every hard rule, but nothing about it is proven, so no
-        # bound is claimed.
+        # even have been cut short): the warm start (the greedy start, or
+        # the integer master's answer) is the proposal.  It obeys every
+        # hard rule; only the decomposition's bounds, if it ran, are
+        # claimed for it.
         assert warm is not None  # _search only gives up with a warm start
-        solver_info["stopped"] = "time limit reached: greedy start returned"
-        solver_info["stages"] = []
-        return finish(
-            assemble(
-                cands,
-                warm,
-                "feasible",
-                solver=solver_info,
-                pinned=pinned,
-                untried=untried,
-            )
-        )
+        solver_info["stopped"] = "time limit reached: warm start returned"
+        outcome = Outcome("feasible", warm)
     if outcome.shortlist is not None:
         solver_info["shortlist"] = outcome.shortlist
     solver_info["stages"] = outcome.stages
@@ -494,7 +485,7 @@ def propose(
         outcome.bound,
         outcome.cover_bounds,
         decomposition if outcome.status in ("optimal", "feasible") else None,
-        decomposed,
+        None if deterministic else decomposed,
     )
     solver_info["bound_source"] = bounds.source
     if bounds.record:
@@ -522,6 +513,7 @@ def propose(
             infeasibility=infeasibility,
             pinned=pinned,
             cover_bounds=bounds.cover,
+            untried=untried,
             budget_check=_budget_check(
                 cands,
                 usable,

@@ -161,7 +161,7 @@ def merge_bounds(
     quality: float | None,
     cover: dict[int, int],
     decomposition: Decomposition | None,
-    seconds: float = 0.0,
+    seconds: float | None = None,
 ) -> StageBounds:
     """Return the smallest valid bound of each stage for *chosen*.
 
@@ -178,7 +178,8 @@ def merge_bounds(
     decomposition
         The decomposition's bounds, if it ran.
     seconds
-        Wall seconds the decomposition took (for the record).
+        Wall seconds the decomposition took, for the record; ``None``
+        leaves them out (deterministic mode: the record must repeat).
 
     Returns
     -------
@@ -219,7 +220,9 @@ def merge_bounds(
             merged[priority] = min(
                 merged.get(priority, stage.bound_units), stage.bound_units
             )
-    record = {"seconds": round(seconds, 3), "stages": stages}
+    record: dict[str, Any] = {"stages": stages}
+    if seconds is not None:
+        record["seconds"] = round(seconds, 3)
     proven = (
         quality is not None
         and all(merged.get(p, have[p]) <= have[p] for p in have)
