@@ -51,8 +51,8 @@ from buddymatch.solvers.cpsat.solve import (
     COVER_SHARE,
     LARGE_MODEL,
     SolverSettings,
-    _run,
-    _timing,
+    run_stage,
+    stage_timing,
 )
 
 __all__ = ["MasterOutcome", "integer_master"]
@@ -406,7 +406,7 @@ def integer_master(
             proven = False
             break
         _maximize(model, [v.index for v in terms], [1] * len(terms))
-        solver, status = _run(
+        solver, status = run_stage(
             model, settings, COVER_SHARE * remaining(), large
         )
         spent += solver.deterministic_time
@@ -417,7 +417,7 @@ def integer_master(
                 "objective": solver.objective_value
                 if status in ("optimal", "feasible")
                 else None,
-                **_timing(solver, settings),
+                **stage_timing(solver, settings),
             }
         )
         if status == "infeasible":
@@ -435,7 +435,7 @@ def integer_master(
     else:
         if remaining() > 0 or best is None:
             _maximize(model, [v.index for v in x], quality.tolist())
-            solver, status = _run(model, settings, remaining(), large)
+            solver, status = run_stage(model, settings, remaining(), large)
             spent += solver.deterministic_time
             stages.append(
                 {
@@ -444,7 +444,7 @@ def integer_master(
                     "objective": from_units(round(solver.objective_value))
                     if status in ("optimal", "feasible")
                     else None,
-                    **_timing(solver, settings),
+                    **stage_timing(solver, settings),
                 }
             )
             if status in ("optimal", "feasible"):

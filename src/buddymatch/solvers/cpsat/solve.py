@@ -162,7 +162,7 @@ class _Stopper:
             self._thread.join()
 
 
-def _timing(
+def stage_timing(
     solver: cp_model.CpSolver, settings: SolverSettings
 ) -> dict[str, float]:
     """Stage timing for the result: deterministic time only, in
@@ -207,13 +207,30 @@ def _solver(
     return solver
 
 
-def _run(
+def run_stage(
     model: cp_model.CpModel,
     settings: SolverSettings,
     remaining: float,
     large: bool,
     callback: cp_model.CpSolverSolutionCallback | None = None,
 ) -> tuple[cp_model.CpSolver, str]:
+    """Solve *model* once, with every CP-SAT status mapped explicitly.
+
+    Shared by the engine's stages and the integer master
+    (:mod:`.master`), so both read statuses in this one place.
+
+    Returns
+    -------
+    tuple
+        The solver (for values and bounds) and ``optimal``, ``feasible``,
+        ``infeasible`` or ``unknown``.
+
+    Raises
+    ------
+    SolverError
+        If CP-SAT reports MODEL_INVALID (a bug in buddymatch) or a status
+        not known here.
+    """
     solver = _solver(settings, remaining, large)
     with _Stopper(solver, settings.stop):
         code = solver.solve(model, callback)
@@ -397,7 +414,7 @@ def solve(
         set_cover_objective(model, terms)
         # A cover stage may use only part of the time left, so that later
         # stages (and the quality bound) always get their turn.
-        solver, status = _run(
+        solver, status = run_stage(
             model, settings, COVER_SHARE * remaining(), large
         )
         spent += solver.deterministic_time
@@ -408,7 +425,7 @@ def solve(
                 "objective": solver.objective_value
                 if status in ("optimal", "feasible")
                 else None,
-                **_timing(solver, settings),
+                **stage_timing(solver, settings),
             }
         )
         if status == "infeasible":
@@ -438,7 +455,7 @@ def solve(
         )
     set_quality_objective(model, cands, variables)
     callback = _Progress(progress, start, proof) if progress else None
-    solver, status = _run(model, settings, remaining(), large, callback)
+    solver, status = run_stage(model, settings, remaining(), large, callback)
     spent += solver.deterministic_time
     stages.append(
         {
@@ -447,7 +464,7 @@ def solve(
             "objective": from_units(round(solver.objective_value))
             if status in ("optimal", "feasible")
             else None,
-            **_timing(solver, settings),
+            **stage_timing(solver, settings),
         }
     )
     if status == "infeasible":  # only when no cover stage ran
