@@ -2,8 +2,11 @@
 
 :func:`propose` is the entry point.  It builds the candidate pairs (the
 hard pair rules), checks pins against them, runs the CP-SAT backend in
-:mod:`buddymatch.solvers.cpsat` (the only module that imports ortools) and
-converts what it found in one place (:mod:`.assemble`).
+:mod:`buddymatch.solvers.cpsat` and converts what it found in one place
+(:mod:`.assemble`).  On large models the per-buddy decomposition
+(:mod:`.decomposition`, an LP for GLOP) bounds every stage and its columns
+feed an integer master (:mod:`.cpsat.master`), see :mod:`.bounds`.  Only
+modules of this package import ortools.
 """
 
 from __future__ import annotations

@@ -1,1 +1,3 @@
-"""CP-SAT backend: the only package of buddymatch that imports ortools."""
+"""CP-SAT backend: the engine's stages, infeasibility cores and the integer
+master over decomposition columns.  (Only the ``solvers`` package imports
+ortools: CP-SAT here, GLOP in ``solvers.decomposition``.)"""
