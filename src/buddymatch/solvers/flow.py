@@ -86,7 +86,7 @@ import numpy as np
 
 from buddymatch.candidates import CandidateSet
 from buddymatch.result import Result
-from buddymatch.scoring import from_units, to_units
+from buddymatch.scoring import POINTS_SCALE, from_units, to_units
 from buddymatch.solvers.assemble import assemble
 
 #: Whole pence per pound, as the budget rule counts fees.
@@ -204,6 +204,12 @@ def flow_structure(
     capacity = np.fromiter(
         (t.capacity for t in problem.trusts), np.int64, n_trusts
     )
+    points = float(np.abs(cands.score[pairs]).sum()) + abs(
+        policy.partnership_cost
+    ) * len(pairs)
+    if not points * POINTS_SCALE < MAX_WEIGHT:
+        # Too large to add up exactly; the search reports it.
+        return None
     quality = np.asarray(to_units(cands.score[pairs]), dtype=np.int64)
     if one_need:
         # Each assignment is a partnership of its own, and a buddy's
