@@ -40,7 +40,14 @@ def base_problem(*relations: bm.Relation) -> bm.Problem:
     return bm.Problem(
         trusts=(
             north("S", 0),
-            north("S2", 1),
+            # Off the line of the buddies: on it, S-NEAR with S2-FAR and
+            # S-FAR with S2-NEAR travel exactly as far (a tie any optimal
+            # solver may break either way).
+            make_trust(
+                "S2",
+                BASE_LAT + 1 / MIN_PER_DEG,
+                BASE_LON + 5 / (MIN_PER_DEG * math.cos(math.radians(52))),
+            ),
             north("NEAR", 60, capacity=1, expertise={"finance": 5}),
             north("FAR", 100, capacity=5, expertise={"finance": 4}),
             north("CLOSE", 19, capacity=5, expertise={"finance": 4}),

@@ -1,8 +1,10 @@
 """Solving: from a problem and a policy to a :class:`~buddymatch.Result`.
 
 :func:`propose` is the entry point.  It builds the candidate pairs (the
-hard pair rules), checks pins against them, runs the CP-SAT backend in
-:mod:`buddymatch.solvers.cpsat` and converts what it found in one place
+hard pair rules), checks pins against them, solves problems of
+transportation structure exactly by min-cost flow (:mod:`.flow`, which
+loads OR-Tools' graph module only), and otherwise runs the CP-SAT backend
+in :mod:`buddymatch.solvers.cpsat`; it converts what it found in one place
 (:mod:`.assemble`).  On large models the per-buddy decomposition
 (:mod:`.decomposition`, an LP for GLOP) bounds every stage and its columns
 feed an integer master (:mod:`.cpsat.master`), see :mod:`.bounds`.  Only
@@ -45,6 +47,7 @@ from buddymatch.solvers.cpsat.solve import (
     solve,
 )
 from buddymatch.solvers.decomposition import Decomposition
+from buddymatch.solvers.flow import flow_structure, solve_flow
 from buddymatch.solvers.greedy import greedy_start
 from buddymatch.travel import TravelModel
 
@@ -430,6 +433,21 @@ def propose(
                 infeasibility=tuple(words for _, words in impossible),
             )
         )
+    if not solver_params and not groups:
+        # Transportation structure: one min-cost flow is the exact
+        # lexicographic optimum, no search needed (module flow).
+        structure = flow_structure(cands, usable)
+        if structure is not None:
+            exact = solve_flow(
+                cands,
+                structure,
+                solver_info,
+                deterministic=deterministic,
+                progress=progress,
+                start=start,
+            )
+            if exact is not None:
+                return finish(exact)
     if deadline is not None and time.perf_counter() >= deadline:
         # The candidates alone took the whole limit: no proposal.
         solver_info["stopped"] = "time limit reached before any proposal"
