@@ -16,13 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import networkx as nx
 import numpy as np
 from numpy.typing import NDArray
 
 from buddymatch.model import SYMMETRIC_RELATIONS, Policy, Problem
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 BanCode = Literal["competitor", "tertiary", "acquirer", "veto"]
 #: Relation kinds that ban a pair, in the order they are reported: when a
@@ -85,6 +87,10 @@ def relation_graph(problem: Problem) -> nx.MultiDiGraph:
     networkx.MultiDiGraph
         The relation graph.
     """
+    # Imported here: networkx takes ~0.1 s to load and is needed only when
+    # there are relations (``buddymatch validate`` without them skips it).
+    import networkx as nx
+
     graph = nx.MultiDiGraph()
     graph.add_nodes_from(problem.trust_ids)
     for index, rel in enumerate(problem.relations):
@@ -133,6 +139,8 @@ def banned_pairs(
         ``(seeker_id, buddy_id) -> Ban``, ordered by kind then by the
         relations' input order.
     """
+    if not problem.relations:
+        return {}
     graph = relation_graph(problem)
     kinds = [
         kind
