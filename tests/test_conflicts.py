@@ -171,3 +171,44 @@ def test_the_conflict_mask_joins_travel_and_relations() -> None:
         [False, True, True],
         [True, True, True],
     ]
+
+
+def _bans_from_the_graph(
+    prob: bm.Problem, policy: bm.Policy
+) -> dict[tuple[str, str], Ban]:
+    """The bans read off :func:`relation_graph`, in relation order."""
+    graph = relation_graph(prob)
+    edges = sorted(
+        graph.edges(keys=True, data=True),
+        key=lambda e: (e[3]["index"], e[3]["reverse"]),
+    )
+    bans: dict[tuple[str, str], Ban] = {}
+    for kind in BAN_KINDS:
+        if kind == "acquirer" and policy.allow_acquirer_buddies:
+            continue
+        for u, v, _key, data in edges:
+            if data["kind"] == kind:
+                bans.setdefault((u, v), Ban(kind, data["note"]))
+    return bans
+
+
+@pytest.mark.parametrize("allow_acquirers", [False, True])
+def test_banned_pairs_are_the_relation_graphs_bans(
+    allow_acquirers: bool,
+) -> None:
+    """banned_pairs skips networkx but reads the same edges, same order."""
+    rng = np.random.default_rng(7)
+    kinds = ("competitor", "tertiary", "acquirer", "veto", "prior")
+    ids = [t.id for t in TRUSTS]
+    policy = bm.Policy(allow_acquirer_buddies=allow_acquirers)
+    for _ in range(50):
+        relations = []
+        for _ in range(int(rng.integers(0, 9))):
+            a, b = rng.choice(ids, size=2, replace=False)
+            note = str(rng.choice(["x", "y"])) if rng.random() < 0.5 else None
+            relations.append(rel(str(a), str(b), str(rng.choice(kinds)), note))
+        prob = problem(*relations)
+        bans = banned_pairs(prob, policy)
+        expected = _bans_from_the_graph(prob, policy)
+        assert bans == expected
+        assert list(bans) == list(expected)

@@ -16,9 +16,8 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.live import Live
@@ -30,8 +29,12 @@ from buddymatch.errors import (
     InputProblem,
     OutputError,
 )
-from buddymatch.model import Policy, Problem
-from buddymatch.result import Result
+
+# The library (pydantic models, numpy, the solver, networkx) is imported
+# inside the commands that use it, so ``buddymatch --help`` starts at once.
+if TYPE_CHECKING:
+    from buddymatch.model import Policy, Problem
+    from buddymatch.result import Result
 
 EXIT_OK = 0
 EXIT_UNMET = 1
@@ -157,6 +160,7 @@ def _load(
 ) -> tuple[Problem, Policy]:
     """Read every input; report all problems of all files together."""
     from buddymatch.io import read_policy, read_problem
+    from buddymatch.model import Policy
 
     problems: list[InputProblem] = []
     policy = Policy()
@@ -449,6 +453,8 @@ def validate(
     """Check the inputs and summarise the instance."""
 
     def run() -> int:
+        import numpy as np
+
         from buddymatch.candidates import REASONS, build_candidates
 
         problem, policy = _load(
@@ -669,6 +675,7 @@ def rematch(
 
     def run() -> int:
         from buddymatch.io import read_arrangements, write_arrangements
+        from buddymatch.model import Policy
         from buddymatch.rematch import change_rows, write_rematch
         from buddymatch.rematch import rematch as rematch_arrangements
         from buddymatch.terms import write_terms

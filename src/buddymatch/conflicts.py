@@ -16,13 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, TypedDict
 
-import networkx as nx
 import numpy as np
 from numpy.typing import NDArray
 
 from buddymatch.model import SYMMETRIC_RELATIONS, Policy, Problem
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 BanCode = Literal["competitor", "tertiary", "acquirer", "veto"]
 #: Relation kinds that ban a pair, in the order they are reported: when a
@@ -62,6 +64,52 @@ def _edge_key(kind: str, area: str | None) -> str:
     return kind if area is None else f"{kind}:{area}"
 
 
+class _EdgeData(TypedDict):
+    """The attributes of a relation graph's edge."""
+
+    kind: str
+    note: str | None
+    area: str | None
+    symmetric: bool
+    index: int
+    reverse: bool
+
+
+def _relation_edges(
+    problem: Problem,
+) -> list[tuple[str, str, str, _EdgeData]]:
+    """Return the relation graph's edges ``(u, v, key, attributes)``.
+
+    In relation order (then the forward edge before the reverse one), the
+    first of repeated ``(u, v, key)`` only: the edges of
+    :func:`relation_graph`, without networkx, which takes ~0.1 s to load
+    and which :func:`banned_pairs` (every ``validate`` and ``propose``)
+    does not need.
+    """
+    seen: set[tuple[str, str, str]] = set()
+    edges: list[tuple[str, str, str, _EdgeData]] = []
+    for index, rel in enumerate(problem.relations):
+        symmetric = rel.kind in SYMMETRIC_RELATIONS
+        key = _edge_key(rel.kind, rel.area)
+        ends = (
+            [(rel.a, rel.b), (rel.b, rel.a)] if symmetric else [(rel.a, rel.b)]
+        )
+        for reverse, (u, v) in enumerate(ends):
+            if (u, v, key) in seen:
+                continue
+            seen.add((u, v, key))
+            attributes: _EdgeData = {
+                "kind": rel.kind,
+                "note": rel.note,
+                "area": rel.area,
+                "symmetric": symmetric,
+                "index": index,
+                "reverse": bool(reverse),
+            }
+            edges.append((u, v, key, attributes))
+    return edges
+
+
 def relation_graph(problem: Problem) -> nx.MultiDiGraph:
     """Return the problem's relations as a directed multigraph.
 
@@ -85,28 +133,14 @@ def relation_graph(problem: Problem) -> nx.MultiDiGraph:
     networkx.MultiDiGraph
         The relation graph.
     """
+    # Imported here, not at the top: networkx takes ~0.1 s to load and only
+    # callers that want the graph itself need it.
+    import networkx as nx
+
     graph = nx.MultiDiGraph()
     graph.add_nodes_from(problem.trust_ids)
-    for index, rel in enumerate(problem.relations):
-        symmetric = rel.kind in SYMMETRIC_RELATIONS
-        key = _edge_key(rel.kind, rel.area)
-        ends = (
-            [(rel.a, rel.b), (rel.b, rel.a)] if symmetric else [(rel.a, rel.b)]
-        )
-        for reverse, (u, v) in enumerate(ends):
-            if graph.has_edge(u, v, key):
-                continue
-            graph.add_edge(
-                u,
-                v,
-                key=key,
-                kind=rel.kind,
-                note=rel.note,
-                area=rel.area,
-                symmetric=symmetric,
-                index=index,
-                reverse=bool(reverse),
-            )
+    for u, v, key, attributes in _relation_edges(problem):
+        graph.add_edge(u, v, key=key, **attributes)
     return graph
 
 
@@ -133,7 +167,6 @@ def banned_pairs(
         ``(seeker_id, buddy_id) -> Ban``, ordered by kind then by the
         relations' input order.
     """
-    graph = relation_graph(problem)
     kinds = [
         kind
         for kind in BAN_KINDS
@@ -141,10 +174,7 @@ def banned_pairs(
     ]
     # Edges are visited in relation order (not node order), so the result
     # does not depend on the order of the trusts.
-    edges = sorted(
-        graph.edges(keys=True, data=True),
-        key=lambda e: (e[3]["index"], e[3]["reverse"]),
-    )
+    edges = _relation_edges(problem)
     bans: dict[tuple[str, str], Ban] = {}
     for kind in kinds:
         for u, v, _key, data in edges:
