@@ -24,6 +24,13 @@ def test_few_workers_include_the_full_relaxation_worker() -> None:
     assert list(params.subsolvers) == ["max_lp", "default_lp"]
 
 
+def test_deterministic_search_gets_the_full_relaxation_worker() -> None:
+    settings = _settings(1)
+    settings.deterministic = True
+    params = _solver(settings, 1.0, large=False, small_lp=True).parameters
+    assert list(params.subsolvers) == ["max_lp"]
+
+
 def test_large_models_and_full_portfolios_keep_cpsat_defaults() -> None:
     large = _solver(_settings(1), 1.0, large=True, small_lp=True).parameters
     assert large.linearization_level == 1

