@@ -54,8 +54,11 @@ from buddymatch.travel import TravelModel
 #: Default CP-SAT workers, by model size; chosen by measurement on this
 #: 2-core class of machine (docs/performance.md): 8 workers proved "nhs"
 #: optimal in 0.4-0.9 s where 2 took 2.4-3.5 s, but on "national" 2
-#: workers gave better cover and gap with half the memory.
-WORKERS_SMALL = 8
+#: workers gave better cover and gap with half the memory.  Since small
+#: models search with the full linear relaxation (cpsat.solve
+#: SMALL_MODEL_LP), one worker proves the 15 x 4-need instances in
+#: 0.06-0.26 s against 0.13-0.42 s for 8 (benchmarks/bench_small.py).
+WORKERS_SMALL = 1
 WORKERS_LARGE = 2
 #: Usable candidate pairs above which a model counts as large.
 LARGE_MODEL_PAIRS = 20_000
