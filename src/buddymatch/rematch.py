@@ -66,7 +66,7 @@ from buddymatch.result import (
 )
 from buddymatch.scoring import SCORE_DECIMALS
 from buddymatch.solvers import DEFAULT_TIME_LIMIT, propose
-from buddymatch.solvers.cpsat.solve import ProgressCallback
+from buddymatch.solvers.settings import ProgressCallback
 from buddymatch.terms import add_months
 from buddymatch.travel import TravelModel
 

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -30,26 +30,20 @@ from buddymatch.solvers.assemble import (
     resolve_pins,
     usable_candidates,
 )
-from buddymatch.solvers.bounds import (
-    cover_counts,
-    decomposition_seconds,
-    merge_bounds,
-    quality_units,
-    run_decomposition,
-)
-from buddymatch.solvers.cpsat.core import BudgetCheck
-from buddymatch.solvers.cpsat.master import integer_master
-from buddymatch.solvers.cpsat.objective import PRIORITY_ORDER
-from buddymatch.solvers.cpsat.solve import (
+from buddymatch.solvers.flow import flow_structure, solve_flow
+from buddymatch.solvers.greedy import greedy_start
+from buddymatch.solvers.settings import (
     Outcome,
     ProgressCallback,
     SolverSettings,
-    solve,
 )
-from buddymatch.solvers.decomposition import Decomposition
-from buddymatch.solvers.flow import flow_structure, solve_flow
-from buddymatch.solvers.greedy import greedy_start
-from buddymatch.travel import TravelModel
+
+if TYPE_CHECKING:
+    # CP-SAT (and the LP of the decomposition) load only when a problem
+    # needs a search: the min-cost-flow path and `import buddymatch`
+    # never pay for them (about 0.3 s).
+    from buddymatch.solvers.decomposition import Decomposition
+    from buddymatch.travel import TravelModel
 
 #: Default CP-SAT workers, by model size; chosen by measurement on this
 #: 2-core class of machine (docs/performance.md): 8 workers proved "nhs"
@@ -138,6 +132,8 @@ def _search(
     the warm start.  A whole model that would not fit after the shortlist
     is skipped the same way, and the shortlist's proposal returned.
     """
+    from buddymatch.solvers.cpsat.solve import solve
+
     n_usable = int(np.count_nonzero(usable))
 
     def affords(seconds: float) -> bool:
@@ -234,6 +230,8 @@ def _price_and_branch(
         seconds = (settings.deadline - time.perf_counter()) * MASTER_SHARE
     if seconds < MIN_SOLVE_SECONDS:
         return warm, []
+    from buddymatch.solvers.cpsat.master import integer_master
+
     outcome = integer_master(
         cands,
         decomposition.pool_columns,
@@ -256,6 +254,9 @@ def _price_and_branch(
 def _rank(cands: CandidateSet, chosen: np.ndarray) -> tuple[int, ...]:
     """Cover per priority (most urgent first), then quality units: the
     order in which the objective compares two proposals."""
+    from buddymatch.solvers.bounds import cover_counts, quality_units
+    from buddymatch.solvers.cpsat.objective import PRIORITY_ORDER
+
     counts = cover_counts(cands, chosen)
     return (
         *(counts.get(p, 0) for p in PRIORITY_ORDER),
@@ -288,6 +289,8 @@ def _budget_check(
     wanted = np.array([n.buddies for n in cands.problem.needs], dtype=int)
     per_need = np.bincount(cands.need[chosen], minlength=len(wanted))
     met = np.flatnonzero((per_need == wanted) & (wanted > 0))
+    from buddymatch.solvers.cpsat.core import BudgetCheck
+
     checker: BudgetCheck | None = None
 
     def ask(need: int) -> bool | None:
@@ -451,6 +454,13 @@ def propose(
             )
             if exact is not None:
                 return finish(exact)
+    # A search is needed: CP-SAT and the decomposition's LP load now.
+    from buddymatch.solvers.bounds import (
+        decomposition_seconds,
+        merge_bounds,
+        run_decomposition,
+    )
+
     if deadline is not None and time.perf_counter() >= deadline:
         # The candidates alone took the whole limit: no proposal.
         solver_info["stopped"] = "time limit reached before any proposal"

@@ -50,10 +50,10 @@ from buddymatch.solvers.cpsat.objective import PRIORITY_ORDER, check_range
 from buddymatch.solvers.cpsat.solve import (
     COVER_SHARE,
     LARGE_MODEL,
-    SolverSettings,
     run_stage,
     stage_timing,
 )
+from buddymatch.solvers.settings import SolverSettings
 
 __all__ = ["MasterOutcome", "integer_master"]
 

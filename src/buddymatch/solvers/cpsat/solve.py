@@ -12,9 +12,6 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from importlib.metadata import version
 from typing import Any
 
 import numpy as np
@@ -33,11 +30,14 @@ from buddymatch.solvers.cpsat.objective import (
     set_quality_objective,
 )
 from buddymatch.solvers.cpsat.variables import Variables
+from buddymatch.solvers.settings import (
+    Outcome,
+    ProgressCallback,
+    SolverSettings,
+)
 
 log = logging.getLogger("buddymatch")
 
-#: (elapsed seconds, objective points, bound points, gap) -> None
-ProgressCallback = Callable[[float, float, float, float], None]
 
 #: Most of the time left that one cover stage may use, so that the quality
 #: stage always runs and reports a bound (measured on "national": without
@@ -64,55 +64,6 @@ _STATUS = {
     cp_model.INFEASIBLE: "infeasible",
     cp_model.UNKNOWN: "unknown",
 }
-
-
-@dataclass
-class SolverSettings:
-    """CP-SAT settings of one call of :func:`solve`."""
-
-    time_limit: float
-    seed: int
-    workers: int
-    deterministic: bool
-    log_search: bool = False
-    stop: threading.Event | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-    #: A ``time.perf_counter()`` time no stage may run past (outside
-    #: deterministic mode): the caller's whole-call limit, less what it
-    #: keeps for itself.  ``time_limit`` still caps the stages' own time.
-    deadline: float | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the settings for the result's ``solver`` field.
-
-        Everything a deterministic answer depends on besides the input:
-        time limit, seed, workers, mode and the OR-Tools version.
-        """
-        return {
-            "backend": "ortools-cpsat",
-            "ortools": version("ortools"),
-            "time_limit": self.time_limit,
-            "seed": self.seed,
-            "workers": self.workers,
-            "deterministic": self.deterministic,
-            **{f"cpsat.{k}": v for k, v in self.extra.items()},
-        }
-
-
-@dataclass
-class Outcome:
-    """What the solver found, as plain data."""
-
-    status: str  # optimal | feasible | infeasible | no_solution
-    chosen: np.ndarray  # bool mask over all candidate pairs
-    bound: float | None = None
-    stages: list[dict[str, Any]] = field(default_factory=list)
-    #: Proven upper bound on each priority's cover (priority -> needs),
-    #: given at least the proposal's cover of every higher priority;
-    #: empty when the model is a shortlist (its bounds prove nothing).
-    cover_bounds: dict[int, int] = field(default_factory=dict)
-    #: Set when a shortlist was modelled (see solvers.shortlist).
-    shortlist: dict[str, int | bool] | None = None
 
 
 def gap_of(objective: float, bound: float) -> float:
