@@ -46,11 +46,16 @@ from buddymatch.candidates import CandidateSet
 from buddymatch.scoring import from_units, to_units
 from buddymatch.solvers.assemble import usable_candidates
 from buddymatch.solvers.cpsat.constraints import FEE_SCALE, fee_units
-from buddymatch.solvers.cpsat.objective import PRIORITY_ORDER, check_range
+from buddymatch.solvers.cpsat.objective import (
+    PRIORITY_ORDER,
+    check_range,
+    maximize,
+)
 from buddymatch.solvers.cpsat.solve import (
     COVER_SHARE,
     LARGE_MODEL,
     run_stage,
+    stage_record,
     stage_timing,
 )
 from buddymatch.solvers.settings import SolverSettings
@@ -219,19 +224,6 @@ def _groups(keys: IntArray, values: IntArray) -> dict[int, list[int]]:
         )
         if len(k)
     }
-
-
-def _maximize(
-    model: cp_model.CpModel, variables: list[int], coefficients: list[int]
-) -> None:
-    """Ensures that the next solve maximises the weighted sum, written
-    straight into the objective message as the engine does (one Python
-    call per term is slow on ~10^5 columns)."""
-    model.clear_objective()
-    objective = model.proto.objective
-    objective.vars.extend(variables)
-    objective.coeffs.extend([-c for c in coefficients])
-    objective.scaling_factor = -1.0
 
 
 def integer_master(
@@ -405,21 +397,12 @@ def integer_master(
         if remaining() <= 0 and best is not None:
             proven = False
             break
-        _maximize(model, [v.index for v in terms], [1] * len(terms))
+        maximize(model, [v.index for v in terms], [1] * len(terms))
         solver, status = run_stage(
             model, settings, COVER_SHARE * remaining(), large
         )
         spent += solver.deterministic_time
-        stages.append(
-            {
-                "stage": name,
-                "status": status,
-                "objective": solver.objective_value
-                if status in ("optimal", "feasible")
-                else None,
-                **stage_timing(solver, settings),
-            }
-        )
+        stages.append(stage_record(name, status, solver, settings))
         if status == "infeasible":
             return MasterOutcome(chosen, "no_solution", stages, n)
         if status == "unknown":
@@ -434,7 +417,7 @@ def integer_master(
         hint(best)
     else:
         if remaining() > 0 or best is None:
-            _maximize(model, [v.index for v in x], quality.tolist())
+            maximize(model, [v.index for v in x], quality.tolist())
             solver, status = run_stage(model, settings, remaining(), large)
             spent += solver.deterministic_time
             stages.append(

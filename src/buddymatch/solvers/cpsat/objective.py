@@ -32,7 +32,7 @@ def cover_terms(
     ]
 
 
-def _maximize(
+def maximize(
     model: cp_model.CpModel, variables: list[int], coefficients: list[int]
 ) -> None:
     """Ensures that the next solve maximises sum(coefficient x variable).
@@ -53,7 +53,7 @@ def set_cover_objective(
     model: cp_model.CpModel, terms: list[cp_model.IntVar]
 ) -> None:
     """Ensures that the next solve maximises the number of *terms* met."""
-    _maximize(model, [v.index for v in terms], [1] * len(terms))
+    maximize(model, [v.index for v in terms], [1] * len(terms))
 
 
 def fix_cover(
@@ -118,4 +118,4 @@ def set_quality_objective(
         # Only added when non-zero: a zero term would just enlarge the model.
         indices += [v.index for v in variables.partner]
         scores = scores + [-partnership] * len(variables.partner)
-    _maximize(model, indices, scores)
+    maximize(model, indices, scores)

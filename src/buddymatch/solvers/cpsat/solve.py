@@ -186,6 +186,24 @@ def _solver(
     return solver
 
 
+def stage_record(
+    name: str,
+    status: str,
+    solver: cp_model.CpSolver,
+    settings: SolverSettings,
+) -> dict[str, Any]:
+    """The result's record of one cover stage: its name, status, the
+    needs it met (when it found a solution) and its timing."""
+    return {
+        "stage": name,
+        "status": status,
+        "objective": solver.objective_value
+        if status in ("optimal", "feasible")
+        else None,
+        **stage_timing(solver, settings),
+    }
+
+
 def run_stage(
     model: cp_model.CpModel,
     settings: SolverSettings,
@@ -402,16 +420,7 @@ def solve(
             small_lp=SMALL_MODEL_LP,
         )
         spent += solver.deterministic_time
-        stages.append(
-            {
-                "stage": name,
-                "status": status,
-                "objective": solver.objective_value
-                if status in ("optimal", "feasible")
-                else None,
-                **stage_timing(solver, settings),
-            }
-        )
+        stages.append(stage_record(name, status, solver, settings))
         if status == "infeasible":
             return Outcome("infeasible", chosen, stages=stages)
         if status == "unknown":
