@@ -280,8 +280,18 @@ def _blocked_words(
     pairs = cands.pairs_of_need(need)
     trusts = problem.trusts
     shown = []
-    # The seeker's limit is said once, below, not per buddy.
+    # The seeker's limit is said once, below, not per buddy.  Buddies
+    # whose room the proposal took are named before those too small for
+    # the workload at all (the funnel's workload step lists those).
     blocked = np.flatnonzero(~room.free)
+    blocked = blocked[
+        np.argsort(
+            np.asarray(
+                [room.code(int(i)) == "workload" for i in blocked]
+            ),
+            kind="stable",
+        )
+    ]
     for i in blocked[:3].tolist():
         trust = trusts[int(room.buddy[i])]
         code = room.code(i)
