@@ -265,3 +265,24 @@ def test_budget_with_buddies_rearranged_is_the_funnel_bottleneck(
         if (u.seeker, u.area) in rearranged:
             assert u.bottleneck == "budget", u.words
             assert "lifting the budget alone" in u.words
+
+
+def test_budget_checks_are_capped_in_deterministic_mode(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Deterministic mode has no wall-clock end, so the feasibility solves
+    behind ``budget`` share a cap of deterministic time; past it a need
+    blocked in the proposal keeps ``capacity`` with the budget named too,
+    never a ``budget`` the check did not establish."""
+    from buddymatch import solvers
+    from test_bruteforce import make_instance
+
+    problem, policy = make_instance(237)
+    monkeypatch.setattr(solvers, "BUDGET_CHECK_TOTAL_SECONDS", 0.0)
+    result = solve_verified(problem, policy, deterministic=True)
+    blocked = [u for u in result.unmet if "none has room" in u.detail]
+    assert blocked
+    for u in blocked:
+        assert u.reason == "capacity"
+        assert "buddies rearranged" not in u.detail
+        assert "beyond the budget" in u.detail

@@ -65,6 +65,9 @@ WORKERS_DETERMINISTIC = 1
 #: worth starting (see ``_budget_check``).
 BUDGET_CHECK_SECONDS = 1.0
 BUDGET_CHECK_MIN_SECONDS = 0.05
+#: In deterministic mode (no wall-clock end), the most deterministic time
+#: all those solves of one call may take together.
+BUDGET_CHECK_TOTAL_SECONDS = 5.0
 #: Share of the time left after the decomposition that the integer master
 #: over its columns gets on a large model (price-and-branch).
 MASTER_SHARE = 0.35
@@ -298,8 +301,13 @@ def _budget_check(
         limit = BUDGET_CHECK_SECONDS
         if end is not None:
             limit = min(limit, end - time.perf_counter())
-            if limit < BUDGET_CHECK_MIN_SECONDS:
-                return None
+        else:
+            # Deterministic mode has no wall-clock end: cap the solves'
+            # deterministic time in all (itself deterministic).
+            spent = 0.0 if checker is None else checker.spent
+            limit = min(limit, BUDGET_CHECK_TOTAL_SECONDS - spent)
+        if limit < BUDGET_CHECK_MIN_SECONDS:
+            return None
         if checker is None:
             checker = BudgetCheck(cands, usable, pins, met)
         return checker(need, limit, deterministic)

@@ -103,6 +103,8 @@ class _FeasibilityModel:
         self.vars = Variables(self.model, cands, usable)
         self.rules: list[CoreRule] = []
         self.literals: list[cp_model.IntVar] = []
+        #: Deterministic time of every solve so far (itself deterministic).
+        self.dtime = 0.0
         self._cover_with_exact_buddies()
         self._link_partnerships()
         self._pins(pins)
@@ -264,6 +266,7 @@ class _FeasibilityModel:
             params.max_time_in_seconds = max(time_limit, 0.01)
         params.catch_sigint_signal = False
         code = solver.solve(self.model)
+        self.dtime += solver.deterministic_time
         if code == cp_model.MODEL_INVALID:
             raise SolverError(
                 "CP-SAT rejected the feasibility model as invalid (a bug "
@@ -444,6 +447,11 @@ class BudgetCheck:
         ]
         self._met = [int(n) for n in met.tolist()]
         self._cover: dict[int, cp_model.IntVar] = {}
+
+    @property
+    def spent(self) -> float:
+        """Deterministic time of the solves so far."""
+        return self._model.dtime
 
     def _covers(self, need: int) -> cp_model.IntVar | None:
         """Return a literal forcing *need* to be met, if it can be."""
