@@ -895,6 +895,7 @@ def test_decomposition_bounds_in_results_hold(
     from buddymatch import solvers
 
     monkeypatch.setattr(solvers, "LARGE_MODEL_PAIRS", 0)
+    monkeypatch.setattr(solvers, "DECOMPOSITION_MIN_SECONDS", 0.0)
     sources: dict[str, int] = defaultdict(int)
     for seed in range(200):
         problem, policy = make_instance(seed)

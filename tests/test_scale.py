@@ -25,6 +25,7 @@ def nhs() -> tuple[bm.Problem, bm.Result]:
 
 def _large(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(solvers, "LARGE_MODEL_PAIRS", 100)
+    monkeypatch.setattr(solvers, "DECOMPOSITION_MIN_SECONDS", 0.0)
 
 
 def test_large_path_bounds_hold_against_the_proven_optimum(
