@@ -259,3 +259,9 @@ def test_deterministic_outputs_are_byte_identical_across_processes(
     assert result.solver["workers"] == 1 and result.solver["seed"] == 0
     assert result.solver["ortools"]
     assert bm.Result.from_json(text) == result
+
+
+def test_version_prints_the_package_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"buddymatch {bm.__version__}"

@@ -55,6 +55,30 @@ app = typer.Typer(
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
+
+def _show_version(value: bool) -> None:
+    """Print the version and stop (``--version``)."""
+    if value:
+        from buddymatch import __version__
+
+        out.print(f"buddymatch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Show the version and exit.",
+            callback=_show_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """Propose buddying arrangements between NHS trusts."""
+
 _T = TypeVar("_T")
 
 TrustsArg = Annotated[
