@@ -22,7 +22,7 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from buddymatch.model import Policy, Problem
+from buddymatch.model import PairOverride, Policy, Problem
 
 #: The hard pair rules in the documented candidate order.
 RULE_ORDER = (
@@ -135,18 +135,25 @@ def first_rule(
     return broken[0] if broken else None
 
 
+def _override(
+    problem: Problem, need: NeedKey, buddy: str
+) -> PairOverride | None:
+    """The pair's override (``pairs.csv`` row), if any."""
+    seeker, area = need
+    for ov in problem.overrides:
+        if (ov.seeker, ov.area, ov.buddy) == (seeker, area, buddy):
+            return ov
+    return None
+
+
 def pair_score(
     problem: Problem, policy: Policy, need: NeedKey, buddy: str
 ) -> float:
     """The documented pair score, or the override's, to 0.001 point."""
     seeker, area = need
-    for ov in problem.overrides:
-        if (ov.seeker, ov.area, ov.buddy) == (
-            seeker,
-            area,
-            buddy,
-        ) and ov.score is not None:
-            return round(ov.score, 3)
+    ov = _override(problem, need, buddy)
+    if ov is not None and ov.score is not None:
+        return round(ov.score, 3)
     score = (
         policy.weight_expertise * problem.trust(buddy).expertise[area]
         + policy.weight_culture * culture_fit(problem, seeker, buddy)
@@ -163,14 +170,9 @@ def pair_workload(
     problem: Problem, policy: Policy, need: NeedKey, buddy: str
 ) -> int:
     """The tier's workload, or the override's."""
-    seeker, area = need
-    for ov in problem.overrides:
-        if (ov.seeker, ov.area, ov.buddy) == (
-            seeker,
-            area,
-            buddy,
-        ) and ov.workload is not None:
-            return ov.workload
+    ov = _override(problem, need, buddy)
+    if ov is not None and ov.workload is not None:
+        return ov.workload
     tier = next(
         n.tier for n in problem.needs if (n.seeker, n.area) == need
     )

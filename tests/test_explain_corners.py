@@ -240,15 +240,25 @@ def test_a_pin_beyond_the_capacity_is_never_a_hard_rule_conflict() -> None:
 # -- budget, named only when it alone stops the need -------------------------
 
 
-def test_budget_is_not_the_reason_when_capacity_is_taken() -> None:
-    # S1 (priority 3) takes B's only unit; S2's only candidate is B.
-    problem = bm.Problem(
-        trusts=(seeker("S1"), seeker("S2", 1), buddy("B", 60, capacity=1)),
+def two_seekers_one_buddy(capacity: int) -> bm.Problem:
+    """S1 (priority 3) and S2 (priority 1) both need B, their only
+    candidate, for a light need (one unit each)."""
+    return bm.Problem(
+        trusts=(
+            seeker("S1"),
+            seeker("S2", 1),
+            buddy("B", 60, capacity=capacity),
+        ),
         needs=(
             need("S1", priority=3, tier="light"),
             need("S2", priority=1, tier="light"),
         ),
     )
+
+
+def test_budget_is_not_the_reason_when_capacity_is_taken() -> None:
+    # S1 (priority 3) takes B's only unit; S2's only candidate is B.
+    problem = two_seekers_one_buddy(capacity=1)
     policy = bm.Policy(budget=5_000)
     result = solve_verified(problem, policy, deterministic=True)
     (unmet,) = result.unmet
@@ -262,13 +272,7 @@ def test_budget_is_not_the_reason_when_capacity_is_taken() -> None:
 
 
 def test_budget_is_the_reason_when_it_alone_stops_the_need() -> None:
-    problem = bm.Problem(
-        trusts=(seeker("S1"), seeker("S2", 1), buddy("B", 60, capacity=2)),
-        needs=(
-            need("S1", priority=3, tier="light"),
-            need("S2", priority=1, tier="light"),
-        ),
-    )
+    problem = two_seekers_one_buddy(capacity=2)
     policy = bm.Policy(budget=5_000)
     result = solve_verified(problem, policy, deterministic=True)
     (unmet,) = result.unmet

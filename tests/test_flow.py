@@ -18,6 +18,18 @@ AREA = "review"
 CPSAT = {"num_workers": 8}
 
 
+
+def without_partner_limits(problem: bm.Problem) -> bm.Problem:
+    """*problem* with every trust's own partner limit removed."""
+    return problem.model_copy(
+        update={
+            "trusts": tuple(
+                t.model_copy(update={"max_partners": None})
+                for t in problem.trusts
+            )
+        }
+    )
+
 def reviewing(
     seed: int,
     *,
@@ -167,14 +179,7 @@ def test_several_needs_without_partnership_cost_match_cpsat(
     )
     # Partner limits couple a seeker's needs: only when none can bind.
     if structure(problem, policy) is None:
-        problem = problem.model_copy(
-            update={
-                "trusts": tuple(
-                    t.model_copy(update={"max_partners": None})
-                    for t in problem.trusts
-                )
-            }
-        )
+        problem = without_partner_limits(problem)
     assert structure(problem, policy) is not None
     result = same_optimum(problem, policy)
     assert result.solver["backend"] == "min-cost-flow"
@@ -325,14 +330,7 @@ def test_refuses_a_budget_that_can_bind() -> None:
 
 def test_refuses_a_seeker_limit_that_can_bind() -> None:
     problem, policy = reviewing(4, needs_per_seeker=3, partnership_cost=0.0)
-    problem = problem.model_copy(
-        update={
-            "trusts": tuple(
-                t.model_copy(update={"max_partners": None})
-                for t in problem.trusts
-            )
-        }
-    )
+    problem = without_partner_limits(problem)
     assert structure(problem, policy) is not None
     limited = policy.model_copy(update={"max_buddies_per_seeker": 2})
     assert structure(problem, limited) is None
@@ -342,14 +340,7 @@ def test_refuses_a_seeker_limit_that_can_bind() -> None:
 
 def test_refuses_partnership_cost_with_several_needs() -> None:
     problem, policy = reviewing(5, needs_per_seeker=2, partnership_cost=0.0)
-    problem = problem.model_copy(
-        update={
-            "trusts": tuple(
-                t.model_copy(update={"max_partners": None})
-                for t in problem.trusts
-            )
-        }
-    )
+    problem = without_partner_limits(problem)
     assert structure(problem, policy) is not None
     costly = policy.model_copy(update={"partnership_cost": 5.0})
     assert structure(problem, costly) is None
@@ -357,14 +348,7 @@ def test_refuses_partnership_cost_with_several_needs() -> None:
 
 def test_refuses_a_partner_limit_with_several_needs() -> None:
     problem, policy = reviewing(6, needs_per_seeker=2, partnership_cost=0.0)
-    free = problem.model_copy(
-        update={
-            "trusts": tuple(
-                t.model_copy(update={"max_partners": None})
-                for t in problem.trusts
-            )
-        }
-    )
+    free = without_partner_limits(problem)
     assert structure(free, policy) is not None
     limited = policy.model_copy(update={"max_partners": 1})
     assert structure(free, limited) is None

@@ -232,9 +232,15 @@ def _weights(
     """The weight M(p) of one unit of cover of priority p (module text)."""
     needs = cands.problem.needs
     n = cands.need[flow.pairs]
+    # Each need's pairs in one sorted run (by need, then quality), found
+    # by binary search: one pass, not a scan of every pair per need.
+    order = np.lexsort((flow.quality, n))
+    by_need, quality = n[order], flow.quality[order]
+    first = np.searchsorted(by_need, np.arange(len(needs)), side="left")
+    last = np.searchsorted(by_need, np.arange(len(needs)), side="right")
     spread = 0
     for k in np.flatnonzero(active).tolist():
-        q = np.sort(flow.quality[n == k])
+        q = quality[first[k] : last[k]]
         b = needs[k].buddies
         spread += int(np.sum(np.maximum(q[-b:], 0)))
         spread -= int(np.sum(np.minimum(q[:b], 0)))

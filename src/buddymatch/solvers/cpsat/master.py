@@ -49,11 +49,13 @@ from buddymatch.solvers.cpsat.constraints import FEE_SCALE, fee_units
 from buddymatch.solvers.cpsat.objective import (
     PRIORITY_ORDER,
     check_range,
+    fix_cover,
     maximize,
 )
 from buddymatch.solvers.cpsat.solve import (
     COVER_SHARE,
     LARGE_MODEL,
+    counted_record,
     run_stage,
     stage_record,
     stage_timing,
@@ -386,13 +388,8 @@ def integer_master(
         name = f"cover priority {priority}"
         if best is not None and rank(best)[stage] == len(terms):
             # Every need of this priority a column holds is met.
-            counted: dict[str, Any] = {"stage": name, "status": "optimal"}
-            counted["objective"] = float(len(terms))
-            counted["dtime"] = 0.0
-            if not deterministic:
-                counted["wall"] = 0.0
-            stages.append(counted)
-            model.add(cp_model.LinearExpr.sum(terms) >= len(terms))
+            stages.append(counted_record(name, len(terms), deterministic))
+            fix_cover(model, terms, len(terms))
             continue
         if remaining() <= 0 and best is not None:
             proven = False
@@ -413,7 +410,7 @@ def integer_master(
         proven &= status == "optimal"
         keep_better(take(solver))
         assert best is not None
-        model.add(cp_model.LinearExpr.sum(terms) >= rank(best)[stage])
+        fix_cover(model, terms, rank(best)[stage])
         hint(best)
     else:
         if remaining() > 0 or best is None:

@@ -186,6 +186,22 @@ def _solver(
     return solver
 
 
+def counted_record(
+    name: str, count: int, deterministic: bool
+) -> dict[str, Any]:
+    """The record of a cover stage proven by counting, without a solve:
+    the warm start already meets every need of it that can be met."""
+    record: dict[str, Any] = {
+        "stage": name,
+        "status": "optimal",
+        "objective": float(count),
+        "dtime": 0.0,
+    }
+    if not deterministic:
+        record["wall"] = 0.0
+    return record
+
+
 def stage_record(
     name: str,
     status: str,
@@ -383,12 +399,9 @@ def solve(
             # Every need of this priority that can be met is met: the
             # count is an upper bound, so this cover is proven optimal
             # without a solve.
-            counted: dict[str, Any] = {"stage": name, "status": "optimal"}
-            counted["objective"] = float(len(terms))
-            counted["dtime"] = 0.0
-            if not settings.deterministic:
-                counted["wall"] = 0.0
-            stages.append(counted)
+            stages.append(
+                counted_record(name, len(terms), settings.deterministic)
+            )
             fix_cover(model, terms, len(terms))
             continue
         if not cover_search and best is not None:
