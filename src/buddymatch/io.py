@@ -39,7 +39,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import (
-    TYPE_CHECKING,
     Annotated,
     Any,
     Literal,
@@ -54,6 +53,7 @@ from typing import (
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
+from buddymatch.arrangement import Arrangement, arrangement_issues
 from buddymatch.errors import InputError, InputProblem, OutputError
 from buddymatch.model import (
     CULTURE_MAX,
@@ -2823,11 +2823,6 @@ def write_pairings_csv(result: Result, path: StrPath) -> None:
 # arrangements.csv (re-matching)
 # ---------------------------------------------------------------------------
 
-if TYPE_CHECKING:
-    # The model lives with re-matching; it is imported at call time only,
-    # so that importing io never loads the solver.
-    from buddymatch.rematch import Arrangement
-
 _ARRANGEMENTS_CSV = _CsvKind(
     "arrangements",
     ("seeker", "area", "buddy", "status", "start"),
@@ -2872,7 +2867,6 @@ def read_arrangements(
         Listing every problem of the file, each with its line, column and
         a fix.
     """
-    from buddymatch.rematch import Arrangement, arrangement_issues
 
     problems = _Problems()
     table = _read_csv(path, _ARRANGEMENTS_CSV, problems)

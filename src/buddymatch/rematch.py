@@ -41,14 +41,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from buddymatch.arrangement import (
+    ARRANGEMENT_COLUMNS,
+    Arrangement,
+    Frozen,
+    arrangement_issues,
+)
 from buddymatch.candidates import CandidateSet, build_candidates
 from buddymatch.errors import InputError, InputProblem
 from buddymatch.escape import md_escape
 from buddymatch.io import spreadsheet_safe, write_text_atomic
 from buddymatch.model import (
-    Id,
     Issue,
     Need,
     PairOverride,
@@ -84,20 +89,11 @@ __all__ = [
     "write_rematch",
 ]
 
-ArrangementStatus = Literal["ongoing", "ended"]
 ChangeKind = Literal["kept", "new", "ended", "dropped"]
 #: How a kept arrangement was kept: as a pin, by the solver's choice (soft
 #: mode), or outside the model (it breaks a rule, or serves part of a need).
 KeptHow = Literal["pinned", "soft", "outside"]
 
-#: Columns of ``arrangements.csv``, in the written order.
-ARRANGEMENT_COLUMNS: tuple[str, ...] = (
-    "seeker",
-    "area",
-    "buddy",
-    "status",
-    "start",
-)
 #: Columns of the re-matching diff CSV (:func:`change_rows`).
 CHANGE_COLUMNS: tuple[str, ...] = (
     "change",
@@ -121,160 +117,6 @@ _SOURCE = "<arrangements>"
 _PENNY = 0.005
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(
-        frozen=True,
-        extra="forbid",
-        str_strip_whitespace=True,
-        validate_default=True,
-    )
-
-
-class Arrangement(_Frozen):
-    """One buddying arrangement in place: a buddy serving one need.
-
-    Parameters
-    ----------
-    seeker
-        Id of the trust receiving support.
-    area
-        The need's area.  For an ongoing arrangement the need must be one
-        of the seeker's needs (so its tier is known); an ended one needs
-        only a known area.
-    buddy
-        Id of the supporting trust.
-    status
-        ``ongoing`` (kept when re-matching) or ``ended`` (the seeker-buddy
-        pair is not proposed again, in any area).
-    start
-        When it started, if known (kept in its terms of reference).
-    """
-
-    seeker: Id
-    area: Id
-    buddy: Id
-    status: ArrangementStatus
-    start: dt.date | None = None
-
-
-def arrangement_issues(
-    problem: Problem, arrangements: Sequence[Arrangement]
-) -> list[Issue]:
-    """Return every problem of *arrangements* against *problem*.
-
-    Checks: seeker and buddy are trusts of the problem, and different; the
-    area has expertise data; an ongoing arrangement's need is a need of
-    the seeker; no (seeker, area, buddy) is listed twice; no pair is both
-    ongoing (in some area) and ended (in another), since an ended pair is
-    banned in every area; no ended pair is pinned by a relation.
-
-    Parameters
-    ----------
-    problem
-        The problem being re-matched.
-    arrangements
-        The arrangements in place.
-
-    Returns
-    -------
-    list of Issue
-        Each located by ``("arrangements", index, field)``, in row order.
-    """
-    issues: list[Issue] = []
-    known = set(problem.trust_ids)
-    areas = set(problem.areas)
-    needs = {(n.seeker, n.area) for n in problem.needs}
-    pinned = {
-        (r.a, r.b): r for r in problem.relations if r.kind == "pinned"
-    }
-    ongoing_pairs: dict[tuple[str, str], str] = {}
-    ended_pairs: dict[tuple[str, str], str] = {}
-    for item in arrangements:
-        pair = (item.seeker, item.buddy)
-        book = ongoing_pairs if item.status == "ongoing" else ended_pairs
-        book.setdefault(pair, item.area)
-    seen: set[tuple[str, str, str]] = set()
-    for i, item in enumerate(arrangements):
-        where: tuple[str | int, ...] = ("arrangements", i)
-        for end in ("seeker", "buddy"):
-            tid = getattr(item, end)
-            if tid not in known:
-                issues.append(
-                    Issue(
-                        (*where, end),
-                        f"arrangement names {end} {tid!r}, which is not a "
-                        "trust",
-                        "use the id of a trust in the trusts file",
-                    )
-                )
-        if item.seeker == item.buddy:
-            issues.append(
-                Issue(
-                    (*where, "buddy"),
-                    f"arrangement pairs {item.seeker!r} with itself",
-                    "name two different trusts",
-                )
-            )
-        if item.area not in areas:
-            issues.append(
-                Issue(
-                    (*where, "area"),
-                    f"area {item.area!r} has no expertise data",
-                    "use an area of the trusts file's expertise_<area> "
-                    "columns, or correct the area's name",
-                )
-            )
-        elif (
-            item.status == "ongoing"
-            and item.seeker in known
-            and (item.seeker, item.area) not in needs
-        ):
-            issues.append(
-                Issue(
-                    (*where, "area"),
-                    f"ongoing arrangement {item.seeker}/{item.area} with "
-                    f"{item.buddy} is for a need {item.seeker!r} does not "
-                    "list",
-                    f"add {item.area!r} to {item.seeker}'s needs in the "
-                    "trusts file (its tier sets the workload and fee), or "
-                    "mark the arrangement ended",
-                )
-            )
-        key = (item.seeker, item.area, item.buddy)
-        if key in seen:
-            issues.append(
-                Issue(
-                    (*where, "buddy"),
-                    f"arrangement {item.seeker}/{item.area} with "
-                    f"{item.buddy} is listed more than once",
-                    "keep one row per seeker, area and buddy",
-                )
-            )
-        seen.add(key)
-        pair = (item.seeker, item.buddy)
-        if item.status == "ended" and pair in ongoing_pairs:
-            issues.append(
-                Issue(
-                    (*where, "status"),
-                    f"{item.seeker} with {item.buddy} is ended here but "
-                    f"ongoing in {ongoing_pairs[pair]}; an ended "
-                    "partnership is banned in every area",
-                    "mark every area of the pair ended, or, if only this "
-                    "area's work is finished, delete this row",
-                )
-            )
-        if item.status == "ended" and pair in pinned:
-            issues.append(
-                Issue(
-                    (*where, "status"),
-                    f"{item.seeker} with {item.buddy} has ended, but the "
-                    "relations pin the pair",
-                    "remove the pin, or mark the arrangement ongoing",
-                )
-            )
-    return issues
-
-
 def _raise_issues(issues: Sequence[Issue]) -> None:
     if issues:
         raise InputError(
@@ -294,7 +136,7 @@ def _raise_issues(issues: Sequence[Issue]) -> None:
 # ---------------------------------------------------------------------------
 
 
-class Flag(_Frozen):
+class Flag(Frozen):
     """A rule a kept arrangement now breaks.
 
     ``rule`` is a candidate exclusion code (``too_close``, ``veto`` ...) or
@@ -306,7 +148,7 @@ class Flag(_Frozen):
     detail: str
 
 
-class Change(_Frozen):
+class Change(Frozen):
     """One line of the re-matching diff.
 
     Attributes
@@ -346,7 +188,7 @@ class Change(_Frozen):
     disruption: float = 0.0
 
 
-class RematchResult(_Frozen):
+class RematchResult(Frozen):
     """The outcome of a re-matching, as a diff against what is in place.
 
     Attributes
