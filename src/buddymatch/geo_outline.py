@@ -1,252 +1,272 @@
-"""A simplified coastline of Great Britain and Ireland, for map backgrounds.
+"""The land of Great Britain, Ireland and the islands, for map backgrounds.
 
 The map of a proposal (:mod:`buddymatch.mapping`) draws trusts at their
 coordinates over this outline, so that a reader recognises the country at a
 glance.  It works offline: no map tiles are fetched.
 
-The polygons were traced by hand at roughly 10-30 km resolution from
-well-known headlands, estuaries and towns; they are recognisable, not
-accurate, and must never be used to decide whether a point is on land.
-Each is a sequence of ``(lon, lat)`` pairs in WGS84 degrees, in order around
-the coast; the last point joins the first.
+The outline is the package file ``data/geo/british-isles-land.geojson``:
+Natural Earth's 1:10m "land" and "minor islands" (public domain,
+naturalearthdata.com), clipped to 11° W – 2.6° E, 49.4° N – 61.2° N,
+unioned, simplified with a tolerance of 0.002° (about 150–220 m) and
+without islands under about 1 km² (85 land masses, 6,970 points).  It is
+read on first use, once.
+
+Coordinates are ``(lon, lat)`` pairs in WGS84 degrees.  A ring lists a
+coast in order around it, and its last point joins the first (it is not
+repeated, unlike in GeoJSON).
 """
 
 from __future__ import annotations
 
-#: One island or land mass: ``(lon, lat)`` pairs in order around the coast.
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+__all__ = [
+    "ANGLESEY",
+    "DATA_FILE",
+    "GREAT_BRITAIN",
+    "IRELAND",
+    "ISLE_OF_MAN",
+    "ISLE_OF_WIGHT",
+    "OUTLINES",
+    "Land",
+    "Polygon",
+    "land",
+    "outline",
+    "outlines",
+    "parse_land",
+]
+
+#: One ring: ``(lon, lat)`` pairs in order around a coast.
 Polygon = tuple[tuple[float, float], ...]
 
-#: Great Britain, clockwise from Dover: the south coast westwards, up the
-#: west coast of England, Wales and Scotland, and down the east coast.
-GREAT_BRITAIN: Polygon = (
-    (1.32, 51.13),  # Dover
-    (0.97, 50.91),  # Dungeness
-    (0.58, 50.85),  # Hastings
-    (0.25, 50.74),  # Beachy Head
-    (-0.14, 50.82),  # Brighton
-    (-0.79, 50.72),  # Selsey Bill
-    (-1.09, 50.80),  # Portsmouth
-    (-1.35, 50.86),  # Southampton Water
-    (-1.55, 50.71),  # Lymington
-    (-1.88, 50.71),  # Bournemouth
-    (-2.06, 50.58),  # St Alban's Head
-    (-2.45, 50.55),  # Portland
-    (-2.94, 50.72),  # Lyme Regis
-    (-3.41, 50.61),  # Exmouth
-    (-3.64, 50.22),  # Start Point
-    (-4.14, 50.33),  # Plymouth
-    (-4.64, 50.32),  # Fowey
-    (-5.02, 50.15),  # Falmouth
-    (-5.20, 49.96),  # Lizard Point
-    (-5.53, 50.10),  # Mount's Bay
-    (-5.71, 50.07),  # Land's End
-    (-5.48, 50.21),  # St Ives
-    (-5.08, 50.42),  # Newquay
-    (-4.94, 50.55),  # Padstow
-    (-4.55, 50.83),  # Bude
-    (-4.53, 51.02),  # Hartland Point
-    (-4.23, 51.04),  # Bideford Bay
-    (-4.12, 51.21),  # Ilfracombe
-    (-3.47, 51.21),  # Minehead
-    (-2.98, 51.35),  # Weston-super-Mare
-    (-2.70, 51.50),  # Avonmouth
-    (-2.45, 51.72),  # Severn estuary
-    (-2.68, 51.64),  # Chepstow
-    (-2.97, 51.55),  # Newport
-    (-3.17, 51.45),  # Cardiff
-    (-3.70, 51.48),  # Porthcawl
-    (-3.94, 51.61),  # Swansea
-    (-4.32, 51.56),  # Worm's Head
-    (-4.25, 51.68),  # Burry Port
-    (-4.55, 51.74),  # Pendine
-    (-4.70, 51.67),  # Tenby
-    (-4.93, 51.60),  # St Govan's Head
-    (-5.15, 51.70),  # Milford Haven
-    (-5.31, 51.88),  # St David's Head
-    (-4.98, 52.01),  # Fishguard
-    (-4.67, 52.12),  # Cardigan
-    (-4.36, 52.21),  # New Quay
-    (-4.08, 52.41),  # Aberystwyth
-    (-4.05, 52.54),  # Aberdyfi
-    (-4.06, 52.72),  # Barmouth
-    (-4.13, 52.91),  # Porthmadog
-    (-4.41, 52.88),  # Pwllheli
-    (-4.77, 52.79),  # Braich y Pwll
-    (-4.53, 52.94),  # Nefyn
-    (-4.28, 53.14),  # Caernarfon
-    (-4.13, 53.23),  # Bangor
-    (-3.86, 53.33),  # Great Orme
-    (-3.49, 53.32),  # Rhyl
-    (-3.32, 53.35),  # Point of Ayr
-    (-3.13, 53.25),  # Dee estuary
-    (-3.18, 53.38),  # West Kirby
-    (-3.04, 53.44),  # New Brighton
-    (-3.07, 53.56),  # Formby
-    (-3.01, 53.65),  # Southport
-    (-3.05, 53.82),  # Blackpool
-    (-3.01, 53.93),  # Fleetwood
-    (-2.87, 54.07),  # Morecambe
-    (-2.83, 54.20),  # Arnside
-    (-3.23, 54.10),  # Barrow-in-Furness
-    (-3.27, 54.21),  # Millom
-    (-3.41, 54.35),  # Ravenglass
-    (-3.64, 54.51),  # St Bees Head
-    (-3.56, 54.64),  # Workington
-    (-3.39, 54.87),  # Silloth
-    (-3.21, 54.95),  # Bowness-on-Solway
-    (-3.60, 54.88),  # Southerness
-    (-4.05, 54.80),  # Kirkcudbright
-    (-4.39, 54.68),  # Burrow Head
-    (-4.58, 54.76),  # Port William
-    (-4.86, 54.64),  # Mull of Galloway
-    (-5.12, 54.84),  # Portpatrick
-    (-5.16, 55.01),  # Corsewall Point
-    (-4.86, 55.24),  # Girvan
-    (-4.63, 55.46),  # Ayr
-    (-4.87, 55.80),  # Largs
-    (-4.76, 55.95),  # Greenock
-    (-5.42, 55.86),  # Tarbert
-    (-5.60, 55.42),  # Campbeltown
-    (-5.80, 55.30),  # Mull of Kintyre
-    (-5.68, 55.75),  # west Kintyre
-    (-5.65, 56.05),  # Knapdale
-    (-5.47, 56.41),  # Oban
-    (-6.22, 56.73),  # Ardnamurchan Point
-    (-5.83, 57.00),  # Mallaig
-    (-5.71, 57.28),  # Kyle of Lochalsh
-    (-5.82, 57.43),  # Applecross
-    (-5.71, 57.73),  # Gairloch
-    (-5.81, 57.86),  # Rubha Reidh
-    (-5.24, 58.15),  # Lochinver
-    (-5.38, 58.26),  # Point of Stoer
-    (-5.00, 58.63),  # Cape Wrath
-    (-4.42, 58.52),  # Tongue
-    (-3.52, 58.60),  # Thurso
-    (-3.37, 58.67),  # Dunnet Head
-    (-3.03, 58.64),  # Duncansby Head
-    (-3.09, 58.44),  # Wick
-    (-3.65, 58.12),  # Helmsdale
-    (-4.03, 57.88),  # Dornoch
-    (-3.77, 57.86),  # Tarbat Ness
-    (-4.22, 57.50),  # Inverness
-    (-3.87, 57.59),  # Nairn
-    (-3.28, 57.72),  # Lossiemouth
-    (-2.96, 57.68),  # Buckie
-    (-2.00, 57.69),  # Fraserburgh
-    (-1.78, 57.50),  # Peterhead
-    (-2.08, 57.15),  # Aberdeen
-    (-2.20, 56.96),  # Stonehaven
-    (-2.47, 56.71),  # Montrose
-    (-2.58, 56.56),  # Arbroath
-    (-2.97, 56.46),  # Dundee
-    (-2.58, 56.28),  # Fife Ness
-    (-3.15, 56.11),  # Kirkcaldy
-    (-3.40, 56.00),  # Queensferry
-    (-3.17, 55.98),  # Leith
-    (-2.72, 56.06),  # North Berwick
-    (-2.52, 56.00),  # Dunbar
-    (-2.13, 55.91),  # St Abb's Head
-    (-2.00, 55.77),  # Berwick-upon-Tweed
-    (-1.71, 55.61),  # Bamburgh
-    (-1.58, 55.33),  # Amble
-    (-1.50, 55.13),  # Blyth
-    (-1.42, 55.02),  # Tynemouth
-    (-1.36, 54.91),  # Sunderland
-    (-1.18, 54.69),  # Hartlepool
-    (-1.06, 54.62),  # Redcar
-    (-0.61, 54.49),  # Whitby
-    (-0.39, 54.28),  # Scarborough
-    (-0.08, 54.12),  # Flamborough Head
-    (-0.19, 54.08),  # Bridlington
-    (-0.16, 53.91),  # Hornsea
-    (0.11, 53.58),  # Spurn Head
-    (-0.25, 53.72),  # Humber, Hull
-    (-0.05, 53.57),  # Grimsby
-    (0.26, 53.34),  # Mablethorpe
-    (0.35, 53.14),  # Skegness
-    (0.34, 53.10),  # Gibraltar Point
-    (-0.01, 52.93),  # the Wash, Boston
-    (0.19, 52.78),  # the Wash, Sutton Bridge
-    (0.39, 52.78),  # King's Lynn
-    (0.49, 52.94),  # Hunstanton
-    (0.85, 52.96),  # Wells-next-the-Sea
-    (1.30, 52.93),  # Cromer
-    (1.69, 52.71),  # Winterton
-    (1.73, 52.61),  # Great Yarmouth
-    (1.75, 52.48),  # Lowestoft
-    (1.68, 52.33),  # Southwold
-    (1.60, 52.15),  # Aldeburgh
-    (1.35, 51.96),  # Felixstowe
-    (1.27, 51.85),  # Walton-on-the-Naze
-    (1.15, 51.79),  # Clacton
-    (0.95, 51.78),  # Mersea
-    (0.83, 51.53),  # Shoeburyness
-    (0.58, 51.52),  # Canvey Island
-    (0.36, 51.46),  # Tilbury
-    (0.72, 51.45),  # Isle of Grain
-    (1.03, 51.36),  # Whitstable
-    (1.45, 51.38),  # North Foreland
-    (1.42, 51.33),  # Ramsgate
-    (1.40, 51.22),  # Deal
-)
+#: One land mass: its outer coast, then the coast of each hole in it (a
+#: lake or lagoon that the data leaves out of the land).
+Land = tuple[Polygon, ...]
 
-ISLE_OF_WIGHT: Polygon = (
-    (-1.58, 50.66),
-    (-1.30, 50.77),
-    (-1.07, 50.68),
-    (-1.17, 50.60),
-    (-1.30, 50.58),
-    (-1.50, 50.63),
-)
+#: The outline's file, inside the package's ``data/geo`` folder.
+DATA_FILE = "british-isles-land.geojson"
 
-ANGLESEY: Polygon = (
-    (-4.68, 53.31),
-    (-4.57, 53.41),
-    (-4.33, 53.43),
-    (-4.04, 53.31),
-    (-4.22, 53.18),
-    (-4.40, 53.16),
-)
+# Bound by the module's __getattr__ on first use (PEP 562), so that
+# importing the module reads nothing; declared here for type checkers.
+#: One ring per land mass, largest first, each drawable as one filled
+#: polygon (see :func:`outlines`).
+OUTLINES: tuple[Polygon, ...]
+#: The outer coast of each named island.
+GREAT_BRITAIN: Polygon
+IRELAND: Polygon
+ISLE_OF_WIGHT: Polygon
+ANGLESEY: Polygon
+ISLE_OF_MAN: Polygon
 
-ISLE_OF_MAN: Polygon = (
-    (-4.78, 54.05),
-    (-4.55, 54.07),
-    (-4.37, 54.20),
-    (-4.36, 54.40),
-    (-4.60, 54.30),
-    (-4.77, 54.17),
-)
+# A town well inland on each named island: the island is the land mass
+# whose outer coast surrounds it.
+_NAMED: dict[str, tuple[float, float]] = {
+    "GREAT_BRITAIN": (-1.47, 52.92),  # Derby
+    "IRELAND": (-7.94, 53.42),  # Athlone
+    "ISLE_OF_WIGHT": (-1.29, 50.70),  # Newport
+    "ANGLESEY": (-4.31, 53.26),  # Llangefni
+    "ISLE_OF_MAN": (-4.56, 54.22),  # Greeba
+}
 
-#: Ireland, coarser: it only frames the Irish Sea.
-IRELAND: Polygon = (
-    (-7.37, 55.38),  # Malin Head
-    (-6.15, 55.22),  # Fair Head
-    (-5.80, 54.70),  # Belfast Lough
-    (-5.45, 54.45),  # Ards peninsula
-    (-5.66, 54.22),  # St John's Point
-    (-6.10, 54.00),  # Carlingford
-    (-6.25, 53.72),  # Drogheda
-    (-6.15, 53.35),  # Dublin
-    (-6.00, 52.97),  # Wicklow Head
-    (-6.36, 52.17),  # Carnsore Point
-    (-7.10, 52.14),  # Waterford
-    (-8.30, 51.80),  # Cork
-    (-9.80, 51.45),  # Mizen Head
-    (-10.40, 52.10),  # Dingle
-    (-9.93, 52.56),  # Loop Head
-    (-9.05, 53.20),  # Galway Bay
-    (-10.20, 53.40),  # Slyne Head
-    (-10.10, 53.95),  # Achill
-    (-9.95, 54.25),  # Belmullet
-    (-8.50, 54.30),  # Sligo
-    (-8.30, 55.15),  # Bloody Foreland
-)
 
-#: Every polygon of the background, largest first.
-OUTLINES: tuple[Polygon, ...] = (
-    GREAT_BRITAIN,
-    IRELAND,
-    ISLE_OF_WIGHT,
-    ANGLESEY,
-    ISLE_OF_MAN,
-)
+def _ring(coordinates: Any, where: str) -> Polygon:
+    """Return a GeoJSON linear ring as a ring without its closing point."""
+    if not isinstance(coordinates, list):
+        raise ValueError(f"{where}: a ring must be a list of positions")
+    points: list[tuple[float, float]] = []
+    for position in coordinates:
+        if (
+            not isinstance(position, list)
+            or len(position) < 2
+            or not all(
+                isinstance(v, int | float) and not isinstance(v, bool)
+                for v in position[:2]
+            )
+        ):
+            raise ValueError(f"{where}: {position!r} is not a position")
+        points.append((float(position[0]), float(position[1])))
+    if points and points[0] == points[-1]:
+        points.pop()
+    if len(points) < 3:
+        raise ValueError(f"{where}: a ring needs at least three points")
+    return tuple(points)
+
+
+def _area(ring: Polygon) -> float:
+    """Return the signed area of *ring* (positive anticlockwise)."""
+    total = 0.0
+    for k, (x1, y1) in enumerate(ring):
+        x2, y2 = ring[k - 1]
+        total += x2 * y1 - x1 * y2
+    return total / 2
+
+
+def _polygons(geometry: Any, where: str) -> list[Land]:
+    """Return the land masses of one GeoJSON geometry."""
+    if not isinstance(geometry, dict):
+        raise ValueError(f"{where}: a geometry must be an object")
+    kind = geometry.get("type")
+    coordinates = geometry.get("coordinates")
+    if kind == "Polygon":
+        parts = [coordinates]
+    elif kind == "MultiPolygon" and isinstance(coordinates, list):
+        parts = coordinates
+    elif kind == "GeometryCollection":
+        members = geometry.get("geometries")
+        if not isinstance(members, list):
+            raise ValueError(f"{where}: 'geometries' must be a list")
+        return [
+            land
+            for k, member in enumerate(members)
+            for land in _polygons(member, f"{where}.geometries.{k}")
+        ]
+    else:
+        raise ValueError(
+            f"{where}: expected Polygon or MultiPolygon, not {kind!r}"
+        )
+    lands: list[Land] = []
+    for k, rings in enumerate(parts):
+        if not isinstance(rings, list) or not rings:
+            raise ValueError(f"{where}.{k}: a polygon needs its outer ring")
+        lands.append(
+            tuple(
+                _ring(ring, f"{where}.{k}.{j}") for j, ring in enumerate(rings)
+            )
+        )
+    return lands
+
+
+def parse_land(document: Any) -> tuple[Land, ...]:
+    """Return the land masses of a decoded GeoJSON document.
+
+    Parameters
+    ----------
+    document
+        A FeatureCollection, a Feature or a geometry, as ``json.loads``
+        returns it, whose geometries are Polygons or MultiPolygons in
+        ``(lon, lat)`` order.
+
+    Returns
+    -------
+    tuple of Land
+        Each polygon's rings, outer coast first, largest land mass first;
+        the closing point of each ring is dropped.
+
+    Raises
+    ------
+    ValueError
+        If the document holds anything but polygons.
+    """
+    if isinstance(document, dict) and document.get("type") == (
+        "FeatureCollection"
+    ):
+        features = document.get("features")
+        if not isinstance(features, list):
+            raise ValueError("features: must be a list")
+        geometries = [
+            (f.get("geometry") if isinstance(f, dict) else None, f"{k}")
+            for k, f in enumerate(features)
+        ]
+    elif isinstance(document, dict) and document.get("type") == "Feature":
+        geometries = [(document.get("geometry"), "geometry")]
+    else:
+        geometries = [(document, "geometry")]
+    lands = [
+        land
+        for geometry, where in geometries
+        for land in _polygons(geometry, where)
+    ]
+    lands.sort(key=lambda rings: -abs(_area(rings[0])))
+    return tuple(lands)
+
+
+def outline(rings: Land) -> Polygon:
+    """Return a land mass as one ring: its land filled, its holes empty.
+
+    An SVG ``<polygon>`` draws one ring, so each hole is walked the other
+    way round from the coast and joined to the nearest point of what is
+    drawn so far by a cut, out and back along one segment.  The cut's two
+    edges cancel, so the ring (filled by the non-zero or the even-odd
+    rule) covers the land and leaves every hole empty; its only trace is
+    the outline's stroke along the cut.
+
+    Parameters
+    ----------
+    rings
+        The outer coast, then the holes, each in either direction.
+
+    Returns
+    -------
+    Polygon
+        The outer coast, anticlockwise, with any holes joined in.
+    """
+    outer, *holes = rings
+    ring = list(outer if _area(outer) > 0 else outer[::-1])
+    for hole in holes:
+        walk = list(hole if _area(hole) < 0 else hole[::-1])
+        i, j = min(
+            ((i, j) for i in range(len(ring)) for j in range(len(walk))),
+            key=lambda ij: (ring[ij[0]][0] - walk[ij[1]][0]) ** 2
+            + (ring[ij[0]][1] - walk[ij[1]][1]) ** 2,
+        )
+        ring[i + 1 : i + 1] = [*walk[j:], *walk[: j + 1], ring[i]]
+    return tuple(ring)
+
+
+@cache
+def land() -> tuple[Land, ...]:
+    """Return the bundled land masses, read from the package once.
+
+    Returns
+    -------
+    tuple of Land
+        Every land mass, largest first: its outer coast, then its holes.
+    """
+    text = (
+        resources.files("buddymatch")
+        .joinpath("data", "geo", DATA_FILE)
+        .read_text(encoding="utf-8")
+    )
+    return parse_land(json.loads(text))
+
+
+@cache
+def outlines() -> tuple[Polygon, ...]:
+    """Return one ring per land mass, for drawing, largest first.
+
+    Returns
+    -------
+    tuple of Polygon
+        The outer coast of each land mass; one with holes is joined to
+        them by a cut (see the module's source), so that filling the ring
+        leaves the holes empty.  The bundled outline has no holes.
+    """
+    return tuple(outline(rings) for rings in land())
+
+
+def _surrounds(ring: Polygon, lon: float, lat: float) -> bool:
+    """Return whether *ring* surrounds the point (even-odd rule)."""
+    inside = False
+    for k, (x1, y1) in enumerate(ring):
+        x2, y2 = ring[k - 1]
+        if (y1 > lat) != (y2 > lat) and lon < x1 + (lat - y1) * (
+            x2 - x1
+        ) / (y2 - y1):
+            inside = not inside
+    return inside
+
+
+def __getattr__(name: str) -> object:
+    """Read the outline when one of its constants is first asked for."""
+    if name == "OUTLINES":
+        return outlines()
+    if name in _NAMED:
+        lon, lat = _NAMED[name]
+        for rings in land():
+            if _surrounds(rings[0], lon, lat):
+                return rings[0]
+        raise LookupError(f"no land mass of the outline surrounds {name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
