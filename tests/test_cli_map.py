@@ -78,15 +78,18 @@ def test_map_png(result_json: Path, tmp_path: Path) -> None:
     assert out.read_bytes().startswith(b"\x89PNG")
 
 
-def test_map_png_without_cairosvg_is_exit_2(
+def test_map_png_without_cairosvg_is_exit_69(
     result_json: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, "cairosvg", None)
     out = tmp_path / "map.png"
     run = runner.invoke(app, ["map", str(result_json), "--out", str(out)])
-    assert run.exit_code == 2
+    # sysexits' EX_UNAVAILABLE: an install is the fix, not the input.
+    assert run.exit_code == 69
     assert "cairosvg" in run.output
-    assert "buddymatch[map]" in run.output
+    assert "pip install 'buddymatch[map]'" in run.output
+    assert "in the input" not in run.output
+    assert "internal" not in run.output
     assert not out.exists()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import pickle
 import re
 import sys
 import xml.etree.ElementTree as ET
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import buddymatch as bm
-from buddymatch.errors import InputError
+from buddymatch.errors import InputError, MissingDependencyError
 from buddymatch.mapping import (
     AREA_COLOURS,
     check_map_path,
@@ -513,15 +514,38 @@ def test_png_without_cairosvg_says_what_to_install(
     result: Result, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, "cairosvg", None)  # import fails
-    with pytest.raises(InputError) as caught:
+    with pytest.raises(MissingDependencyError) as caught:
         write_map(result, tmp_path / "map.png")
-    problem = caught.value.problems[0]
-    assert problem.file == str(tmp_path / "map.png")
-    assert "cairosvg" in problem.message
-    assert "buddymatch[map]" in problem.fix
+    error = caught.value
+    # A missing package is not a problem in the input.
+    assert not isinstance(error, InputError)
+    assert isinstance(error, ImportError)
+    assert error.package == error.name == "cairosvg"
+    assert str(tmp_path / "map.png") in error.purpose
+    assert "pip install 'buddymatch[map]'" in error.fix
+    assert "in the input" not in str(error)
     assert not list(tmp_path.iterdir())
-    with pytest.raises(InputError, match="cairosvg"):
+    with pytest.raises(MissingDependencyError, match="cairosvg"):
         render_png(result)
+    copy = pickle.loads(pickle.dumps(error))
+    assert (copy.package, str(copy)) == (error.package, str(error))
+
+
+def test_png_without_the_cairo_library_says_so(
+    result: Result, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # cairosvg installed, but the Cairo library it loads is missing.
+    fake = tmp_path / "fake"
+    fake.mkdir()
+    (fake / "cairosvg.py").write_text(
+        "raise OSError(\"no library called 'cairo-2' was found\")\n"
+    )
+    monkeypatch.delitem(sys.modules, "cairosvg", raising=False)
+    monkeypatch.syspath_prepend(str(fake))
+    with pytest.raises(MissingDependencyError, match="cairo-2") as caught:
+        write_map(result, tmp_path / "map.png")
+    assert "Cairo library" in caught.value.fix
+    assert not (tmp_path / "map.png").exists()
 
 
 def test_png_is_written_when_cairosvg_is_installed(

@@ -2,8 +2,10 @@
 
 Exit codes (all commands): 0 success, every need met; 1 some needs unmet;
 2 input or usage error; 3 no solution within the time limit; 4 infeasible
-(pins or forced rules); 70 internal error (no traceback unless ``--debug``);
-73 an output file or folder cannot be written (sysexits' EX_CANTCREAT).
+(pins or forced rules); 69 an optional package a feature needs is missing
+(sysexits' EX_UNAVAILABLE); 70 internal error (no traceback unless
+``--debug``); 73 an output file or folder cannot be written (sysexits'
+EX_CANTCREAT).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from buddymatch.errors import (
     BuddymatchError,
     InputError,
     InputProblem,
+    MissingDependencyError,
     OutputError,
 )
 
@@ -41,6 +44,7 @@ EXIT_UNMET = 1
 EXIT_INPUT = 2
 EXIT_NO_SOLUTION = 3
 EXIT_INFEASIBLE = 4
+EXIT_UNAVAILABLE = 69
 EXIT_INTERNAL = 70
 EXIT_CANNOT_WRITE = 73
 
@@ -151,6 +155,12 @@ def _guard(debug: bool, action: Callable[[], _T]) -> _T:
             raise
         err.print(f"[bold red]{_esc(str(exc))}[/bold red]")
         raise typer.Exit(EXIT_CANNOT_WRITE) from None
+    except MissingDependencyError as exc:
+        # Not the input's fault, nor a bug: the fix is an install.
+        if debug:
+            raise
+        err.print(f"[bold red]{_esc(str(exc))}[/bold red]")
+        raise typer.Exit(EXIT_UNAVAILABLE) from None
     except typer.Exit:
         raise
     except KeyboardInterrupt:

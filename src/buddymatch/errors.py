@@ -148,6 +148,50 @@ class OutputError(BuddymatchError, OSError):
         return (type(self), (self.path, self.reason, self.errno))
 
 
+class MissingDependencyError(BuddymatchError, ImportError):
+    """An optional package that a feature needs cannot be loaded.
+
+    Nothing is wrong with the input: installing the package (or asking for
+    another format) is the fix.  It is an :class:`ImportError`, so code
+    that guarded the import itself still catches it.
+
+    Parameters
+    ----------
+    package
+        The package's name, as ``pip`` knows it (e.g. ``"cairosvg"``).
+    purpose
+        What needs it, e.g. ``"writing map.png"``.
+    fix
+        How to install it, or what to do instead, as a command to run.
+    reason
+        Why it cannot be loaded (the import's own message).
+    """
+
+    def __init__(
+        self, package: str, purpose: str, fix: str, reason: str = ""
+    ) -> None:
+        self.package = package
+        self.purpose = purpose
+        self.fix = fix
+        self.reason = reason
+        super().__init__(str(self), name=package)
+
+    def __str__(self) -> str:
+        why = f" ({_visible(self.reason)})" if self.reason else ""
+        return (
+            f"{_visible(self.purpose)} needs the optional package "
+            f"{self.package}, which cannot be loaded{why}. "
+            f"Fix: {self.fix}"
+        )
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # ImportError pickles only its message; keep every field.
+        return (
+            type(self),
+            (self.package, self.purpose, self.fix, self.reason),
+        )
+
+
 class SolverError(BuddymatchError, RuntimeError):
     """The solver reported a state that is a bug in buddymatch.
 

@@ -37,7 +37,11 @@ from numpy.typing import NDArray
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from buddymatch.errors import InputError, InputProblem
+from buddymatch.errors import (
+    InputError,
+    InputProblem,
+    MissingDependencyError,
+)
 from buddymatch.geo_outline import OUTLINES
 from buddymatch.io import (
     MAX_FILE_BYTES,
@@ -1369,28 +1373,19 @@ def render_html(
 
 
 _PNG_FIX = (
-    "install the optional PNG support with pip install 'buddymatch[map]' "
-    "(or pip install cairosvg), or write .svg or .html instead"
+    "pip install 'buddymatch[map]' (or pip install cairosvg; it also needs "
+    "the Cairo library), or write .svg or .html instead"
 )
 
 
 def _load_cairosvg(file: str) -> Any:
-    """Import cairosvg, or raise an InputError saying how to install it."""
+    """Import cairosvg, or raise an error saying how to install it."""
     try:
         import cairosvg  # type: ignore[import-untyped, import-not-found, unused-ignore]
     except (ImportError, OSError) as exc:
         # OSError: cairosvg is installed but the Cairo library is not.
-        raise InputError(
-            [
-                InputProblem(
-                    file,
-                    None,
-                    None,
-                    "writing PNG needs the optional package cairosvg, "
-                    f"which cannot be loaded ({exc})",
-                    _PNG_FIX,
-                )
-            ]
+        raise MissingDependencyError(
+            "cairosvg", f"writing {file}", _PNG_FIX, str(exc)
         ) from None
     return cairosvg
 
@@ -1423,12 +1418,13 @@ def render_png(
 
     Raises
     ------
-    InputError
+    MissingDependencyError
         If ``cairosvg`` (or the Cairo library it loads) is not installed,
-        with how to install it; or if the result names a trust it does not
-        carry.
+        with how to install it.
+    InputError
+        If the result names a trust it does not carry.
     """
-    cairosvg = _load_cairosvg("<png>")
+    cairosvg = _load_cairosvg("PNG")
     svg = render_svg(result, width=width, title=title)
     png = cairosvg.svg2png(bytestring=svg.encode("utf-8"), scale=scale)
     assert isinstance(png, bytes)
@@ -1501,8 +1497,10 @@ def write_map(
     Raises
     ------
     InputError
-        For an unknown extension, a result that names a trust it does not
-        carry, or PNG without ``cairosvg`` installed.
+        For an unknown extension, or a result that names a trust it does
+        not carry.
+    MissingDependencyError
+        For PNG without ``cairosvg`` installed.
     """
     target = Path(path)
     suffix = check_map_path(target)
