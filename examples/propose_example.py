@@ -25,9 +25,8 @@ def main() -> None:
         raise SystemExit("\n".join(str(v) for v in violations))
     print(result.summary())
 
-    # The same proposal as DataFrames (pandas comes with OR-Tools).
-    frames = result.to_pandas()
-    best = frames.assignments.nlargest(3, "score")
+    # The assignments as a DataFrame (pandas comes with OR-Tools).
+    best = result.to_pandas().nlargest(3, "score")
     print("\nHighest-scoring assignments:")
     print(
         best[["seeker_name", "area", "buddy_name", "travel_minutes", "score"]]

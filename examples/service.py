@@ -2,12 +2,15 @@
 
 Endpoints:
 
-- ``POST /proposals`` takes ``{"problem": {...}, "policy": {...},
-  "time_limit": 10, "seed": 0, "deterministic": false}`` (only ``problem``
-  is required) and answers with the result's JSON.  Bad input gets a 422
-  whose ``detail`` lists every problem found, each as ``{"file", "line",
-  "column", "message", "fix"}``: ``file`` is ``problem``, ``policy`` or
-  ``request``, ``line`` the field path (``trusts.3.lat``).
+- ``POST /proposals`` takes a :class:`ProposalRequest`, ``{"problem":
+  {...}, "policy": {...}, "time_limit": 10, "seed": 0, "deterministic":
+  false}`` (only ``problem`` is required), and answers with the result's
+  JSON.  Both are declared models, so ``/openapi.json`` (and the docs at
+  ``/docs``) describe them.  Bad input gets FastAPI's usual 422,
+  ``{"detail": [{"type", "loc", "msg", ...}]}``, one item per problem
+  found, ``loc`` the path to it (``["body", "problem", "trusts", 3,
+  "lat"]``); so do the rules the solver checks before solving (a need's
+  tier that the policy does not define, a travel matrix without a pair).
 - ``GET /schemas/{kind}`` returns the JSON Schema of a problem, policy or
   result, for clients that check requests before sending them.
 
@@ -20,23 +23,20 @@ one request for the bundled example, in-process, and prints the answer.
 from __future__ import annotations
 
 import importlib.util
-import json
 import logging
 from typing import Any, cast
 
+from pydantic import BaseModel, ConfigDict, Field
+
 import buddymatch as bm
-from buddymatch.schema import (
-    SCHEMA_KINDS,
-    SchemaKind,
-    json_schema,
-    parse_policy,
-    parse_problem,
-)
+from buddymatch.schema import SCHEMA_KINDS, SchemaKind, json_schema
 
 try:
-    from fastapi import FastAPI, HTTPException, Request
-    from fastapi.responses import JSONResponse
+    from fastapi import FastAPI, HTTPException
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import Response
     from starlette.concurrency import run_in_threadpool
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 except ImportError:  # pragma: no cover - FastAPI is an optional extra
     FastAPI = None  # type: ignore[assignment, misc]
 
@@ -46,103 +46,84 @@ log = logging.getLogger("buddymatch.service")
 MAX_TIME_LIMIT = 60.0
 #: The largest request body accepted, in bytes.
 MAX_BODY_BYTES = 20_000_000
-_OPTIONS = {"time_limit", "seed", "deterministic"}
 
 
-def _problem(field: str, message: str, fix: str) -> bm.InputProblem:
-    return bm.InputProblem("request", field, field, message, fix)
+class ProposalRequest(BaseModel):
+    """A request for a proposal: the problem, its policy, solve options."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    problem: bm.Problem
+    policy: bm.Policy = Field(default_factory=bm.Policy)
+    # Strict: true is not a number of seconds, nor "10" (JSON numbers only).
+    time_limit: float = Field(
+        default=10.0, gt=0, le=MAX_TIME_LIMIT, strict=True,
+        description="Seconds for the whole solve.",
+    )
+    seed: int = Field(default=0, strict=True)
+    deterministic: bool = Field(
+        default=False, strict=True,
+        description="Same input and settings give the same result.",
+    )
 
 
-def read_request(
-    body: bytes,
-) -> tuple[bm.Problem, bm.Policy, dict[str, Any]]:
-    """Return the problem, policy and solve options a request body holds.
+def validation_errors(error: bm.InputError) -> list[dict[str, Any]]:
+    """Return *error*'s problems as items of FastAPI's 422 ``detail``.
 
-    Raises
-    ------
-    buddymatch.InputError
-        Listing every problem of the request, its problem and its policy.
+    They are what ``propose`` finds before it solves, beyond what the
+    request's schema can say: a need's tier that the policy does not
+    define, a travel matrix without a pair.  All concern the problem;
+    ``loc`` follows the field path when there is one (``needs.0.tier``).
     """
-    try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise bm.InputError(
-            [
-                bm.InputProblem(
-                    "request", None, None, f"not valid JSON: {exc}",
-                    "send a JSON object with a problem",
-                )
-            ]
-        ) from None
-    if not isinstance(data, dict):
-        raise bm.InputError(
-            [
-                bm.InputProblem(
-                    "request", None, None, "the request is not an object",
-                    'send {"problem": {...}, "policy": {...}}',
-                )
-            ]
+    items = []
+    for problem in error.problems:
+        path = (
+            [int(k) if k.isdigit() else k for k in problem.line.split(".")]
+            if isinstance(problem.line, str)
+            else []
         )
-    problems: list[bm.InputProblem] = []
-    for key in data:
-        if key not in {"problem", "policy", *_OPTIONS}:
-            problems.append(
-                _problem(
-                    key, f"unknown key {key!r}",
-                    "use problem, policy, time_limit, seed, deterministic",
-                )
-            )
-    options: dict[str, Any] = {}
-    limit = data.get("time_limit", 10.0)
-    if isinstance(limit, int | float) and not isinstance(limit, bool) and (
-        0 < limit <= MAX_TIME_LIMIT
-    ):
-        options["time_limit"] = float(limit)
-    else:
-        problems.append(
-            _problem(
-                "time_limit", f"{limit!r} is not a time limit",
-                f"give seconds, more than 0 and at most {MAX_TIME_LIMIT:g}",
-            )
+        items.append(
+            {
+                "type": "value_error",
+                "loc": ["body", "problem", *path],
+                "msg": f"{problem.message} ({problem.fix})",
+            }
         )
-    seed = data.get("seed", 0)
-    if isinstance(seed, int) and not isinstance(seed, bool):
-        options["seed"] = seed
-    else:
-        problems.append(_problem("seed", f"{seed!r} is not a seed",
-                                 "give a whole number"))
-    deterministic = data.get("deterministic", False)
-    if isinstance(deterministic, bool):
-        options["deterministic"] = deterministic
-    else:
-        problems.append(
-            _problem("deterministic", f"{deterministic!r} is not a boolean",
-                     "give true or false")
-        )
-
-    policy = bm.Policy()
-    try:
-        policy = parse_policy(data.get("policy"))
-    except bm.InputError as exc:
-        problems.extend(exc.problems)
-    problem: bm.Problem | None = None
-    if "problem" not in data:
-        problems.append(
-            _problem("problem", "the request has no problem",
-                     'add "problem": {"trusts": [...], "needs": [...]}')
-        )
-    else:
-        try:
-            # Need tiers are checked against the policy's tiers.
-            problem = parse_problem(data["problem"], policy=policy)
-        except bm.InputError as exc:
-            problems.extend(exc.problems)
-    if problems or problem is None:
-        raise bm.InputError(problems)
-    return problem, policy, options
+    return items
 
 
-def create_app() -> FastAPI:
+class BodyLimit:
+    """Refuse a request body over *limit* bytes with 413.
+
+    It counts the bytes as they arrive, so neither a missing nor a false
+    ``Content-Length`` gets a larger body through; FastAPI passes the
+    HTTPException raised while it reads the body on as the response.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(
+        self, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise HTTPException(413, "the request is too large")
+            return message
+
+        await self.app(scope, counted, send)
+
+
+def create_app(max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI:
     """Return the service as a FastAPI application."""
     if FastAPI is None:  # pragma: no cover
         raise RuntimeError("install FastAPI: pip install fastapi")
@@ -150,31 +131,28 @@ def create_app() -> FastAPI:
         title="buddymatch",
         summary="Propose buddying arrangements between NHS trusts.",
     )
+    app.add_middleware(BodyLimit, limit=max_body_bytes)
 
-    @app.post("/proposals")
-    async def proposals(request: Request) -> JSONResponse:
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
-            raise HTTPException(413, "the request is too large")
-        try:
-            problem, policy, options = read_request(body)
-        except bm.InputError as exc:
-            return JSONResponse(
-                {"detail": [p.to_dict() for p in exc.problems]},
-                status_code=422,
-            )
+    @app.post("/proposals", response_model=bm.Result)
+    async def proposals(request: ProposalRequest) -> Response:
         try:
             # In a worker thread: the event loop keeps serving meanwhile.
             result = await run_in_threadpool(
-                bm.propose, problem, policy, **options
+                bm.propose,
+                request.problem,
+                request.policy,
+                time_limit=request.time_limit,
+                seed=request.seed,
+                deterministic=request.deterministic,
             )
-        except bm.InputError as exc:  # e.g. a travel matrix lacks a pair
-            return JSONResponse(
-                {"detail": [p.to_dict() for p in exc.problems]},
-                status_code=422,
-            )
+        except bm.InputError as exc:
+            raise RequestValidationError(validation_errors(exc)) from None
         log.info("proposal: %s", result.summary().splitlines()[0])
-        return JSONResponse(result.to_dict())
+        # The result's own JSON: a deterministic result writes its
+        # runtime as null, so that the same request gives the same bytes.
+        return Response(
+            result.to_json(indent=None), media_type="application/json"
+        )
 
     @app.get("/schemas/{kind}")
     def schema(kind: str) -> dict[str, Any]:
@@ -198,7 +176,7 @@ def demo() -> None:
         folder / "trusts.csv", relations=folder / "relations.csv"
     )
     policy = bm.read_policy(folder / "policy.toml")
-    request = {
+    request: dict[str, Any] = {
         "problem": problem.model_dump(mode="json"),
         "policy": policy.model_dump(mode="json"),
         "time_limit": 5,
@@ -208,10 +186,13 @@ def demo() -> None:
         answer.raise_for_status()
         result = bm.Result.model_validate(answer.json())
         print(result.summary())
-        bad = client.post("/proposals", json={"problem": {"trusts": []}})
-        print(f"an empty problem gets {bad.status_code}:")
+        request["problem"]["trusts"][0]["lat"] = 95
+        request["time_limit"] = 600
+        bad = client.post("/proposals", json=request)
+        print(f"a latitude of 95 and 600 s get {bad.status_code}:")
         for item in bad.json()["detail"]:
-            print(f"  {item['line']}: {item['message']} ({item['fix']})")
+            where = ".".join(str(part) for part in item["loc"])
+            print(f"  {where}: {item['msg']}")
 
 
 def _can_demo() -> bool:

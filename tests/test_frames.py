@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import ast
 import math
+from pathlib import Path
 
 import pytest
 
 import buddymatch as bm
 from buddymatch.frames import (
     ASSIGNMENT_COLUMNS,
+    FRAME_KINDS,
     PARTNERSHIP_COLUMNS,
     UNMET_COLUMNS,
     UTILISATION_COLUMNS,
     ResultFrames,
+    assignments_frame,
+    partnerships_frame,
     problem_html,
     result_frames,
     result_html,
+    unmet_frame,
+    utilisation_frame,
 )
 from buddymatch.result import BuddyUse, TrustRef
 from buddymatch.scoring import TERMS
@@ -31,9 +38,25 @@ def solved(small_problem: bm.Problem) -> bm.Result:
     return solve_verified(small_problem, deterministic=True, workers=1)
 
 
-def test_to_pandas_gives_four_frames(solved: bm.Result) -> None:
-    frames = solved.to_pandas()
+def test_to_pandas_gives_the_assignments_frame(solved: bm.Result) -> None:
+    frame = solved.to_pandas()
+    assert isinstance(frame, pd.DataFrame)
+    assert frame.equals(assignments_frame(solved))
+    assert len(frame) == len(solved.assignments)
+    builders = (
+        assignments_frame, partnerships_frame, unmet_frame, utilisation_frame
+    )
+    for kind, build in zip(FRAME_KINDS, builders, strict=True):
+        part = solved.to_pandas(kind)  # type: ignore[arg-type]
+        assert part.equals(build(solved))
+    with pytest.raises(ValueError, match="the kinds are assignments, "):
+        solved.to_pandas("pairings")  # type: ignore[arg-type]
+
+
+def test_to_frames_gives_four_frames(solved: bm.Result) -> None:
+    frames = solved.to_frames()
     assert isinstance(frames, ResultFrames)
+    assert frames._fields == FRAME_KINDS
     assert all(
         a.equals(b) for a, b in zip(frames, result_frames(solved), strict=True)
     )
@@ -50,7 +73,7 @@ def test_to_pandas_gives_four_frames(solved: bm.Result) -> None:
 
 
 def test_assignment_rows_carry_the_result(solved: bm.Result) -> None:
-    frame = solved.to_pandas().assignments
+    frame = solved.to_pandas()
     assert solved.assignments, "the fixture should assign buddies"
     for row, a in zip(
         frame.itertuples(index=False), solved.assignments, strict=True
@@ -86,7 +109,7 @@ def test_overridden_pairs_show_only_the_override(
         )
     )
     result = solve_verified(problem, deterministic=True, workers=1)
-    frame = result.to_pandas().assignments
+    frame = result.to_pandas()
     row = frame[(frame.seeker == "S1") & (frame.area == "governance")].iloc[0]
     assert row.buddy == "B2"
     assert row.term_override == 500.0
@@ -95,7 +118,7 @@ def test_overridden_pairs_show_only_the_override(
 
 
 def test_partnerships_unmet_and_utilisation(solved: bm.Result) -> None:
-    frames = solved.to_pandas()
+    frames = solved.to_frames()
     for row, p in zip(
         frames.partnerships.itertuples(index=False),
         solved.partnerships,
@@ -132,14 +155,14 @@ def test_utilisation_without_capacity_or_partner_limit() -> None:
             TrustRef(id="B", name="Buddy", kind="acute", lat=52, lon=-1),
         ),
     )
-    row = result.to_pandas().utilisation.iloc[0]
+    row = result.to_pandas("utilisation").iloc[0]
     assert row.buddy_name == "Buddy"
     assert math.isnan(row.share)
     assert row.max_partners is pd.NA
 
 
 def test_an_empty_result_gives_typed_empty_frames() -> None:
-    frames = bm.Result(status="no_solution").to_pandas()
+    frames = bm.Result(status="no_solution").to_frames()
     assert all(len(frame) == 0 for frame in frames)
     assert list(frames.assignments.columns) == [
         *ASSIGNMENT_COLUMNS, *TERM_COLUMNS
@@ -227,3 +250,94 @@ def test_problem_html_of_relations_and_a_travel_matrix() -> None:
     text = problem_html(problem)
     assert "preferred: 1" in text
     assert "matrix of 1 entry" in text
+
+
+# -- repr: short at any size ------------------------------------------------
+
+
+def test_result_repr_counts_the_parts(solved: bm.Result) -> None:
+    text = repr(solved)
+    assert text.startswith(f"Result(status='{solved.status}', coverage='")
+    for c in solved.coverage:
+        assert f"priority {c.priority}: {c.covered}/{c.total}" in text
+    assert f"assignments={len(solved.assignments)}," in text
+    assert f"unmet={len(solved.unmet)}," in text
+    assert f"objective={solved.objective}" in text
+    # A result a hundred times larger has a repr of the same length.
+    large = solved.model_copy(
+        update={
+            "assignments": solved.assignments * 100,
+            "trusts": solved.trusts * 100,
+        }
+    )
+    assert len(repr(large)) <= len(text) + 4
+    assert len(text) < 300
+    assert str(solved).startswith(solved.summary())  # unchanged
+
+
+def test_result_repr_without_a_proposal() -> None:
+    result = bm.Result(
+        status="infeasible", infeasibility=("pin S1-B9 breaks too_far",)
+    )
+    assert repr(result) == (
+        "Result(status='infeasible', assignments=0, partnerships=0, "
+        "unmet=0, total_fee=0.0, runtime=0.0, infeasibility=1)"
+    )
+
+
+def test_problem_repr_counts_the_parts(small_problem: bm.Problem) -> None:
+    assert repr(small_problem) == (
+        "Problem(trusts=6, seekers=2, needs=4, areas=3, relations=0, "
+        "overrides=0, travel='straight line')"
+    )
+    matrix = small_problem.replace(
+        travel=(bm.TravelTime(origin="S1", destination="B1", minutes=70),)
+    )
+    assert repr(matrix).endswith("travel='matrix of 1 entry')")
+
+
+def test_national_problem_repr_is_short() -> None:
+    from buddymatch.synth import preset
+
+    problem = preset("national", seed=0)
+    assert len(repr(problem)) < 300
+    assert len(str(problem)) < 300
+
+
+# -- frames sits above the models -------------------------------------------
+
+
+def _imports(module: str) -> set[str]:
+    """Return every buddymatch module *module* imports, anywhere in it:
+    at the top, inside functions and under ``TYPE_CHECKING``."""
+    path = Path(bm.__file__).parent.joinpath(*module.split(".")[1:])
+    path = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return {name for name in found if name.startswith("buddymatch.")}
+
+
+def _reached_from(module: str) -> set[str]:
+    seen: set[str] = set()
+    todo = [module]
+    while todo:
+        current = todo.pop()
+        for name in _imports(current):
+            if name not in seen:
+                seen.add(name)
+                todo.append(name)
+    return seen
+
+
+def test_the_models_never_import_frames() -> None:
+    """frames is above model and result: no import cycle, hidden or not."""
+    assert "buddymatch.result" in _imports("buddymatch.frames")
+    for module in ("buddymatch.model", "buddymatch.result"):
+        reached = _reached_from(module)
+        assert "buddymatch.frames" not in reached, module
+        assert module not in reached, f"{module} imports itself back"
+    assert "buddymatch.result" not in _reached_from("buddymatch.model")

@@ -88,7 +88,19 @@ def test_the_policy_is_optional(
     assert bm.verify(small_problem, bm.Policy(), result) == []
 
 
-def test_bad_input_is_422_with_every_problem(
+def _check_detail(answer: Any) -> list[dict[str, Any]]:
+    """Return the 422's items, each in FastAPI's usual shape."""
+    assert answer.status_code == 422, answer.text
+    detail: list[dict[str, Any]] = answer.json()["detail"]
+    assert detail
+    for item in detail:
+        assert {"type", "loc", "msg"} <= set(item)
+        assert item["loc"][0] == "body"
+        assert item["msg"] and item["type"]
+    return detail
+
+
+def test_bad_input_is_fastapis_422_with_every_problem(
     client: TestClient, small_problem: bm.Problem
 ) -> None:
     request = _request(
@@ -98,40 +110,62 @@ def test_bad_input_is_422_with_every_problem(
         colour="blue",
     )
     request["problem"]["trusts"][0]["lat"] = 95
-    answer = client.post("/proposals", json=request)
-    assert answer.status_code == 422
-    detail = answer.json()["detail"]
-    where = {(d["file"], d["line"]) for d in detail}
+    detail = _check_detail(client.post("/proposals", json=request))
+    where = {tuple(d["loc"]) for d in detail}
     assert where == {
-        ("problem", "trusts.0.lat"),
-        ("policy", "max_travel_minute"),
-        ("request", "time_limit"),
-        ("request", "colour"),
+        ("body", "problem", "trusts", 0, "lat"),
+        ("body", "policy", "max_travel_minute"),
+        ("body", "time_limit"),
+        ("body", "colour"),
     }
-    for item in detail:
-        assert set(item) == {"file", "line", "column", "message", "fix"}
-        assert item["message"] and item["fix"]
 
 
 @pytest.mark.parametrize(
-    ("body", "words"),
+    ("options", "field"),
     [
-        (b"{not json", "not valid JSON"),
-        (b"[1, 2]", "not an object"),
-        (b"{}", "has no problem"),
-        (b'{"problem": {"trusts": []}}', "there are no trusts"),
+        ({"time_limit": True}, "time_limit"),
+        ({"time_limit": "10"}, "time_limit"),
+        ({"time_limit": 61}, "time_limit"),
+        ({"seed": 1.5}, "seed"),
+        ({"seed": False}, "seed"),
+        ({"deterministic": "yes"}, "deterministic"),
+    ],
+)
+def test_solve_options_are_checked(
+    client: TestClient,
+    small_problem: bm.Problem,
+    options: dict[str, Any],
+    field: str,
+) -> None:
+    answer = client.post("/proposals", json=_request(small_problem, **options))
+    (item,) = _check_detail(answer)
+    assert item["loc"] == ["body", field]
+
+
+@pytest.mark.parametrize(
+    ("body", "loc", "words"),
+    [
+        (b"{not json", ["body", 1], "JSON decode error"),
+        (b"[1, 2]", ["body"], "valid dictionary"),
+        (b"{}", ["body", "problem"], "Field required"),
+        (
+            b'{"problem": {"trusts": []}}',
+            ["body", "problem"],
+            "there are no trusts",
+        ),
     ],
 )
 def test_what_is_not_a_request_is_422(
-    client: TestClient, body: bytes, words: str
+    client: TestClient, body: bytes, loc: list[Any], words: str
 ) -> None:
     answer = client.post(
         "/proposals",
         content=body,
         headers={"content-type": "application/json"},
     )
-    assert answer.status_code == 422
-    assert words in json.dumps(answer.json()["detail"])
+    (item,) = _check_detail(answer)
+    assert item["loc"] == loc
+    assert words in item["msg"]
 
 
 def test_need_tiers_are_checked_against_the_policy(
@@ -139,14 +173,73 @@ def test_need_tiers_are_checked_against_the_policy(
 ) -> None:
     request = _request(small_problem)
     request["problem"]["needs"][0]["tier"] = "coaching"
-    answer = client.post("/proposals", json=request)
-    assert answer.status_code == 422
-    (item,) = answer.json()["detail"]
-    assert item["line"] == "needs.0.tier"
+    (item,) = _check_detail(client.post("/proposals", json=request))
+    assert item["loc"] == ["body", "problem", "needs", 0, "tier"]
+    assert "'coaching', which the policy does not define" in item["msg"]
     request["policy"] = {
         "tiers": {"coaching": {"workload": 1, "months": 3, "fee": 100}}
     }
-    assert client.post("/proposals", json=request).status_code == 200
+    answer = client.post("/proposals", json=request)
+    assert answer.status_code == 200, answer.text
+    problem = bm.Problem.model_validate(request["problem"])
+    policy = bm.Policy.model_validate(request["policy"])
+    result = bm.Result.model_validate(answer.json())
+    assert bm.verify(problem, policy, result) == []
+
+
+def test_a_travel_matrix_without_a_pair_is_422(
+    client: TestClient, small_problem: bm.Problem
+) -> None:
+    problem = small_problem.replace(
+        travel=(bm.TravelTime(origin="S1", destination="B1", minutes=70),)
+    )
+    detail = _check_detail(client.post("/proposals", json=_request(problem)))
+    assert all(item["loc"] == ["body", "problem"] for item in detail)
+    assert "no travel time from" in detail[0]["msg"]
+    assert "travel_fallback" in detail[0]["msg"]  # the fix
+
+
+def test_openapi_describes_the_request_and_the_answer(
+    client: TestClient,
+) -> None:
+    spec = client.get("/openapi.json").json()
+    post = spec["paths"]["/proposals"]["post"]
+    body = post["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/ProposalRequest"}
+    assert post["requestBody"]["required"] is True
+    schemas = spec["components"]["schemas"]
+    request = schemas["ProposalRequest"]
+    assert request["required"] == ["problem"]
+    assert set(request["properties"]) == {
+        "problem", "policy", "time_limit", "seed", "deterministic"
+    }
+    assert request["properties"]["problem"] == {
+        "$ref": "#/components/schemas/Problem"
+    }
+    assert {"Problem", "Policy", "Trust", "Need", "Result"} <= set(schemas)
+    answer = post["responses"]["200"]["content"]["application/json"]
+    assert answer["schema"] == {"$ref": "#/components/schemas/Result"}
+    assert "422" in post["responses"]
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_body_over_the_limit_is_413(
+    small_problem: bm.Problem, chunked: bool
+) -> None:
+    service = _load_service()
+    body = json.dumps(_request(small_problem)).encode()
+    json_type = {"content-type": "application/json"}
+    with TestClient(service.create_app(max_body_bytes=len(body))) as small:
+        answer = small.post("/proposals", content=body, headers=json_type)
+        assert answer.status_code == 200, answer.text
+        result = bm.Result.model_validate(answer.json())
+        assert bm.verify(small_problem, bm.Policy(), result) == []
+        big = body + b" " * 10
+        # Sent in pieces, without a Content-Length, it is counted too.
+        content = iter([big[:500], big[500:]]) if chunked else big
+        answer = small.post("/proposals", content=content, headers=json_type)
+    assert answer.status_code == 413
+    assert answer.json() == {"detail": "the request is too large"}
 
 
 def test_schemas_are_served(client: TestClient) -> None:

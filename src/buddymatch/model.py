@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -24,6 +25,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from buddymatch.display import HTML_ROWS, html_facts, html_table
+from buddymatch.wording import plural
 
 #: Ids of trusts (and names of areas and culture dimensions) match this.
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
@@ -465,10 +469,110 @@ class Problem(_Frozen):
 
     def _repr_html_(self) -> str:
         """Return the compact summary Jupyter shows for a problem."""
-        # Imported here: frames depends on this module.
-        from buddymatch.frames import problem_html
-
         return problem_html(self)
+
+    def __repr_args__(self) -> Iterable[tuple[str | None, Any]]:
+        """Count the problem's parts rather than list them.
+
+        Pydantic builds ``repr()``, ``str()`` and rich's pretty form from
+        these; a national problem listed in full is over half a million
+        characters.  The parts themselves are fields (``problem.trusts``,
+        ``problem.needs``, ...).
+        """
+        yield "trusts", len(self.trusts)
+        yield "seekers", len(self.seeker_ids)
+        yield "needs", len(self.needs)
+        yield "areas", len(self.areas)
+        yield "relations", len(self.relations)
+        yield "overrides", len(self.overrides)
+        if self.travel is None:
+            yield "travel", "straight line"
+        else:
+            entries = plural(len(self.travel), "entry", "entries")
+            yield "travel", f"matrix of {entries}"
+
+
+def problem_html(problem: Problem, *, max_rows: int = HTML_ROWS) -> str:
+    """Return a compact HTML summary of *problem* (what Jupyter shows).
+
+    Parameters
+    ----------
+    problem
+        The problem.
+    max_rows
+        Areas shown in the needs table.
+
+    Returns
+    -------
+    str
+        Counts of trusts, seekers, needs, buddies and relations, then the
+        needs by area; all text escaped.
+    """
+    seekers = set(problem.seeker_ids)
+    with_capacity = [t for t in problem.trusts if t.capacity > 0]
+    by_priority = Counter(n.priority for n in problem.needs)
+    relations = Counter(r.kind for r in problem.relations)
+    facts: list[tuple[str, str]] = [
+        ("trusts", str(len(problem.trusts))),
+        (
+            "needs",
+            f"{len(problem.needs)} of {plural(len(seekers), 'seeker')} ("
+            + ", ".join(
+                f"priority {p}: {by_priority[p]}" for p in (3, 2, 1)
+            )
+            + ")",
+        ),
+        (
+            "capacity",
+            f"{plural(len(with_capacity), 'trust')} able to buddy, "
+            f"{sum(t.capacity for t in with_capacity)} workload units in all",
+        ),
+        ("areas", ", ".join(problem.areas) or "none"),
+        (
+            "culture dimensions",
+            ", ".join(problem.culture_dimensions) or "none (fit counts as 1)",
+        ),
+        (
+            "relations",
+            ", ".join(f"{kind}: {n}" for kind, n in sorted(relations.items()))
+            or "none",
+        ),
+    ]
+    if problem.overrides:
+        facts.append(("pair overrides", str(len(problem.overrides))))
+    facts.append(
+        (
+            "travel",
+            "straight line"
+            if problem.travel is None
+            else "matrix of "
+            + plural(len(problem.travel), "entry", "entries"),
+        )
+    )
+    per_area: dict[str, list[int]] = {}
+    for need in problem.needs:
+        counts = per_area.setdefault(need.area, [0, 0, 0])
+        counts[0] += 1
+        counts[1] += need.buddies
+        counts[2] += need.priority == 3
+    areas = sorted(per_area, key=lambda a: (-per_area[a][0], a))
+    parts = [
+        '<div class="buddymatch-problem">',
+        "<p><strong>buddymatch problem</strong></p>",
+        html_facts(facts),
+    ]
+    if areas:
+        parts.append(
+            html_table(
+                "Needs by area",
+                ("area", "needs", "buddies wanted", "priority 3"),
+                [(area, *per_area[area]) for area in areas],
+                lambda n: f"... and {plural(n, 'more area')}",
+                max_rows,
+            )
+        )
+    parts.append("</div>")
+    return "".join(parts)
 
 
 _T = TypeVar("_T")

@@ -8,14 +8,17 @@ lon of every trust it names).  No solver object ever reaches it.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
+from buddymatch.display import HTML_ROWS, html_facts, html_table, typed_frame
 from buddymatch.model import Policy
+from buddymatch.wording import plural
 
 if TYPE_CHECKING:
-    from buddymatch.frames import ResultFrames
+    import pandas as pd  # type: ignore[import-untyped, unused-ignore]
 
 Status = Literal["optimal", "feasible", "infeasible", "no_solution"]
 
@@ -221,26 +224,76 @@ class Result(_Frozen):
         data: dict[str, Any] = json.loads(self.to_json(indent=None))
         return data
 
-    def to_pandas(self) -> ResultFrames:
-        """Return the result as pandas DataFrames.
+    def to_pandas(self, kind: FrameKind = "assignments") -> pd.DataFrame:
+        """Return one part of the result as a pandas DataFrame.
+
+        Parameters
+        ----------
+        kind
+            ``"assignments"`` (one row per buddy assigned to a need, see
+            :func:`assignments_frame`), ``"partnerships"``, ``"unmet"``
+            or ``"utilisation"``.  :meth:`to_frames` gives all four.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Every column present, and typed, even when the part is empty.
+
+        Raises
+        ------
+        ValueError
+            If *kind* is none of the four.
+        """
+        build = _FRAMES.get(kind)
+        if build is None:
+            raise ValueError(
+                f"no frame kind {kind!r}; the kinds are "
+                + ", ".join(FRAME_KINDS)
+            )
+        return build(self)
+
+    def to_frames(self) -> ResultFrames:
+        """Return every part of the result as a pandas DataFrame.
 
         Returns
         -------
         ResultFrames
             A named tuple of four DataFrames: ``assignments``,
             ``partnerships``, ``unmet`` and ``utilisation`` (see
-            :func:`buddymatch.frames.result_frames`).
+            :meth:`to_pandas`).
         """
-        # Imported here: pandas is only needed when a frame is asked for.
-        from buddymatch.frames import result_frames
-
         return result_frames(self)
 
     def _repr_html_(self) -> str:
         """Return the compact summary Jupyter shows for a result."""
-        from buddymatch.frames import result_html
-
         return result_html(self)
+
+    def __repr_args__(self) -> Iterable[tuple[str | None, Any]]:
+        """Name the result's size and quality, not its every part.
+
+        Pydantic builds ``repr()``, ``str()`` and rich's pretty form from
+        these; the parts are a frame or a table away (:meth:`to_pandas`,
+        :meth:`summary`), and a national result printed in full is over
+        half a million characters.
+        """
+        yield "status", self.status
+        if self.coverage:
+            yield "coverage", ", ".join(
+                f"priority {c.priority}: {c.covered}/{c.total}"
+                for c in self.coverage
+            )
+        if self.objective is not None:
+            yield "objective", round(self.objective, 3)
+        if self.gap is not None:
+            yield "gap", round(self.gap, 4)
+        yield "assignments", len(self.assignments)
+        yield "partnerships", len(self.partnerships)
+        yield "unmet", len(self.unmet)
+        yield "total_fee", round(self.total_fee, 2)
+        if self.runtime is not None:
+            yield "runtime", round(self.runtime, 2)
+        if self.infeasibility:
+            yield "infeasibility", len(self.infeasibility)
 
     # -- text --------------------------------------------------------------
 
@@ -372,3 +425,331 @@ def assignment_reason(a: Assignment) -> str:
     if a.pinned:
         base = "pinned; " + base
     return base
+
+
+# ---------------------------------------------------------------------------
+# Tables: DataFrames and the HTML summary (what notebooks show)
+# ---------------------------------------------------------------------------
+
+#: The parts of a result :meth:`Result.to_pandas` gives as a DataFrame.
+FrameKind = Literal["assignments", "partnerships", "unmet", "utilisation"]
+FRAME_KINDS: tuple[str, ...] = FrameKind.__args__  # type: ignore[attr-defined]
+
+#: Column -> dtype of each frame (``str`` is pandas' text dtype; ``Int64``
+#: an integer that may be missing).  Assignments also get one
+#: ``term_<name>`` column per score term; see :func:`assignments_frame`.
+ASSIGNMENT_COLUMNS: dict[str, Any] = {
+    "seeker": str,
+    "seeker_name": str,
+    "area": str,
+    "tier": str,
+    "buddy": str,
+    "buddy_name": str,
+    "travel_minutes": "float64",
+    "culture_fit": "float64",
+    "expertise": "int64",
+    "workload": "int64",
+    "fee": "float64",
+    "score": "float64",
+    "pinned": "bool",
+}
+PARTNERSHIP_COLUMNS: dict[str, Any] = {
+    "seeker": str,
+    "seeker_name": str,
+    "buddy": str,
+    "buddy_name": str,
+    "areas": str,
+    "tiers": str,
+    "workload": "int64",
+    "fee": "float64",
+    "months": "int64",
+}
+UNMET_COLUMNS: dict[str, Any] = {
+    "seeker": str,
+    "seeker_name": str,
+    "area": str,
+    "tier": str,
+    "priority": "int64",
+    "buddies": "int64",
+    "candidates": "int64",
+    "reason": str,
+    "detail": str,
+}
+UTILISATION_COLUMNS: dict[str, Any] = {
+    "buddy": str,
+    "buddy_name": str,
+    "capacity": "int64",
+    "workload": "int64",
+    "share": "float64",
+    "partners": "int64",
+    "max_partners": "Int64",
+}
+
+#: The term of a user-supplied pair score (it replaces the computed ones).
+OVERRIDE_TERM = "override"
+
+
+class ResultFrames(NamedTuple):
+    """A result as four DataFrames (see :meth:`Result.to_frames`)."""
+
+    assignments: pd.DataFrame
+    partnerships: pd.DataFrame
+    unmet: pd.DataFrame
+    utilisation: pd.DataFrame
+
+
+def term_names(assignments: Iterable[Assignment]) -> list[str]:
+    """Return the score terms of *assignments*: the computed terms, the
+    override, then any other term found, by name."""
+    # Imported here, not for a cycle (scoring does not import this
+    # module) but for start-up: scoring loads numpy, which reading and
+    # validating a result do not need.
+    from buddymatch.scoring import TERMS
+
+    seen = {name for a in assignments for name in a.terms}
+    known = [*TERMS, OVERRIDE_TERM]
+    return known + sorted(seen.difference(known))
+
+
+def assignments_frame(result: Result) -> pd.DataFrame:
+    """Return one row per assignment, in the result's order.
+
+    Parameters
+    ----------
+    result
+        The proposal.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :data:`ASSIGNMENT_COLUMNS`, then ``term_<name>`` for
+        each of :func:`term_names`: a term that does not apply to the
+        assignment (the computed terms of a pair whose score the user
+        gave, or ``term_override`` of any other) is NaN, so the terms of a
+        row sum to its ``score`` (``sum`` skips NaN).
+    """
+    names = term_names(result.assignments)
+    columns = dict(ASSIGNMENT_COLUMNS)
+    columns.update({f"term_{name}": "float64" for name in names})
+    nan = float("nan")
+    rows = []
+    for a in result.assignments:
+        row: dict[str, object] = {
+            "seeker": a.seeker,
+            "seeker_name": result.trust_name(a.seeker),
+            "area": a.area,
+            "tier": a.tier,
+            "buddy": a.buddy,
+            "buddy_name": result.trust_name(a.buddy),
+            "travel_minutes": a.travel_minutes,
+            "culture_fit": a.culture_fit,
+            "expertise": a.expertise,
+            "workload": a.workload,
+            "fee": a.fee,
+            "score": a.score,
+            "pinned": a.pinned,
+        }
+        for name in names:
+            row[f"term_{name}"] = a.terms.get(name, nan)
+        rows.append(row)
+    return typed_frame(rows, columns)
+
+
+def partnerships_frame(result: Result) -> pd.DataFrame:
+    """Return one row per seeker-buddy partnership, in the result's order.
+
+    ``areas`` lists the areas the buddy supports, ``;``-separated (as in
+    the trusts CSV's needs), and ``tiers`` the tier of each as
+    ``area:tier``.
+    """
+    rows = [
+        {
+            "seeker": p.seeker,
+            "seeker_name": result.trust_name(p.seeker),
+            "buddy": p.buddy,
+            "buddy_name": result.trust_name(p.buddy),
+            "areas": ";".join(p.areas),
+            "tiers": ";".join(
+                f"{area}:{p.tiers[area]}"
+                for area in p.areas
+                if area in p.tiers
+            ),
+            "workload": p.workload,
+            "fee": p.fee,
+            "months": p.months,
+        }
+        for p in result.partnerships
+    ]
+    return typed_frame(rows, PARTNERSHIP_COLUMNS)
+
+
+def unmet_frame(result: Result) -> pd.DataFrame:
+    """Return one row per unmet need, with its reason code and words."""
+    rows = [
+        {
+            "seeker": u.seeker,
+            "seeker_name": result.trust_name(u.seeker),
+            "area": u.area,
+            "tier": u.tier,
+            "priority": u.priority,
+            "buddies": u.buddies,
+            "candidates": u.candidates,
+            "reason": u.reason,
+            "detail": u.detail,
+        }
+        for u in result.unmet
+    ]
+    return typed_frame(rows, UNMET_COLUMNS)
+
+
+def utilisation_frame(result: Result) -> pd.DataFrame:
+    """Return one row per buddy: capacity, workload given, and partners.
+
+    ``share`` is workload ÷ capacity (NaN for a capacity of 0);
+    ``max_partners`` is the buddy's partner limit (missing when none
+    applies).
+    """
+    rows = [
+        {
+            "buddy": b.buddy,
+            "buddy_name": result.trust_name(b.buddy),
+            "capacity": b.capacity,
+            "workload": b.workload,
+            "share": b.workload / b.capacity if b.capacity else float("nan"),
+            "partners": b.partners,
+            "max_partners": b.max_partners,
+        }
+        for b in result.utilisation
+    ]
+    return typed_frame(rows, UTILISATION_COLUMNS)
+
+
+#: Frame kind -> the function that builds it, in ResultFrames' order.
+_FRAMES: dict[str, Callable[[Result], pd.DataFrame]] = {
+    "assignments": assignments_frame,
+    "partnerships": partnerships_frame,
+    "unmet": unmet_frame,
+    "utilisation": utilisation_frame,
+}
+
+
+def result_frames(result: Result) -> ResultFrames:
+    """Return *result* as DataFrames: assignments, partnerships, unmet
+    needs and utilisation.
+
+    Parameters
+    ----------
+    result
+        The proposal.
+
+    Returns
+    -------
+    ResultFrames
+        A named tuple of four DataFrames (see :func:`assignments_frame`,
+        :func:`partnerships_frame`, :func:`unmet_frame` and
+        :func:`utilisation_frame`); every column is present, and typed,
+        even when a part is empty.
+    """
+    return ResultFrames(*(build(result) for build in _FRAMES.values()))
+
+
+def result_html(result: Result, *, max_rows: int = HTML_ROWS) -> str:
+    """Return a compact HTML summary of *result* (what Jupyter shows).
+
+    Parameters
+    ----------
+    result
+        The proposal.
+    max_rows
+        Rows shown of the unmet needs and of the assignments.
+
+    Returns
+    -------
+    str
+        The status, cover, quality and counts, then the unmet needs and the
+        first assignments; all text escaped.
+    """
+    facts: list[tuple[str, str]] = [("status", result.status)]
+    if result.coverage:
+        facts.append(
+            (
+                "needs covered",
+                ", ".join(
+                    f"priority {c.priority}: {c.covered}/{c.total}"
+                    for c in result.coverage
+                ),
+            )
+        )
+    if result.objective is not None:
+        bound = f"{result.bound:.3f}" if result.bound is not None else "n/a"
+        gap = f"{result.gap:.2%}" if result.gap is not None else "n/a"
+        facts.append(
+            (
+                "quality",
+                f"{result.objective:.3f} points (bound {bound}, gap {gap})",
+            )
+        )
+    facts.append(
+        (
+            "proposal",
+            f"{plural(len(result.assignments), 'assignment')} in "
+            f"{plural(len(result.partnerships), 'partnership')}; "
+            f"{plural(len(result.unmet), 'unmet need')}",
+        )
+    )
+    facts.append(("total fees", f"{result.total_fee:,.0f}"))
+    if result.runtime is not None:
+        facts.append(("runtime", f"{result.runtime:.2f} s"))
+    facts.extend(("infeasible", why) for why in result.infeasibility)
+    parts = [
+        '<div class="buddymatch-result">',
+        "<p><strong>buddymatch result</strong></p>",
+        html_facts(facts),
+    ]
+    if result.unmet:
+        parts.append(
+            html_table(
+                "Unmet needs",
+                ("seeker", "area", "tier", "priority", "reason"),
+                [
+                    (
+                        result.trust_name(u.seeker),
+                        u.area,
+                        u.tier,
+                        u.priority,
+                        f"{u.reason}: {u.detail}",
+                    )
+                    for u in result.unmet
+                ],
+                lambda n: f"... and {plural(n, 'more unmet need')}",
+                max_rows,
+            )
+        )
+    if result.assignments:
+        parts.append(
+            html_table(
+                "Assignments",
+                ("seeker", "area", "tier", "buddy", "minutes", "fit",
+                 "expertise", "score"),
+                [
+                    (
+                        result.trust_name(a.seeker),
+                        a.area,
+                        a.tier,
+                        result.trust_name(a.buddy),
+                        f"{a.travel_minutes:.0f}",
+                        f"{a.culture_fit:.2f}",
+                        a.expertise,
+                        f"{a.score:.2f}",
+                    )
+                    for a in result.assignments
+                ],
+                lambda n: (
+                    f"... and {plural(n, 'more assignment')}: see "
+                    "result.to_pandas()"
+                ),
+                max_rows,
+            )
+        )
+    parts.append("</div>")
+    return "".join(parts)
