@@ -26,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from buddymatch.display import HTML_ROWS, html_facts, html_table
+from buddymatch.frames import problem_html
 from buddymatch.wording import plural
 
 #: Ids of trusts (and names of areas and culture dimensions) match this.
@@ -490,89 +490,6 @@ class Problem(_Frozen):
         else:
             entries = plural(len(self.travel), "entry", "entries")
             yield "travel", f"matrix of {entries}"
-
-
-def problem_html(problem: Problem, *, max_rows: int = HTML_ROWS) -> str:
-    """Return a compact HTML summary of *problem* (what Jupyter shows).
-
-    Parameters
-    ----------
-    problem
-        The problem.
-    max_rows
-        Areas shown in the needs table.
-
-    Returns
-    -------
-    str
-        Counts of trusts, seekers, needs, buddies and relations, then the
-        needs by area; all text escaped.
-    """
-    seekers = set(problem.seeker_ids)
-    with_capacity = [t for t in problem.trusts if t.capacity > 0]
-    by_priority = Counter(n.priority for n in problem.needs)
-    relations = Counter(r.kind for r in problem.relations)
-    facts: list[tuple[str, str]] = [
-        ("trusts", str(len(problem.trusts))),
-        (
-            "needs",
-            f"{len(problem.needs)} of {plural(len(seekers), 'seeker')} ("
-            + ", ".join(
-                f"priority {p}: {by_priority[p]}" for p in (3, 2, 1)
-            )
-            + ")",
-        ),
-        (
-            "capacity",
-            f"{plural(len(with_capacity), 'trust')} able to buddy, "
-            f"{sum(t.capacity for t in with_capacity)} workload units in all",
-        ),
-        ("areas", ", ".join(problem.areas) or "none"),
-        (
-            "culture dimensions",
-            ", ".join(problem.culture_dimensions) or "none (fit counts as 1)",
-        ),
-        (
-            "relations",
-            ", ".join(f"{kind}: {n}" for kind, n in sorted(relations.items()))
-            or "none",
-        ),
-    ]
-    if problem.overrides:
-        facts.append(("pair overrides", str(len(problem.overrides))))
-    facts.append(
-        (
-            "travel",
-            "straight line"
-            if problem.travel is None
-            else "matrix of "
-            + plural(len(problem.travel), "entry", "entries"),
-        )
-    )
-    per_area: dict[str, list[int]] = {}
-    for need in problem.needs:
-        counts = per_area.setdefault(need.area, [0, 0, 0])
-        counts[0] += 1
-        counts[1] += need.buddies
-        counts[2] += need.priority == 3
-    areas = sorted(per_area, key=lambda a: (-per_area[a][0], a))
-    parts = [
-        '<div class="buddymatch-problem">',
-        "<p><strong>buddymatch problem</strong></p>",
-        html_facts(facts),
-    ]
-    if areas:
-        parts.append(
-            html_table(
-                "Needs by area",
-                ("area", "needs", "buddies wanted", "priority 3"),
-                [(area, *per_area[area]) for area in areas],
-                lambda n: f"... and {plural(n, 'more area')}",
-                max_rows,
-            )
-        )
-    parts.append("</div>")
-    return "".join(parts)
 
 
 _T = TypeVar("_T")

@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from buddymatch.model import CULTURE_MAX, Policy
+from buddymatch.rules import SCORE_TERMS
 
 #: Integer units per point: the ONE place float points become integers
 #: (``int(round(points * POINTS_SCALE))``), so scores resolve to 0.001.
@@ -29,13 +30,7 @@ POINTS_SCALE = 1000
 #: Decimals every score and term is rounded to (matches POINTS_SCALE).
 SCORE_DECIMALS = 3
 #: The pair-score terms, in the order they are summed.
-TERMS: tuple[str, ...] = (
-    "expertise",
-    "culture",
-    "travel",
-    "preferred",
-    "prior",
-)
+TERMS: tuple[str, ...] = SCORE_TERMS
 
 # Pairs are computed in row blocks of about this many elements.
 _BLOCK_ELEMENTS = 1 << 16
