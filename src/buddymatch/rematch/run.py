@@ -12,19 +12,20 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from buddymatch.arrangement import Arrangement, arrangement_issues
 from buddymatch.candidates import build_candidates
 from buddymatch.errors import InputError, InputProblem
 from buddymatch.model import Issue, Policy, Problem, Relation
+from buddymatch.params import ProgressCallback, SolveParams
 from buddymatch.rematch.diff import answer
 from buddymatch.rematch.models import RematchResult
 from buddymatch.rematch.plan import Plan, make_plan
 from buddymatch.rematch.room import Use, room_left
 from buddymatch.result import Result
-from buddymatch.solvers import DEFAULT_TIME_LIMIT, propose
-from buddymatch.solvers.settings import ProgressCallback
+from buddymatch.solvers import propose
 from buddymatch.travel import TravelModel
 
 __all__ = ["rematch"]
@@ -52,10 +53,11 @@ def rematch(
     policy: Policy | None = None,
     arrangements: Iterable[Arrangement] = (),
     *,
-    time_limit: float = DEFAULT_TIME_LIMIT,
-    seed: int = 0,
+    params: SolveParams | None = None,
+    time_limit: float | None = None,
+    seed: int | None = None,
     workers: int | None = None,
-    deterministic: bool = False,
+    deterministic: bool | None = None,
     progress: ProgressCallback | None = None,
     stop: threading.Event | None = None,
     travel: TravelModel | None = None,
@@ -76,12 +78,19 @@ def rematch(
         Rules and weights; ``keep_ongoing`` chooses pinned or soft.
     arrangements
         The arrangements in place (see :class:`Arrangement`).
-    time_limit, seed, workers, deterministic, progress, stop, travel,
-    solver_params
-        As for :func:`~buddymatch.propose`; the time limit applies to each
-        solve.  A seeker whose buddies kept outside the model would,
-        together with new ones, exceed ``max_buddies_per_seeker`` is
-        limited to its best new buddies and solved once more.
+    params
+        How each search runs, as for :func:`~buddymatch.propose` (see
+        :class:`~buddymatch.SolveParams`); the time limit applies to each
+        solve, and ``progress`` reports the solves of the whole problem.
+        A seeker whose buddies kept outside the model would, together
+        with new ones, exceed ``max_buddies_per_seeker`` is limited to its
+        best new buddies and solved once more.
+    time_limit, seed, workers, deterministic, progress, stop, \
+solver_params
+        The fields of *params*, given one by one instead; not with a
+        *params* they differ from.
+    travel
+        The travel model, as for :func:`~buddymatch.propose`.
 
     Returns
     -------
@@ -94,7 +103,20 @@ def rematch(
         If an arrangement names an unknown trust or area, an ongoing one
         a need the seeker does not list, or the arrangements contradict
         each other or a pin (see :func:`arrangement_issues`).
+    TypeError, ValueError
+        If a setting is bad, or *params* is given with a keyword that
+        differs from it (see :class:`~buddymatch.SolveParams`).
     """
+    params = SolveParams.merge(
+        params,
+        time_limit=time_limit,
+        seed=seed,
+        workers=workers,
+        deterministic=deterministic,
+        progress=progress,
+        stop=stop,
+        solver_params=solver_params,
+    )
     policy = policy or Policy()
     items = tuple(arrangements)
     _raise_issues(arrangement_issues(problem, items))
@@ -121,15 +143,8 @@ def rematch(
                     f"{seeker} gets no new buddy: its kept buddies reach "
                     f"max_buddies_per_seeker {limit}"
                 )
-    solve: dict[str, Any] = {
-        "time_limit": time_limit,
-        "seed": seed,
-        "workers": workers,
-        "deterministic": deterministic,
-        "stop": stop,
-        "solver_params": solver_params,
-        "travel": travel,
-    }
+    # A seeker solved alone reports no progress: that is of the whole.
+    alone = replace(params, progress=None)
     solves = 0
     while True:
         transformed = (
@@ -143,11 +158,7 @@ def rematch(
             transformed.canonical(), plan.policy, travel=travel
         )
         result = propose(
-            transformed,
-            plan.policy,
-            progress=progress,
-            candidates=cands,
-            **{k: v for k, v in solve.items() if k != "travel"},
+            transformed, plan.policy, params=params, candidates=cands
         )
         solves += 1
         if limit is None or not result.is_feasible():
@@ -157,7 +168,7 @@ def rematch(
             break
         for seeker in over:
             keep = _best_buddies(
-                plan, transformed, result, seeker, limit, solve
+                plan, transformed, result, seeker, limit, alone, travel
             )
             restricted.add(seeker)
             extra += _restrict(
@@ -226,7 +237,8 @@ def _best_buddies(
     result: Result,
     seeker: str,
     limit: int,
-    solve: Mapping[str, Any],
+    params: SolveParams,
+    travel: TravelModel | None,
 ) -> set[str]:
     """Return the buddies *seeker* may keep so that it stays within *limit*.
 
@@ -269,7 +281,8 @@ def _best_buddies(
     mine = propose(
         alone,
         Policy.model_validate({**policy.model_dump(), **changes}),
-        **solve,
+        params=params,
+        travel=travel,
     )
     keep = plan.fixed[seeker] | pinned
     if mine.is_feasible():
