@@ -393,6 +393,8 @@ solver_params
         log_search=log_search,
         solver_params=solver_params,
     )
+    # From here on only the merged settings count (the keywords are None
+    # when params came instead); these three are read all through.
     time_limit = params.time_limit
     deterministic = params.deterministic
     progress = params.progress
