@@ -59,6 +59,7 @@ if TYPE_CHECKING:  # the real imports, for type checkers and IDEs
         TravelTime,
         Trust,
     )
+    from buddymatch.params import SolveParams
     from buddymatch.rematch import Arrangement, RematchResult, rematch
     from buddymatch.report import render_markdown
     from buddymatch.result import (
@@ -116,6 +117,7 @@ _LAZY: dict[str, str] = {
     "render_markdown": "buddymatch.report",
     "Result": "buddymatch.result",
     "seeker_costs": "buddymatch.terms",
+    "SolveParams": "buddymatch.params",
     "SolverError": "buddymatch.errors",
     "StraightLine": "buddymatch.travel",
     "Terms": "buddymatch.terms",
@@ -157,6 +159,7 @@ __all__ = [
     "Relation",
     "RematchResult",
     "Result",
+    "SolveParams",
     "SolverError",
     "StraightLine",
     "Terms",

@@ -37,6 +37,7 @@ from buddymatch.errors import (
 # inside the commands that use it, so ``buddymatch --help`` starts at once.
 if TYPE_CHECKING:
     from buddymatch.model import Policy, Problem
+    from buddymatch.params import ProgressCallback, SolveParams
     from buddymatch.result import Result
 
 EXIT_OK = 0
@@ -228,6 +229,28 @@ def _load(
     return problem, policy
 
 
+def _solve_params(
+    time_limit: float,
+    *,
+    seed: int = 0,
+    workers: int | None = None,
+    deterministic: bool = False,
+    progress: ProgressCallback | None = None,
+    log_search: bool = False,
+) -> SolveParams:
+    """Return the search options of a command as one SolveParams."""
+    from buddymatch.params import SolveParams
+
+    return SolveParams(
+        time_limit=time_limit,
+        seed=seed,
+        workers=workers,
+        deterministic=deterministic,
+        progress=progress,
+        log_search=log_search,
+    )
+
+
 def _refuse_overwrite(target: Path, inputs: list[Path | None]) -> None:
     resolved = target.resolve()
     for path in inputs:
@@ -416,17 +439,15 @@ def propose(
             # Name the matrix's file in errors about missing pairs.
             travel = travel_model(problem, policy, source=str(travel_matrix))
         with _LiveProgress(show) as progress:
-            result = solve(
-                problem,
-                policy,
-                travel=travel,
-                time_limit=time_limit,
+            params = _solve_params(
+                time_limit,
                 seed=seed,
                 workers=workers,
                 deterministic=deterministic,
                 progress=progress if show else None,
                 log_search=verbose,
             )
+            result = solve(problem, policy, travel=travel, params=params)
         if out_file is not None:
             write_result(result, out_file)
             if not quiet:
@@ -761,10 +782,12 @@ def rematch(
             problem,
             policy,
             items,
-            time_limit=time_limit,
-            seed=seed,
-            workers=workers,
-            deterministic=deterministic,
+            params=_solve_params(
+                time_limit,
+                seed=seed,
+                workers=workers,
+                deterministic=deterministic,
+            ),
             travel=travel,
         )
         written: list[str] = []
@@ -936,9 +959,9 @@ def explain(
             problem,
             policy,
             travel=travel,
-            time_limit=time_limit,
-            deterministic=True,
+            params=_solve_params(time_limit, deterministic=True),
         )
+        resolve = _solve_params(resolve_time_limit, deterministic=True)
         if seeker is not None and area is not None and buddy is not None:
             names = {t.id: t.name or t.id for t in problem.trusts}
             pair = explain_pair(
@@ -949,7 +972,7 @@ def explain(
                 area,
                 buddy,
                 k=top,
-                time_limit=resolve_time_limit,
+                params=resolve,
                 travel=travel,
             )
             as_json = pair.to_json()
@@ -962,7 +985,7 @@ def explain(
                 result,
                 top,
                 relax=relax,
-                time_limit=resolve_time_limit,
+                params=resolve,
                 travel=travel,
             )
             as_json = whole.to_json()

@@ -25,19 +25,19 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from typing import Any, overload
 
 from buddymatch.model import Policy, Problem
+from buddymatch.params import SolveParams
 from buddymatch.result import Result
-from buddymatch.solvers import DEFAULT_TIME_LIMIT
 
 __all__ = ["propose_many"]
 
 
 def _propose_one(
-    problem: Problem, policy: Policy | None, options: dict[str, Any]
+    problem: Problem, policy: Policy | None, params: SolveParams
 ) -> Result:
     """Solve one scenario (module-level, so process pools can pickle it)."""
     from buddymatch.solvers import propose
 
-    return propose(problem, policy, **options)
+    return propose(problem, policy, params=params)
 
 
 @overload
@@ -46,10 +46,11 @@ def propose_many(
     policies: Mapping[str, Policy | None],
     executor: Executor | None = None,
     *,
-    time_limit: float = DEFAULT_TIME_LIMIT,
-    seed: int = 0,
+    params: SolveParams | None = None,
+    time_limit: float | None = None,
+    seed: int | None = None,
     workers: int | None = None,
-    deterministic: bool = False,
+    deterministic: bool | None = None,
     solver_params: Mapping[str, Any] | None = None,
 ) -> dict[str, Result]: ...
 
@@ -60,10 +61,11 @@ def propose_many(
     policies: Iterable[Policy | None],
     executor: Executor | None = None,
     *,
-    time_limit: float = DEFAULT_TIME_LIMIT,
-    seed: int = 0,
+    params: SolveParams | None = None,
+    time_limit: float | None = None,
+    seed: int | None = None,
     workers: int | None = None,
-    deterministic: bool = False,
+    deterministic: bool | None = None,
     solver_params: Mapping[str, Any] | None = None,
 ) -> list[Result]: ...
 
@@ -73,16 +75,17 @@ def propose_many(
     policies: Mapping[str, Policy | None] | Iterable[Policy | None],
     executor: Executor | None = None,
     *,
-    time_limit: float = DEFAULT_TIME_LIMIT,
-    seed: int = 0,
+    params: SolveParams | None = None,
+    time_limit: float | None = None,
+    seed: int | None = None,
     workers: int | None = None,
-    deterministic: bool = False,
+    deterministic: bool | None = None,
     solver_params: Mapping[str, Any] | None = None,
 ) -> dict[str, Result] | list[Result]:
     """Propose an arrangement for *problem* under each policy, concurrently.
 
     Each policy is an independent call of :func:`~buddymatch.propose`
-    with the same keyword arguments, so a sweep gives exactly the results
+    with the same parameters, so a sweep gives exactly the results
     of solving the scenarios one by one (in deterministic mode, the same
     assignments and objective).
 
@@ -101,10 +104,16 @@ def propose_many(
         per scenario up to the number of CPUs, made and shut down here;
         as with any process pool, a script that uses it must start from
         an ``if __name__ == "__main__":`` block.
+    params
+        How each search runs (see :class:`~buddymatch.SolveParams`),
+        passed to every :func:`~buddymatch.propose` call.  Several solves
+        share the machine's cores, so with a local pool consider fewer
+        CP-SAT ``workers`` per solve.  With a process pool the parameters
+        travel to the workers, so ``progress`` must be a module-level
+        function and ``stop`` cannot be used.
     time_limit, seed, workers, deterministic, solver_params
-        Passed to every :func:`~buddymatch.propose` call.  Several
-        solves share the machine's cores, so with a local pool consider
-        fewer CP-SAT ``workers`` per solve.
+        The fields of *params*, given one by one instead; not with a
+        *params* they differ from.
 
     Returns
     -------
@@ -119,20 +128,24 @@ def propose_many(
         policy does not define): the error of the first such scenario, in
         the order of *policies*; the scenarios not yet started are
         cancelled.
+    TypeError, ValueError
+        If a setting is bad, or *params* is given with a keyword that
+        differs from it (see :class:`~buddymatch.SolveParams`).
     """
+    params = SolveParams.merge(
+        params,
+        time_limit=time_limit,
+        seed=seed,
+        workers=workers,
+        deterministic=deterministic,
+        solver_params=solver_params,
+    )
     if isinstance(policies, Mapping):
         names = list(policies)
         scenarios = [policies[name] for name in names]
     else:
         names = []
         scenarios = list(policies)
-    options: dict[str, Any] = {
-        "time_limit": time_limit,
-        "seed": seed,
-        "workers": workers,
-        "deterministic": deterministic,
-        "solver_params": dict(solver_params or {}),
-    }
     results: list[Result] = []
     if scenarios:
         if executor is None:
@@ -141,9 +154,9 @@ def propose_many(
             # (CP-SAT's, a web server's) can deadlock the child.
             context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(size, mp_context=context) as pool:
-                results = _run_all(pool, problem, scenarios, options)
+                results = _run_all(pool, problem, scenarios, params)
         else:
-            results = _run_all(executor, problem, scenarios, options)
+            results = _run_all(executor, problem, scenarios, params)
     if isinstance(policies, Mapping):
         return dict(zip(names, results, strict=True))
     return results
@@ -153,11 +166,11 @@ def _run_all(
     executor: Executor,
     problem: Problem,
     scenarios: list[Policy | None],
-    options: dict[str, Any],
+    params: SolveParams,
 ) -> list[Result]:
     """Submit every scenario, then collect the results in order."""
     futures: list[Future[Result]] = [
-        executor.submit(_propose_one, problem, policy, options)
+        executor.submit(_propose_one, problem, policy, params)
         for policy in scenarios
     ]
     try:

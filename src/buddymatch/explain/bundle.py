@@ -17,9 +17,16 @@ from buddymatch.explain.unmet import (
     explain_unmet_need,
 )
 from buddymatch.model import Policy, Problem
+from buddymatch.params import SolveParams
 from buddymatch.result import Result
 from buddymatch.solvers.cpsat.core import DEFAULT_CORE_TIME_LIMIT
 from buddymatch.travel import TravelModel
+
+#: How the re-solves that confirm a policy change run unless told:
+#: deterministic, so that the same input gives the same explanation.
+RESOLVE_PARAMS = SolveParams(
+    time_limit=DEFAULT_RESOLVE_TIME_LIMIT, deterministic=True
+)
 
 
 def explain_result(
@@ -29,11 +36,12 @@ def explain_result(
     k: int = DEFAULT_ALTERNATIVES,
     *,
     relax: bool = True,
-    time_limit: float = DEFAULT_RESOLVE_TIME_LIMIT,
+    params: SolveParams | None = None,
+    time_limit: float | None = None,
     max_resolves: int = DEFAULT_MAX_RESOLVES,
     core_time_limit: float = DEFAULT_CORE_TIME_LIMIT,
     workers: int | None = None,
-    deterministic: bool = True,
+    deterministic: bool | None = None,
     travel: TravelModel | None = None,
     candidates: CandidateSet | None = None,
 ) -> ResultExplanation:
@@ -50,17 +58,19 @@ def explain_result(
     relax
         Look for one-parameter policy changes that cover each unmet need
         (each confirmed by a re-solve).
-    time_limit
-        Seconds per re-solve (deterministic mode).
+    params
+        How each re-solve runs (see :class:`~buddymatch.SolveParams`);
+        default :data:`RESOLVE_PARAMS`: deterministic, so that the same
+        input gives the same explanation, with a time limit per re-solve
+        of :data:`~buddymatch.explain.unmet.DEFAULT_RESOLVE_TIME_LIMIT`
+        deterministic time units.
+    time_limit, workers, deterministic
+        The fields of *params*, given one by one instead (the others as
+        in :data:`RESOLVE_PARAMS`); not with a *params* they differ from.
     max_resolves
         Re-solves per unmet need.
     core_time_limit
         Seconds per feasibility solve of an infeasibility core.
-    workers
-        Solver threads per re-solve.
-    deterministic
-        Re-solve in deterministic mode (the same input gives the same
-        explanation); ``time_limit`` is then in deterministic time units.
     travel
         The travel model the result was made with.
     candidates
@@ -76,7 +86,17 @@ def explain_result(
     InputError
         If the result does not belong to the problem and policy, or the
         inputs are bad (as for :func:`buddymatch.propose`).
+    TypeError, ValueError
+        If a setting is bad, or *params* is given with a keyword that
+        differs from it (see :class:`~buddymatch.SolveParams`).
     """
+    params = SolveParams.merge(
+        params,
+        defaults=RESOLVE_PARAMS,
+        time_limit=time_limit,
+        workers=workers,
+        deterministic=deterministic,
+    )
     policy = policy or Policy()
     notes: list[str] = []
     if result.status == "infeasible":
@@ -114,13 +134,7 @@ def explain_result(
     )
     assignments = explain_assignments(view, k)
     relaxer = (
-        Relaxer(
-            view,
-            time_limit=time_limit,
-            max_resolves=max_resolves,
-            workers=workers,
-            deterministic=deterministic,
-        )
+        Relaxer(view, params=params, max_resolves=max_resolves)
         if relax
         else None
     )

@@ -21,6 +21,7 @@ from buddymatch.explain.proposal import (
     input_problem,
 )
 from buddymatch.model import Policy, Problem, Relation
+from buddymatch.params import SolveParams
 from buddymatch.result import Result
 from buddymatch.solvers.assemble import (
     capacity_shortfall,
@@ -32,6 +33,9 @@ from buddymatch.wording import plural
 
 #: Default seconds for the re-solve with the pair pinned.
 DEFAULT_PIN_TIME_LIMIT = 10.0
+#: How the re-solve with the pair pinned runs unless told: deterministic,
+#: so that the same input gives the same explanation.
+PIN_PARAMS = SolveParams(time_limit=DEFAULT_PIN_TIME_LIMIT, deterministic=True)
 
 
 def _moves(items: set[tuple[str, str, str]]) -> tuple[Move, ...]:
@@ -120,9 +124,10 @@ def explain_pair(
     buddy: str,
     *,
     k: int = DEFAULT_ALTERNATIVES,
-    time_limit: float = DEFAULT_PIN_TIME_LIMIT,
+    params: SolveParams | None = None,
+    time_limit: float | None = None,
     workers: int | None = None,
-    deterministic: bool = True,
+    deterministic: bool | None = None,
     travel: TravelModel | None = None,
     candidates: CandidateSet | None = None,
 ) -> PairExplanation:
@@ -138,13 +143,16 @@ def explain_pair(
         The buddy asked about.
     k
         Alternatives listed when the pair is assigned.
-    time_limit
-        Seconds for the re-solve with the pair pinned (deterministic).
-    workers
-        Solver threads for the re-solve.
-    deterministic
-        Re-solve in deterministic mode (the same input gives the same
-        explanation); ``time_limit`` is then in deterministic time units.
+    params
+        How the re-solve with the pair pinned runs (see
+        :class:`~buddymatch.SolveParams`); default :data:`PIN_PARAMS`:
+        deterministic, so that the same input gives the same explanation,
+        with :data:`DEFAULT_PIN_TIME_LIMIT` deterministic time units.  Its
+        time limit is also that of each feasibility solve when the pin
+        cannot hold.
+    time_limit, workers, deterministic
+        The fields of *params*, given one by one instead (the others as
+        in :data:`PIN_PARAMS`); not with a *params* they differ from.
     travel
         The travel model the result was made with.
     candidates
@@ -161,9 +169,19 @@ def explain_pair(
     InputError
         If the need or the buddy does not exist, or the result does not
         belong to the problem and policy.
+    TypeError, ValueError
+        If a setting is bad, or *params* is given with a keyword that
+        differs from it (see :class:`~buddymatch.SolveParams`).
     """
     from buddymatch.solvers import propose
 
+    params = SolveParams.merge(
+        params,
+        defaults=PIN_PARAMS,
+        time_limit=time_limit,
+        workers=workers,
+        deterministic=deterministic,
+    )
     policy = policy or Policy()
     view = ProposalView.build(
         problem, policy, result, travel=travel, candidates=candidates
@@ -233,17 +251,13 @@ def explain_pair(
     )
     pin = Relation(a=seeker, b=buddy, kind="pinned", area=area)
     pinned_problem = problem.replace(relations=(*problem.relations, pin))
-    pinned = propose(
-        pinned_problem,
-        policy,
-        time_limit=time_limit,
-        workers=workers,
-        deterministic=deterministic,
-        travel=travel,
-    )
+    pinned = propose(pinned_problem, policy, params=params, travel=travel)
     if pinned.status == "infeasible":
         why = explain_infeasibility(
-            pinned_problem, policy, time_limit=time_limit, travel=travel
+            pinned_problem,
+            policy,
+            time_limit=params.time_limit,
+            travel=travel,
         )
         detail = why.words if why is not None else ""
         return PairExplanation(
@@ -265,7 +279,7 @@ def explain_pair(
             buddy=buddy,
             status="allowed",
             words=f"{intro} With it pinned, no proposal was found within "
-            f"{time_limit:g} s; allow more time.",
+            f"{params.time_limit:g} s; allow more time.",
             pinned_status=pinned.status,
             objective_before=result.objective,
             pinned_result=pinned,

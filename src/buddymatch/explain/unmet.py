@@ -59,6 +59,7 @@ from buddymatch.explain.models import (
 )
 from buddymatch.explain.proposal import ProposalView, fmt_value
 from buddymatch.model import Policy
+from buddymatch.params import SolveParams
 from buddymatch.result import Result, UnmetNeed
 from buddymatch.solvers.room import BLOCKS
 from buddymatch.wording import plural
@@ -417,31 +418,22 @@ class Relaxer:
     ----------
     view
         The proposal.
-    time_limit
-        Seconds per re-solve.
+    params
+        How each re-solve runs.
     max_resolves
         Re-solves per need (cached ones are free).
-    workers
-        Solver threads per re-solve.
-    deterministic
-        Re-solve in deterministic mode (same input, same explanation);
-        ``time_limit`` is then in CP-SAT's deterministic time units.
     """
 
     def __init__(
         self,
         view: ProposalView,
         *,
-        time_limit: float = DEFAULT_RESOLVE_TIME_LIMIT,
+        params: SolveParams,
         max_resolves: int = DEFAULT_MAX_RESOLVES,
-        workers: int | None = None,
-        deterministic: bool = True,
     ) -> None:
         self.view = view
-        self.time_limit = time_limit
+        self.params = params
         self.max_resolves = max_resolves
-        self.workers = workers
-        self.deterministic = deterministic
         self._loose: dict[str, CandidateSet | None] = {}
         self._solved: dict[str, Result] = {}
 
@@ -597,9 +589,7 @@ class Relaxer:
         result = propose(
             self.view.original,
             policy,
-            time_limit=self.time_limit,
-            workers=self.workers,
-            deterministic=self.deterministic,
+            params=self.params,
             travel=self.view.travel,
         )
         self._solved[key] = result

@@ -23,6 +23,7 @@ import numpy as np
 
 from buddymatch.candidates import CandidateSet, build_candidates
 from buddymatch.model import Policy, Problem
+from buddymatch.params import DEFAULT_TIME_LIMIT, ProgressCallback, SolveParams
 from buddymatch.result import Result
 from buddymatch.solvers import shortlist as shortlists
 from buddymatch.solvers.assemble import (
@@ -32,11 +33,7 @@ from buddymatch.solvers.assemble import (
 )
 from buddymatch.solvers.flow import flow_structure, solve_flow
 from buddymatch.solvers.greedy import greedy_start
-from buddymatch.solvers.settings import (
-    Outcome,
-    ProgressCallback,
-    SolverSettings,
-)
+from buddymatch.solvers.settings import Outcome, SolverSettings
 
 if TYPE_CHECKING:
     # CP-SAT (and the LP of the decomposition) load only when a problem
@@ -79,9 +76,6 @@ DECOMPOSITION_MIN_SECONDS = 45.0
 #: Share of the time left after the decomposition that the integer master
 #: over its columns gets on a large model (price-and-branch).
 MASTER_SHARE = 0.35
-#: Default time limit in seconds.
-DEFAULT_TIME_LIMIT = 10.0
-
 # What the steps that cannot be interrupted cost, so that one starts only
 # when it can finish within the limit (outside deterministic mode).
 # Measured on "national" and "programme" on the 2-core benchmark machine
@@ -327,13 +321,14 @@ def propose(
     problem: Problem,
     policy: Policy | None = None,
     *,
-    time_limit: float = DEFAULT_TIME_LIMIT,
-    seed: int = 0,
+    params: SolveParams | None = None,
+    time_limit: float | None = None,
+    seed: int | None = None,
     workers: int | None = None,
-    deterministic: bool = False,
+    deterministic: bool | None = None,
     progress: ProgressCallback | None = None,
     stop: threading.Event | None = None,
-    log_search: bool = False,
+    log_search: bool | None = None,
     candidates: CandidateSet | None = None,
     solver_params: Mapping[str, Any] | None = None,
     travel: TravelModel | None = None,
@@ -349,37 +344,26 @@ def propose(
         The trusts, needs, relations and overrides.
     policy
         Rules and weights; ``None`` means the defaults.
-    time_limit
-        Seconds for the whole call (candidates, warm start and every
-        solver stage); in deterministic mode, CP-SAT deterministic-time
-        units for the solver stages (roughly seconds).  The best
-        proposal found so far is returned when it runs out.
-    seed
-        Random seed of the search.
-    workers
-        CP-SAT worker threads (default: :data:`WORKERS_SMALL`, or
-        :data:`WORKERS_LARGE` above :data:`LARGE_MODEL_PAIRS` pairs, or
-        :data:`WORKERS_DETERMINISTIC` in deterministic mode).
-    deterministic
-        When true, the same input gives the same assignments and objective
-        (interleaved search with a deterministic time limit).
-    progress
-        Called with (elapsed, objective, bound, gap) on each improving
-        solution of the quality stage.
-    stop
-        An event that, once set, stops the search and returns the best
-        proposal so far.
-    log_search
-        Send CP-SAT's search log to the ``buddymatch`` logger.
+    params
+        How the search runs: time limit, seed, workers, mode, progress,
+        stop, search log and CP-SAT parameters (see
+        :class:`~buddymatch.SolveParams`; default ``SolveParams()``).  The
+        time limit covers the whole call (candidates, warm start and
+        every solver stage).  Without *workers*, the search uses
+        :data:`WORKERS_SMALL` threads, or :data:`WORKERS_LARGE` above
+        :data:`LARGE_MODEL_PAIRS` pairs, or :data:`WORKERS_DETERMINISTIC`
+        in deterministic mode.
+    time_limit, seed, workers, deterministic, progress, stop, log_search, \
+solver_params
+        The fields of *params*, given one by one instead (a keyword left
+        ``None`` takes the default); not with a *params* they differ
+        from.
     candidates
         Pre-built candidate pairs for *problem* and *policy* (to reuse
         them across calls); built here when omitted.
     travel
         The travel model; by default the one *policy* selects (the
         problem's travel matrix, else the straight line).
-    solver_params
-        Expert CP-SAT parameters (``SatParameters`` field names), applied
-        last; recorded in the result's ``solver`` field.
 
     Returns
     -------
@@ -393,14 +377,34 @@ def propose(
         matrix lacks a pair it needs.
     SolverError
         If CP-SAT reports the model invalid (a bug in buddymatch).
+    TypeError, ValueError
+        If a setting is bad, or *params* is given with a keyword that
+        differs from it (see :class:`~buddymatch.SolveParams`).
     """
     start = time.perf_counter()
+    params = SolveParams.merge(
+        params,
+        time_limit=time_limit,
+        seed=seed,
+        workers=workers,
+        deterministic=deterministic,
+        progress=progress,
+        stop=stop,
+        log_search=log_search,
+        solver_params=solver_params,
+    )
+    # From here on only the merged settings count (the keywords are None
+    # when params came instead); these three are read all through.
+    time_limit = params.time_limit
+    deterministic = params.deterministic
+    progress = params.progress
     policy = policy or Policy()
     # The canonical order makes the proposal independent of row order.
     cands = candidates or build_candidates(
         problem.canonical(), policy, travel=travel
     )
     usable = usable_candidates(cands)
+    workers = params.workers
     if workers is None and deterministic:
         workers = WORKERS_DETERMINISTIC
     elif workers is None:
@@ -415,20 +419,20 @@ def propose(
         None
         if deterministic
         else start
-        + float(time_limit)
+        + time_limit
         - max(
             ASSEMBLE_SECONDS_MIN,
             ASSEMBLE_SECONDS_PER_NEED * len(cands.problem.needs),
         )
     )
     settings = SolverSettings(
-        time_limit=float(time_limit),
-        seed=int(seed),
-        workers=int(workers),
+        time_limit=time_limit,
+        seed=params.seed,
+        workers=workers,
         deterministic=deterministic,
-        log_search=log_search,
-        stop=stop,
-        extra=dict(solver_params or {}),
+        log_search=params.log_search,
+        stop=params.stop,
+        extra=dict(params.solver_params),
         deadline=deadline,
     )
     solver_info = settings.as_dict()
@@ -455,7 +459,7 @@ def propose(
                 infeasibility=tuple(words for _, words in impossible),
             )
         )
-    if not solver_params and not groups:
+    if not params.solver_params and not groups:
         # Transportation structure: one min-cost flow is the exact
         # lexicographic optimum, no search needed (module flow).
         structure = flow_structure(cands, usable)
@@ -488,7 +492,7 @@ def propose(
     decomposed = 0.0
     n_usable = int(np.count_nonzero(usable))
     left = (
-        float(time_limit)
+        time_limit
         if deadline is None
         else deadline - time.perf_counter()
     )
@@ -510,7 +514,7 @@ def propose(
             warm,
             decomposition_seconds(deadline, deterministic),
             deterministic,
-            float(time_limit),
+            time_limit,
         )
         decomposed = time.perf_counter() - began
         if decomposition is not None:
@@ -576,7 +580,7 @@ def propose(
                 groups,
                 outcome.chosen,
                 deterministic,
-                None if deterministic else start + float(time_limit),
+                None if deterministic else start + time_limit,
             ),
         )
     )

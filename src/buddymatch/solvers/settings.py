@@ -9,17 +9,13 @@ than in :mod:`.cpsat.solve`, which re-exports them.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Outcome", "ProgressCallback", "SolverSettings"]
-
-#: (elapsed seconds, objective points, bound points, gap) -> None
-ProgressCallback = Callable[[float, float, float, float], None]
+__all__ = ["Outcome", "SolverSettings"]
 
 
 @dataclass

@@ -19,6 +19,7 @@ from ortools.sat.python import cp_model
 
 from buddymatch.candidates import CandidateSet
 from buddymatch.errors import SolverError
+from buddymatch.params import ProgressCallback
 from buddymatch.scoring import from_units
 from buddymatch.solvers.cpsat.constraints import Constraints
 from buddymatch.solvers.cpsat.objective import (
@@ -30,11 +31,7 @@ from buddymatch.solvers.cpsat.objective import (
     set_quality_objective,
 )
 from buddymatch.solvers.cpsat.variables import Variables
-from buddymatch.solvers.settings import (
-    Outcome,
-    ProgressCallback,
-    SolverSettings,
-)
+from buddymatch.solvers.settings import Outcome, SolverSettings
 
 log = logging.getLogger("buddymatch")
 
