@@ -13,12 +13,12 @@ so it is always installed; importing it costs about half a second).
 
 from __future__ import annotations
 
-import html
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from buddymatch.model import Problem
+from buddymatch.render.escape import html_escape as _e
 from buddymatch.result import Assignment, Result
 from buddymatch.scoring import TERMS
 from buddymatch.wording import plural
@@ -278,10 +278,6 @@ def result_frames(result: Result) -> ResultFrames:
 
 #: Rows shown per table before "... and N more".
 HTML_ROWS = 10
-
-
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
 
 
 def _facts(rows: Sequence[tuple[str, str]]) -> str:

@@ -1,141 +1,36 @@
 """Explanations as Markdown or HTML: a section per partnership.
 
-Both forms are rendered from one neutral outline (headings, paragraphs,
-tables, lists), so they always say the same thing.  All text is escaped
-at rendering time: a trust named ``<script>`` or ``| x |`` shows as text.
+Both forms are written from one neutral outline
+(:mod:`buddymatch.render.outline`), so they always say the same thing;
+all text is escaped there, when it is written.
 """
 
 from __future__ import annotations
 
-import html
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from buddymatch.escape import md_escape
-from buddymatch.explain.models import (
-    Alternative,
-    AssignmentExplanation,
-    Infeasibility,
-    PairExplanation,
-    ResultExplanation,
-    Term,
-    UnmetExplanation,
-)
-from buddymatch.explain.proposal import fmt_minutes
+from buddymatch.render.outline import Outline
+from buddymatch.wording import fmt_minutes
 
-_Row = tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class _Heading:
-    level: int
-    text: str
-
-
-@dataclass(frozen=True)
-class _Para:
-    text: str
-
-
-@dataclass(frozen=True)
-class _Table:
-    header: _Row
-    rows: list[_Row]
-    right: set[int]  # right-aligned (numeric) columns
-
-
-@dataclass(frozen=True)
-class _List:
-    items: list[str]
-
-
-@dataclass
-class _Outline:
-    """Headings, paragraphs, tables and lists, in order."""
-
-    blocks: list[_Heading | _Para | _Table | _List] = field(
-        default_factory=list
+# Only the types: importing buddymatch.explain loads the solver, and these
+# functions only read the explanations they are given.
+if TYPE_CHECKING:
+    from buddymatch.explain.models import (
+        Alternative,
+        AssignmentExplanation,
+        Infeasibility,
+        PairExplanation,
+        ResultExplanation,
+        Term,
+        UnmetExplanation,
     )
 
-    def heading(self, level: int, text: str) -> None:
-        self.blocks.append(_Heading(level, text))
-
-    def para(self, text: str) -> None:
-        self.blocks.append(_Para(text))
-
-    def table(
-        self, header: _Row, rows: Sequence[_Row], right: set[int]
-    ) -> None:
-        self.blocks.append(_Table(header, list(rows), right))
-
-    def bullets(self, items: list[str]) -> None:
-        if items:
-            self.blocks.append(_List(items))
-
-    def markdown(self) -> str:
-        out: list[str] = []
-        for block in self.blocks:
-            if isinstance(block, _Heading):
-                out.append("#" * block.level + " " + md_escape(block.text))
-            elif isinstance(block, _Para):
-                out.append(md_escape(block.text))
-            elif isinstance(block, _List):
-                out += [f"- {md_escape(item)}" for item in block.items]
-            else:
-                out.append(_md_row(block.header))
-                out.append(
-                    "|"
-                    + "|".join(
-                        "---:" if i in block.right else "---"
-                        for i in range(len(block.header))
-                    )
-                    + "|"
-                )
-                out += [_md_row(row) for row in block.rows]
-            out.append("")
-        return "\n".join(out).rstrip("\n") + "\n"
-
-    def html(self, title: str) -> str:
-        esc = html.escape
-        out = [
-            "<!DOCTYPE html>",
-            '<html lang="en">',
-            '<head><meta charset="utf-8">',
-            f"<title>{esc(title)}</title></head>",
-            "<body>",
-        ]
-        for block in self.blocks:
-            if isinstance(block, _Heading):
-                level = block.level
-                out.append(f"<h{level}>{esc(block.text)}</h{level}>")
-            elif isinstance(block, _Para):
-                out.append(f"<p>{esc(block.text)}</p>")
-            elif isinstance(block, _List):
-                out.append("<ul>")
-                out += [f"<li>{esc(item)}</li>" for item in block.items]
-                out.append("</ul>")
-            else:
-                out.append("<table>")
-                out.append(
-                    "<tr>"
-                    + "".join(f"<th>{esc(h)}</th>" for h in block.header)
-                    + "</tr>"
-                )
-                for row in block.rows:
-                    cells = "".join(
-                        f'<td style="text-align:right">{esc(c)}</td>'
-                        if i in block.right
-                        else f"<td>{esc(c)}</td>"
-                        for i, c in enumerate(row)
-                    )
-                    out.append(f"<tr>{cells}</tr>")
-                out.append("</table>")
-        out += ["</body>", "</html>"]
-        return "\n".join(out) + "\n"
-
-
-def _md_row(cells: _Row) -> str:
-    return "| " + " | ".join(md_escape(c) for c in cells) + " |"
+__all__ = [
+    "render_explanations_html",
+    "render_explanations_markdown",
+    "render_pair_html",
+    "render_pair_markdown",
+]
 
 
 def _term_value(term: Term) -> str:
@@ -152,7 +47,7 @@ def _term_value(term: Term) -> str:
     return f"{term.value:g}"
 
 
-def _terms_table(doc: _Outline, terms: tuple[Term, ...]) -> None:
+def _terms_table(doc: Outline, terms: tuple[Term, ...]) -> None:
     doc.table(
         ("term", "value", "points", "meaning"),
         [(t.name, _term_value(t), f"{t.points:+.3f}", t.words) for t in terms],
@@ -161,7 +56,7 @@ def _terms_table(doc: _Outline, terms: tuple[Term, ...]) -> None:
 
 
 def _alternatives_table(
-    doc: _Outline, alternatives: tuple[Alternative, ...], name: _Names
+    doc: Outline, alternatives: tuple[Alternative, ...], name: _Names
 ) -> None:
     if not alternatives:
         doc.para("No other buddy passes the hard rules for this need.")
@@ -193,7 +88,7 @@ class _Names:
 
 
 def _assignment(
-    doc: _Outline, a: AssignmentExplanation, name: _Names, level: int
+    doc: Outline, a: AssignmentExplanation, name: _Names, level: int
 ) -> None:
     pinned = ", pinned" if a.pinned else ""
     doc.heading(level, f"{a.area} ({a.tier} tier{pinned})")
@@ -202,7 +97,7 @@ def _assignment(
     _alternatives_table(doc, a.alternatives, name)
 
 
-def _unmet(doc: _Outline, u: UnmetExplanation, name: _Names) -> None:
+def _unmet(doc: Outline, u: UnmetExplanation, name: _Names) -> None:
     doc.heading(
         3, f"{name(u.seeker)}: {u.area} ({u.tier} tier, priority {u.priority})"
     )
@@ -220,7 +115,7 @@ def _unmet(doc: _Outline, u: UnmetExplanation, name: _Names) -> None:
         doc.para("Tried without covering it: " + ", ".join(u.tried) + ".")
 
 
-def _infeasibility(doc: _Outline, why: Infeasibility, level: int) -> None:
+def _infeasibility(doc: Outline, why: Infeasibility, level: int) -> None:
     doc.heading(level, "Why the pins cannot all hold")
     doc.para(why.words)
     doc.bullets([m.words for m in why.members])
@@ -232,9 +127,9 @@ def _infeasibility(doc: _Outline, why: Infeasibility, level: int) -> None:
         doc.bullets(list(why.also))
 
 
-def _result_outline(e: ResultExplanation, title: str) -> _Outline:
+def _result_outline(e: ResultExplanation, title: str) -> Outline:
     name = _Names(e.names)
-    doc = _Outline()
+    doc = Outline()
     doc.heading(1, title)
     quality = (
         f"; quality {e.objective:g} points" if e.objective is not None else ""
@@ -304,10 +199,10 @@ def render_explanations_html(
 
 def _pair_outline(
     pair: PairExplanation, names: dict[str, str] | None, title: str | None
-) -> tuple[_Outline, str]:
+) -> tuple[Outline, str]:
     name = _Names(names or {})
     heading = title or (f"{pair.buddy} for {pair.seeker}'s {pair.area} need")
-    doc = _Outline()
+    doc = Outline()
     doc.heading(1, heading)
     doc.para(pair.words)
     if pair.assignment is not None:

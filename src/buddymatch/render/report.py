@@ -1,5 +1,10 @@
 """Readable reports of a result: Markdown for circulating a proposal.
 
+The report is written line by line, not from the neutral outline
+(:mod:`buddymatch.render.outline`): its tables carry emphasis of our own
+(``**total**``, ``**no**``), which the outline would escape, and its
+layout predates the outline and is kept as it was.
+
 User text (trust names, reasons) is escaped so that a name such as
 ``<script>`` or ``| evil |`` shows as text and never as markup.
 """
@@ -8,9 +13,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from buddymatch.escape import md_escape
+from buddymatch.render.escape import md_escape
 from buddymatch.result import Result, assignment_reason
-from buddymatch.terms import seeker_costs
+from buddymatch.terms_model import seeker_costs
 
 
 def render_markdown(result: Result, title: str = "Buddying proposal") -> str:
