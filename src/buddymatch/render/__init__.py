@@ -3,26 +3,23 @@
 :func:`write_output` is the one place that picks a format from a file's
 extension, from one table of object kind -> extension -> writer:
 
-=====================================  ===============================
-object                                 extensions
-=====================================  ===============================
-:class:`~buddymatch.result.Result`     ``.csv`` (pairings), ``.json``,
-                                       ``.md`` (report)
-:class:`Map` of a result               ``.svg``, ``.html`` (``.htm``),
-                                       ``.png``
-an explanation (of a result or of      ``.md``, ``.html``, ``.json``
-one pair)
-:class:`~buddymatch.terms_model.Terms`  ``.md``, ``.json``
-=====================================  ===============================
+- a :class:`~buddymatch.result.Result`: ``.csv`` (pairings), ``.json``,
+  ``.md`` (the report);
+- a :class:`Map` of a result: ``.svg``, ``.html`` (or ``.htm``), ``.png``;
+- an explanation, of a result or of one pair: ``.md``, ``.html``,
+  ``.json``;
+- the :class:`~buddymatch.terms_model.Terms` of one partnership: ``.md``,
+  ``.json``.
 
 :func:`output_format` checks a file name against the same table, so a
 caller can refuse a wrong ``--out`` before any work is done.
 
 The renderers behind the table are modules of this package: ``report``
-(a result as Markdown), ``map`` (SVG, HTML and PNG maps), ``explanation``
-and ``terms`` (Markdown and HTML through the neutral ``outline``), and
-``escape``, through which all of them escape user text.  This package
-reads the data classes only; it never imports the solver.
+(a result as Markdown), ``map`` (SVG, HTML and PNG maps),
+``explanation`` (Markdown and HTML from the neutral ``outline``),
+``terms`` (terms of reference), and ``escape``, through which all of
+them escape user text.  This package reads the data classes only; it
+never imports the solver.
 """
 
 from __future__ import annotations
