@@ -35,7 +35,6 @@ if TYPE_CHECKING:  # the real imports, for type checkers and IDEs
         explain_infeasibility,
         explain_pair,
         explain_result,
-        render_explanations_markdown,
     )
     from buddymatch.io import (
         read_arrangements,
@@ -48,7 +47,7 @@ if TYPE_CHECKING:  # the real imports, for type checkers and IDEs
         write_problem_csv,
         write_problem_json,
     )
-    from buddymatch.mapping import read_result, write_map
+    from buddymatch.mapping import read_result
     from buddymatch.model import (
         Need,
         PairOverride,
@@ -61,7 +60,10 @@ if TYPE_CHECKING:  # the real imports, for type checkers and IDEs
     )
     from buddymatch.params import SolveParams
     from buddymatch.rematch import Arrangement, RematchResult, rematch
-    from buddymatch.report import render_markdown
+    from buddymatch.render import write_map
+    from buddymatch.render.explanation import render_explanations_markdown
+    from buddymatch.render.report import render_markdown
+    from buddymatch.render.terms import write_terms
     from buddymatch.result import (
         Assignment,
         BuddyUse,
@@ -73,7 +75,7 @@ if TYPE_CHECKING:  # the real imports, for type checkers and IDEs
     from buddymatch.schema import json_schema
     from buddymatch.solvers import propose
     from buddymatch.sweep import propose_many
-    from buddymatch.terms import Terms, seeker_costs, terms_for, write_terms
+    from buddymatch.terms_model import Terms, seeker_costs, terms_for
     from buddymatch.travel import StraightLine, TravelMatrix, TravelModel
     from buddymatch.verify import Violation, recompute_objective, verify
 
@@ -113,15 +115,15 @@ _LAZY: dict[str, str] = {
     "Relation": "buddymatch.model",
     "rematch": "buddymatch.rematch",
     "RematchResult": "buddymatch.rematch",
-    "render_explanations_markdown": "buddymatch.explain",
-    "render_markdown": "buddymatch.report",
+    "render_explanations_markdown": "buddymatch.render.explanation",
+    "render_markdown": "buddymatch.render.report",
     "Result": "buddymatch.result",
-    "seeker_costs": "buddymatch.terms",
+    "seeker_costs": "buddymatch.terms_model",
     "SolveParams": "buddymatch.params",
     "SolverError": "buddymatch.errors",
     "StraightLine": "buddymatch.travel",
-    "Terms": "buddymatch.terms",
-    "terms_for": "buddymatch.terms",
+    "Terms": "buddymatch.terms_model",
+    "terms_for": "buddymatch.terms_model",
     "Tier": "buddymatch.model",
     "TravelMatrix": "buddymatch.travel",
     "TravelModel": "buddymatch.travel",
@@ -132,12 +134,12 @@ _LAZY: dict[str, str] = {
     "Violation": "buddymatch.verify",
     "write_arrangements": "buddymatch.io",
     "write_example": "buddymatch.examples",
-    "write_map": "buddymatch.mapping",
+    "write_map": "buddymatch.render",
     "write_pairings_csv": "buddymatch.io",
     "write_policy_toml": "buddymatch.io",
     "write_problem_csv": "buddymatch.io",
     "write_problem_json": "buddymatch.io",
-    "write_terms": "buddymatch.terms",
+    "write_terms": "buddymatch.render.terms",
 }
 
 __all__ = [

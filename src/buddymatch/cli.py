@@ -418,6 +418,7 @@ def propose(
     """Propose buddies for every need in TRUSTS (a CSV file)."""
 
     def run() -> int:
+        from buddymatch.render import output_format, write_output
         from buddymatch.solvers import propose as solve
         from buddymatch.travel import travel_model
 
@@ -425,7 +426,7 @@ def propose(
             trusts, relations, pairs, policy_file, travel_matrix
         )
         if out_file is not None:
-            _check_suffix(out_file)
+            output_format(out_file, "result")
             _refuse_overwrite(
                 out_file, [trusts, relations, pairs, policy_file,
                            travel_matrix]
@@ -449,7 +450,7 @@ def propose(
             )
             result = solve(problem, policy, travel=travel, params=params)
         if out_file is not None:
-            write_result(result, out_file)
+            write_output(result, out_file)
             if not quiet:
                 out.print(_esc(result.summary()))
                 out.print(f"written: {_esc(str(out_file))}")
@@ -467,43 +468,6 @@ def propose(
         return _exit_code(result)
 
     raise typer.Exit(_guard(debug, run))
-
-
-_SUFFIXES = (".csv", ".json", ".md")
-_EXPLAIN_SUFFIXES = (".md", ".html", ".json")
-
-
-def _check_suffix(
-    path: Path, allowed: tuple[str, ...] = _SUFFIXES, what: str = "output"
-) -> None:
-    """Refuse an output file whose extension names no format we write."""
-    if path.suffix.lower() not in allowed:
-        names = ", ".join(allowed[:-1]) + f" or {allowed[-1]}"
-        raise InputError(
-            [
-                InputProblem(
-                    str(path),
-                    None,
-                    None,
-                    f"unknown output format {path.suffix or '(none)'!r}",
-                    f"name the {what} file {names}",
-                )
-            ]
-        )
-
-
-def write_result(result: Result, path: Path) -> None:
-    """Write *result* in the format named by *path*'s extension."""
-    from buddymatch.io import write_pairings_csv, write_text_atomic
-    from buddymatch.report import render_markdown
-
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        write_pairings_csv(result, path)
-    elif suffix == ".json":
-        write_text_atomic(path, result.to_json() + "\n")
-    else:
-        write_text_atomic(path, render_markdown(result))
 
 
 @app.command()
@@ -640,13 +604,14 @@ def map_command(
     """
 
     def run() -> int:
-        from buddymatch.mapping import check_map_path, read_result, write_map
+        from buddymatch.mapping import read_result
+        from buddymatch.render import Map, output_format, write_output
 
-        check_map_path(out_file)
+        output_format(out_file, "map")
         _refuse_overwrite(out_file, [result_file])
         _check_outputs(files=[out_file])
         result = read_result(result_file)
-        write_map(result, out_file, width=width, title=title)
+        write_output(Map(result), out_file, width=width, title=title)
         if not quiet:
             out.print(f"written: {_esc(str(out_file))}")
         return EXIT_OK
@@ -743,6 +708,7 @@ def rematch(
         from buddymatch.model import Policy
         from buddymatch.rematch import change_rows, write_rematch
         from buddymatch.rematch import rematch as rematch_arrangements
+        from buddymatch.render import output_format
         from buddymatch.terms import write_terms
         from buddymatch.travel import travel_model
 
@@ -768,7 +734,8 @@ def rematch(
             travel_matrix,
         ]
         if out_file is not None:
-            _check_suffix(out_file)
+            # The diff is written as a result is: .csv, .json or .md.
+            output_format(out_file, "result")
             _refuse_overwrite(out_file, inputs)
         if save_arrangements is not None:
             _refuse_overwrite(save_arrangements, inputs)
@@ -930,12 +897,10 @@ def explain(
         from buddymatch.explain import (
             explain_pair,
             explain_result,
-            render_explanations_html,
             render_explanations_markdown,
-            render_pair_html,
             render_pair_markdown,
         )
-        from buddymatch.io import write_text_atomic
+        from buddymatch.render import output_format, write_output
         from buddymatch.solvers import propose as solve
         from buddymatch.travel import travel_model
 
@@ -944,7 +909,7 @@ def explain(
             trusts, relations, pairs, policy_file, travel_matrix
         )
         if out_file is not None:
-            _check_suffix(out_file, _EXPLAIN_SUFFIXES, "explanation")
+            output_format(out_file, "explanation")
             _refuse_overwrite(
                 out_file, [trusts, relations, pairs, policy_file,
                            travel_matrix]
@@ -975,9 +940,10 @@ def explain(
                 params=resolve,
                 travel=travel,
             )
-            as_json = pair.to_json()
-            as_markdown = render_pair_markdown(pair, names)
-            as_html = render_pair_html(pair, names)
+            if out_file is not None:
+                write_output(pair, out_file, names=names)
+            elif not quiet:
+                out.print(Markdown(render_pair_markdown(pair, names)))
         else:
             whole = explain_result(
                 problem,
@@ -988,20 +954,13 @@ def explain(
                 params=resolve,
                 travel=travel,
             )
-            as_json = whole.to_json()
-            as_markdown = render_explanations_markdown(whole)
-            as_html = render_explanations_html(whole)
-        if out_file is not None:
-            suffix = out_file.suffix.lower()
-            text = {".json": as_json + "\n", ".html": as_html}.get(
-                suffix, as_markdown
-            )
-            write_text_atomic(out_file, text)
-            if not quiet:
-                out.print(_esc(result.summary()))
-                out.print(f"written: {_esc(str(out_file))}")
-        elif not quiet:
-            out.print(Markdown(as_markdown))
+            if out_file is not None:
+                write_output(whole, out_file)
+            elif not quiet:
+                out.print(Markdown(render_explanations_markdown(whole)))
+        if out_file is not None and not quiet:
+            out.print(_esc(result.summary()))
+            out.print(f"written: {_esc(str(out_file))}")
         return _exit_code(result)
 
     raise typer.Exit(_guard(debug, run))

@@ -1,6 +1,6 @@
 """Building blocks of what notebooks show: HTML tables and typed frames.
 
-It imports nothing from buddymatch, so the models themselves
+It imports nothing from buddymatch but the escaping floor, so the models
 (:class:`~buddymatch.model.Problem`, :class:`~buddymatch.result.Result`)
 can build their notebook summaries and DataFrames from their own data,
 and :mod:`buddymatch.frames` sits above them.
@@ -11,9 +11,10 @@ it is always installed; importing it costs about half a second).
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+
+from buddymatch.escape import html_escape
 
 if TYPE_CHECKING:
     import pandas as pd  # type: ignore[import-untyped, unused-ignore]
@@ -24,8 +25,7 @@ __all__ = ["HTML_ROWS", "html_facts", "html_table", "typed_frame"]
 HTML_ROWS = 10
 
 
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
+_e = html_escape
 
 
 def html_facts(rows: Sequence[tuple[str, str]]) -> str:

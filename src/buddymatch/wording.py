@@ -6,7 +6,9 @@ reasons), the explanations and the reports can all use it.
 
 from __future__ import annotations
 
-__all__ = ["plural"]
+from typing import Any
+
+__all__ = ["fmt_minutes", "fmt_value", "plural"]
 
 
 def plural(n: int, noun: str, many: str | None = None) -> str:
@@ -34,3 +36,32 @@ def plural(n: int, noun: str, many: str | None = None) -> str:
     if noun.endswith("y") and noun[-2:-1] not in "aeiou":
         return f"{n} {noun[:-1]}ies"
     return f"{n} {noun}s"
+
+
+def fmt_value(value: Any) -> str:
+    """Return a policy value as a person (and a TOML file) would write it.
+
+    Parameters
+    ----------
+    value
+        A bool, a number or ``None``.
+
+    Returns
+    -------
+    str
+        ``true``/``false``, ``none``, or the number without a needless
+        ``.0``.
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "none"
+    number = float(value)
+    if number.is_integer():
+        return str(int(number))
+    return f"{number:.10g}"
+
+
+def fmt_minutes(minutes: float) -> str:
+    """Return minutes to 0.1, without a needless ``.0``."""
+    return fmt_value(round(float(minutes), 1))

@@ -26,39 +26,12 @@ from buddymatch.solvers.assemble import (
 )
 from buddymatch.solvers.room import NeedRoom, ProposalUse
 from buddymatch.travel import TravelModel
+from buddymatch.wording import fmt_minutes as fmt_minutes
+from buddymatch.wording import fmt_value as fmt_value
 from buddymatch.wording import plural
 
 #: Points closer than this count as equal (scores resolve to 0.001).
 POINT_TOLERANCE = 0.0005
-
-
-def fmt_value(value: Any) -> str:
-    """Return a policy value as a person (and a TOML file) would write it.
-
-    Parameters
-    ----------
-    value
-        A bool, a number or ``None``.
-
-    Returns
-    -------
-    str
-        ``true``/``false``, ``none``, or the number without a needless
-        ``.0``.
-    """
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "none"
-    number = float(value)
-    if number.is_integer():
-        return str(int(number))
-    return f"{number:.10g}"
-
-
-def fmt_minutes(minutes: float) -> str:
-    """Return minutes to 0.1, without a needless ``.0``."""
-    return fmt_value(round(float(minutes), 1))
 
 
 def input_problem(column: str, message: str, fix: str) -> InputError:
