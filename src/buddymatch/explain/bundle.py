@@ -18,7 +18,7 @@ from buddymatch.explain.unmet import (
 )
 from buddymatch.model import Policy, Problem
 from buddymatch.result import Result
-from buddymatch.solvers.cpsat.core import DEFAULT_CORE_TIME_LIMIT
+from buddymatch.solvers.api import DEFAULT_CORE_TIME_LIMIT
 from buddymatch.travel import TravelModel
 
 

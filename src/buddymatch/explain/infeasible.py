@@ -17,16 +17,14 @@ from buddymatch.candidates import CandidateSet, build_candidates
 from buddymatch.explain.models import CoreMember, Infeasibility
 from buddymatch.explain.proposal import pin_words
 from buddymatch.model import Policy, Problem, Relation
-from buddymatch.solvers.assemble import (
+from buddymatch.solvers.api import (
+    DEFAULT_CORE_TIME_LIMIT,
+    CoreRule,
     coverable_candidates,
+    infeasibility_core,
     resolve_pins,
     usable_candidates,
     workload_words,
-)
-from buddymatch.solvers.cpsat.core import (
-    DEFAULT_CORE_TIME_LIMIT,
-    CoreRule,
-    infeasibility_core,
 )
 from buddymatch.travel import TravelModel
 from buddymatch.wording import plural

@@ -60,7 +60,7 @@ from buddymatch.explain.models import (
 from buddymatch.explain.proposal import ProposalView, fmt_value
 from buddymatch.model import Policy
 from buddymatch.result import Result, UnmetNeed
-from buddymatch.solvers.room import BLOCKS
+from buddymatch.solvers.api import BLOCKS, over_budget
 from buddymatch.wording import plural
 
 #: Funnel steps after ``trusts``, with the candidate rules each applies.
@@ -124,7 +124,7 @@ def _budget_words(view: ProposalView, need_index: int) -> str | None:
         return None
     need = view.need(need_index)
     fee = view.policy.tiers[need.tier].fee * need.buddies
-    if view.spent + fee <= budget + 1e-9:
+    if not over_budget(view.spent, fee, budget):
         return None
     return (
         f"covering it would cost £{fee:,.0f} more; £{view.spent:,.0f} of "
@@ -544,7 +544,7 @@ class Relaxer:
             # Buddies blocked only by the policy's partner limit (not by
             # their own), and the limit each would need.
             blocked = [
-                len(view.partners.get(int(t), [])) + 1
+                int(view.use.partners[t]) + 1
                 for t, code in zip(
                     room.buddy.tolist(), room.block.tolist(), strict=True
                 )

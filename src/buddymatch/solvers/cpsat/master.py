@@ -45,7 +45,7 @@ from ortools.sat.python import cp_model
 from buddymatch.candidates import CandidateSet
 from buddymatch.scoring import from_units, to_units
 from buddymatch.solvers.assemble import usable_candidates
-from buddymatch.solvers.cpsat.constraints import FEE_SCALE, fee_units
+from buddymatch.solvers.cpsat.constraints import budget_units, fee_units
 from buddymatch.solvers.cpsat.objective import (
     PRIORITY_ORDER,
     check_range,
@@ -327,7 +327,7 @@ def integer_master(
     if policy.budget is not None:
         model.add(
             cp_model.LinearExpr.weighted_sum(x, pool.fee.tolist())
-            <= int(np.floor(policy.budget * FEE_SCALE + 1e-6))
+            <= budget_units(policy.budget)
         )
     holder = _groups(pool.flat, pool.owner)
     for group in pins:
