@@ -17,6 +17,7 @@ from buddymatch.candidates import CandidateSet, build_candidates
 from buddymatch.explain.models import CoreMember, Infeasibility
 from buddymatch.explain.proposal import pin_words
 from buddymatch.model import Policy, Problem, Relation
+from buddymatch.rules import partner_limit_source
 from buddymatch.solvers.api import (
     DEFAULT_CORE_TIME_LIMIT,
     CoreRule,
@@ -130,11 +131,7 @@ def _member(
     if rule.kind == "max_partners":
         trust = problem.trusts[rule.index]
         limit = int(rule.limit or 0)
-        source = (
-            "its own max_partners"
-            if trust.max_partners is not None
-            else "policy.max_partners"
-        )
+        source = partner_limit_source(trust)
         return CoreMember(
             kind="max_partners",
             buddy=trust.id,

@@ -60,11 +60,13 @@ from buddymatch.explain.models import (
 from buddymatch.explain.proposal import ProposalView, fmt_value
 from buddymatch.model import Policy
 from buddymatch.result import Result, UnmetNeed
+from buddymatch.rules import RuleName
 from buddymatch.solvers.api import BLOCKS, over_budget
 from buddymatch.wording import plural
 
-#: Funnel steps after ``trusts``, with the candidate rules each applies.
-STEP_RULES: dict[FunnelStepName, tuple[str, ...]] = {
+#: Funnel steps after ``trusts``, with the rules (of
+#: :mod:`buddymatch.rules`) each applies.
+STEP_RULES: dict[FunnelStepName, tuple[RuleName, ...]] = {
     "expertise": ("expertise",),
     "service": ("not_a_buddy",),
     "travel": ("too_close", "too_far"),
@@ -81,7 +83,9 @@ DEFAULT_MAX_RESOLVES = 4
 #: Default seconds per re-solve.
 DEFAULT_RESOLVE_TIME_LIMIT = 2.0
 
-#: Policy parameters tried, by the funnel step whose rule they relax.
+#: Policy parameters tried, by the funnel step whose rule they relax, in
+#: the order they are tried (a longer reach before a shorter neighbour
+#: threshold); each is a parameter of one of the step's rules.
 STEP_PARAMETERS: dict[FunnelStepName, tuple[str, ...]] = {
     "expertise": ("min_expertise", "require_stronger_than_seeker"),
     "service": ("seekers_can_buddy",),

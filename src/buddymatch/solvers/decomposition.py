@@ -88,6 +88,7 @@ from numpy.typing import NDArray
 from ortools.linear_solver import pywraplp
 
 from buddymatch.candidates import CandidateSet
+from buddymatch.rules import partner_limit
 from buddymatch.scoring import POINTS_SCALE, from_units, to_units
 from buddymatch.solvers.assemble import usable_candidates
 from buddymatch.solvers.cpsat.constraints import (
@@ -294,9 +295,7 @@ class _Pairs:
             dtype=np.int64,
         )
         limits = [
-            problem.trusts[int(t)].max_partners
-            if problem.trusts[int(t)].max_partners is not None
-            else policy.max_partners
+            partner_limit(problem.trusts[int(t)], policy)
             for t in self.buddies
         ]
         # Groups: one per (buddy, seeker), ordered by buddy row.
