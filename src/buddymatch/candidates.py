@@ -36,6 +36,7 @@ from buddymatch.conflicts import (
 )
 from buddymatch.errors import InputError, InputProblem
 from buddymatch.model import Policy, Problem, Trust
+from buddymatch.rules import PAIR_RULES, RELATION_RULES
 from buddymatch.scoring import (
     TERMS,
     culture_fit,
@@ -50,20 +51,10 @@ from buddymatch.travel import (
     travel_model,
 )
 
-#: Exclusion reasons in rule order; reason code k (1-based) is REASONS[k-1]
-#: and 0 means "candidate".
-REASONS: tuple[str, ...] = (
-    "self",
-    "not_a_buddy",
-    "expertise",
-    "too_close",
-    "too_far",
-    "competitor",
-    "tertiary",
-    "acquirer",
-    "veto",
-    "culture",
-)
+#: Exclusion reasons in rule order (the hard pair rules of
+#: :mod:`buddymatch.rules`); reason code k (1-based) is REASONS[k-1] and 0
+#: means "candidate".
+REASONS: tuple[str, ...] = PAIR_RULES
 #: Reason name -> code.
 REASON_CODE: dict[str, int] = {name: k for k, name in enumerate(REASONS, 1)}
 #: Decimals of rounded travel minutes and culture fit.
@@ -76,7 +67,6 @@ OVERRIDE_TERM = "override"
 _BLOCK_ELEMENTS = 1 << 16
 
 _CODE = {name: np.int8(code) for name, code in REASON_CODE.items()}
-_RELATION_REASONS = ("competitor", "tertiary", "acquirer", "veto")
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -268,7 +258,7 @@ class CandidateSet:
                 f"travel {self.minutes[row, trust_index]:.1f} min > "
                 f"maximum {policy.max_travel_minutes:g} min"
             )
-        elif name in _RELATION_REASONS:
+        elif name in RELATION_RULES:
             words = self.bans[(need.seeker, trust.id)].words()
         else:
             words = (

@@ -16,20 +16,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 from numpy.typing import NDArray
 
 from buddymatch.model import SYMMETRIC_RELATIONS, Policy, Problem
+from buddymatch.rules import RELATION_RULES, RelationRuleName
 
 if TYPE_CHECKING:
     import networkx as nx
 
-BanCode = Literal["competitor", "tertiary", "acquirer", "veto"]
+BanCode = RelationRuleName
 #: Relation kinds that ban a pair, in the order they are reported: when a
 #: pair has several, the first kind here is the reason given.
-BAN_KINDS: tuple[BanCode, ...] = ("competitor", "tertiary", "acquirer", "veto")
+BAN_KINDS: tuple[BanCode, ...] = RELATION_RULES
 
 BoolArray = NDArray[np.bool_]
 FloatArray = NDArray[np.float64]

@@ -19,7 +19,7 @@ from buddymatch.explain.unmet import (
 from buddymatch.model import Policy, Problem
 from buddymatch.params import SolveParams
 from buddymatch.result import Result
-from buddymatch.solvers.cpsat.core import DEFAULT_CORE_TIME_LIMIT
+from buddymatch.solvers.api import DEFAULT_CORE_TIME_LIMIT
 from buddymatch.travel import TravelModel
 
 #: How the re-solves that confirm a policy change run unless told:

@@ -17,16 +17,15 @@ from buddymatch.candidates import CandidateSet, build_candidates
 from buddymatch.explain.models import CoreMember, Infeasibility
 from buddymatch.explain.proposal import pin_words
 from buddymatch.model import Policy, Problem, Relation
-from buddymatch.solvers.assemble import (
+from buddymatch.rules import partner_limit_source
+from buddymatch.solvers.api import (
+    DEFAULT_CORE_TIME_LIMIT,
+    CoreRule,
     coverable_candidates,
+    infeasibility_core,
     resolve_pins,
     usable_candidates,
     workload_words,
-)
-from buddymatch.solvers.cpsat.core import (
-    DEFAULT_CORE_TIME_LIMIT,
-    CoreRule,
-    infeasibility_core,
 )
 from buddymatch.travel import TravelModel
 from buddymatch.wording import plural
@@ -132,11 +131,7 @@ def _member(
     if rule.kind == "max_partners":
         trust = problem.trusts[rule.index]
         limit = int(rule.limit or 0)
-        source = (
-            "its own max_partners"
-            if trust.max_partners is not None
-            else "policy.max_partners"
-        )
+        source = partner_limit_source(trust)
         return CoreMember(
             kind="max_partners",
             buddy=trust.id,

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from buddymatch.result import Result, Status, UnmetReason
+from buddymatch.rules import LimitName, RoomLimitName
 
 
 class _Frozen(BaseModel):
@@ -67,9 +68,7 @@ class Term(_Frozen):
 
 AlternativeReason = Literal[
     "also_assigned",
-    "capacity",
-    "max_partners",
-    "max_buddies_per_seeker",
+    RoomLimitName,
     "pinned",
     "lower_score",
     "equal_score",
@@ -168,14 +167,7 @@ class NeedRef(_Frozen):
     priority: int
 
 
-MemberKind = Literal[
-    "pin",
-    "hard_rule",
-    "capacity",
-    "max_partners",
-    "max_buddies_per_seeker",
-    "budget",
-]
+MemberKind = Literal["pin", "hard_rule", LimitName]
 
 
 class CoreMember(_Frozen):

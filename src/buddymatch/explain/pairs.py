@@ -23,7 +23,7 @@ from buddymatch.explain.proposal import (
 from buddymatch.model import Policy, Problem, Relation
 from buddymatch.params import SolveParams
 from buddymatch.result import Result
-from buddymatch.solvers.assemble import (
+from buddymatch.solvers.api import (
     capacity_shortfall,
     too_few_fitting,
     workload_words,

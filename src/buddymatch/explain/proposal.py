@@ -19,12 +19,14 @@ from buddymatch.candidates import CandidateSet, build_candidates
 from buddymatch.errors import InputError, InputProblem
 from buddymatch.model import Need, Policy, Problem
 from buddymatch.result import Result
-from buddymatch.solvers.assemble import (
+from buddymatch.rules import partner_limit
+from buddymatch.solvers.api import (
+    NeedRoom,
+    ProposalUse,
     resolve_pins,
     usable_candidates,
     workload_source,
 )
-from buddymatch.solvers.room import NeedRoom, ProposalUse
 from buddymatch.travel import TravelModel
 from buddymatch.wording import fmt_minutes as fmt_minutes
 from buddymatch.wording import fmt_value as fmt_value
@@ -159,15 +161,16 @@ class ProposalView:
                     "made from",
                 )
             chosen[at] = True
-        used = np.zeros(len(canon.trusts), dtype=np.int64)
-        partners: dict[int, set[int]] = {}
-        buddies_of: dict[int, set[int]] = {}
-        for k in np.flatnonzero(chosen).tolist():
-            buddy = int(cands.buddy[k])
-            row = int(cands.need_seeker[int(cands.need[k])])
-            used[buddy] += int(cands.workload[k])
-            partners.setdefault(buddy, set()).add(row)
-            buddies_of.setdefault(row, set()).add(buddy)
+        # One account of what the proposal uses, the one the room (and
+        # the result's unmet reasons) read; the lists below are its views.
+        use = ProposalUse.of(cands, np.flatnonzero(chosen))
+        buddies_of = {
+            row: sorted(buddies) for row, buddies in use.buddies_of.items()
+        }
+        partners: dict[int, list[int]] = {}
+        for row, buddies in sorted(buddies_of.items()):
+            for buddy in buddies:
+                partners.setdefault(buddy, []).append(row)
         return cls(
             original=problem,
             cands=cands,
@@ -178,11 +181,11 @@ class ProposalView:
             pin_relations=pin_relations,
             impossible=impossible,
             chosen=chosen,
-            used=used,
-            partners={b: sorted(s) for b, s in sorted(partners.items())},
-            buddies_of={s: sorted(b) for s, b in sorted(buddies_of.items())},
+            used=use.used,
+            partners=dict(sorted(partners.items())),
+            buddies_of=dict(sorted(buddies_of.items())),
             spent=float(cands.fee[chosen].sum()),
-            use=ProposalUse.of(cands, np.flatnonzero(chosen)),
+            use=use,
             trust_index=trust_index,
             need_index=need_index,
         )
@@ -213,8 +216,7 @@ class ProposalView:
 
     def partner_limit(self, buddy: int) -> int | None:
         """Return a buddy's limit of distinct seekers (``None``: none)."""
-        own = self.problem.trusts[buddy].max_partners
-        return own if own is not None else self.policy.max_partners
+        return partner_limit(self.problem.trusts[buddy], self.policy)
 
     def chosen_of_buddy(self, buddy: int) -> list[int]:
         """Return the chosen candidate positions of one buddy."""

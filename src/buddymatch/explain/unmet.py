@@ -61,11 +61,13 @@ from buddymatch.explain.proposal import ProposalView, fmt_value
 from buddymatch.model import Policy
 from buddymatch.params import SolveParams
 from buddymatch.result import Result, UnmetNeed
-from buddymatch.solvers.room import BLOCKS
+from buddymatch.rules import RuleName
+from buddymatch.solvers.api import BLOCKS, over_budget
 from buddymatch.wording import plural
 
-#: Funnel steps after ``trusts``, with the candidate rules each applies.
-STEP_RULES: dict[FunnelStepName, tuple[str, ...]] = {
+#: Funnel steps after ``trusts``, with the rules (of
+#: :mod:`buddymatch.rules`) each applies.
+STEP_RULES: dict[FunnelStepName, tuple[RuleName, ...]] = {
     "expertise": ("expertise",),
     "service": ("not_a_buddy",),
     "travel": ("too_close", "too_far"),
@@ -82,7 +84,9 @@ DEFAULT_MAX_RESOLVES = 4
 #: Default seconds per re-solve.
 DEFAULT_RESOLVE_TIME_LIMIT = 2.0
 
-#: Policy parameters tried, by the funnel step whose rule they relax.
+#: Policy parameters tried, by the funnel step whose rule they relax, in
+#: the order they are tried (a longer reach before a shorter neighbour
+#: threshold); each is a parameter of one of the step's rules.
 STEP_PARAMETERS: dict[FunnelStepName, tuple[str, ...]] = {
     "expertise": ("min_expertise", "require_stronger_than_seeker"),
     "service": ("seekers_can_buddy",),
@@ -125,7 +129,7 @@ def _budget_words(view: ProposalView, need_index: int) -> str | None:
         return None
     need = view.need(need_index)
     fee = view.policy.tiers[need.tier].fee * need.buddies
-    if view.spent + fee <= budget + 1e-9:
+    if not over_budget(view.spent, fee, budget):
         return None
     return (
         f"covering it would cost £{fee:,.0f} more; £{view.spent:,.0f} of "
@@ -536,7 +540,7 @@ class Relaxer:
             # Buddies blocked only by the policy's partner limit (not by
             # their own), and the limit each would need.
             blocked = [
-                len(view.partners.get(int(t), [])) + 1
+                int(view.use.partners[t]) + 1
                 for t, code in zip(
                     room.buddy.tolist(), room.block.tolist(), strict=True
                 )

@@ -28,8 +28,9 @@ from buddymatch.result import (
     UnmetNeed,
     UnmetReason,
 )
+from buddymatch.rules import partner_limit
 from buddymatch.scoring import TERMS, from_units, to_units
-from buddymatch.solvers.room import NeedRoom, ProposalUse
+from buddymatch.solvers.room import NeedRoom, ProposalUse, over_budget
 from buddymatch.wording import plural
 
 
@@ -377,7 +378,7 @@ def _unmet_reason(
             "limit ran out before it was tried; allow more time"
         )
     fee = policy.tiers[problem.needs[need].tier].fee * wanted
-    over = policy.budget is not None and spent + fee > policy.budget + 1e-9
+    over = over_budget(spent, fee, policy.budget)
     budget = (
         f"covering it would cost {fee:,.0f} more, beyond the budget of "
         f"{policy.budget:,.0f} ({spent:,.0f} committed)"
@@ -649,11 +650,7 @@ def assemble(
             capacity=t.capacity,
             workload=workload[t.id],
             partners=len(partners.get(t.id, ())),
-            max_partners=(
-                t.max_partners
-                if t.max_partners is not None
-                else policy.max_partners
-            ),
+            max_partners=partner_limit(t, policy),
         )
         for t in trusts
         if t.capacity > 0

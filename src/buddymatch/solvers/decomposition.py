@@ -88,9 +88,14 @@ from numpy.typing import NDArray
 from ortools.linear_solver import pywraplp
 
 from buddymatch.candidates import CandidateSet
+from buddymatch.rules import partner_limit
 from buddymatch.scoring import POINTS_SCALE, from_units, to_units
 from buddymatch.solvers.assemble import usable_candidates
-from buddymatch.solvers.cpsat.constraints import FEE_SCALE, fee_units
+from buddymatch.solvers.cpsat.constraints import (
+    FEE_SCALE,
+    budget_units,
+    fee_units,
+)
 from buddymatch.solvers.cpsat.objective import PRIORITY_ORDER
 from buddymatch.solvers.greedy import greedy
 
@@ -290,9 +295,7 @@ class _Pairs:
             dtype=np.int64,
         )
         limits = [
-            problem.trusts[int(t)].max_partners
-            if problem.trusts[int(t)].max_partners is not None
-            else policy.max_partners
+            partner_limit(problem.trusts[int(t)], policy)
             for t in self.buddies
         ]
         # Groups: one per (buddy, seeker), ordered by buddy row.
@@ -536,7 +539,7 @@ class _Master:
         self.budget: float | None = None
         self.budget_row = None
         if policy.budget is not None:
-            pence = math.floor(policy.budget * FEE_SCALE + 1e-6)
+            pence = budget_units(policy.budget)
             # A hair of slack: a relaxation, so the bound stays valid
             # whatever the rounding of pence / FEE_LP_SCALE.
             self.budget = pence / FEE_LP_SCALE * (1 + 1e-12) + 1e-12

@@ -88,9 +88,8 @@ from buddymatch.candidates import CandidateSet
 from buddymatch.result import Result
 from buddymatch.scoring import POINTS_SCALE, from_units, to_units
 from buddymatch.solvers.assemble import assemble
+from buddymatch.solvers.room import FEE_SCALE, budget_units
 
-#: Whole pence per pound, as the budget rule counts fees.
-FEE_SCALE = 100
 #: Keep every weight, times the number of nodes, well inside int64.
 MAX_WEIGHT = 2**62
 #: The stage name and bound source the flow path records.
@@ -173,7 +172,7 @@ def flow_structure(
         return None
     if policy.budget is not None:
         pence = int(np.sum(np.rint(cands.fee[pairs] * FEE_SCALE)))
-        if pence > int(np.floor(policy.budget * FEE_SCALE + 1e-6)):
+        if pence > budget_units(policy.budget):
             return None
     n_needs, n_trusts = len(problem.needs), len(problem.trusts)
     n_seekers = len(cands.seekers)

@@ -20,6 +20,7 @@ from typing import NamedTuple
 import numpy as np
 
 from buddymatch.candidates import CandidateSet
+from buddymatch.solvers.room import Ledger
 
 
 def best_first(
@@ -107,58 +108,28 @@ def greedy_start(
         the solver then has to find out whether anyone can) and the needs
         left untried when the deadline passed.
     """
-    problem, policy = cands.problem, cands.policy
-    trusts = problem.trusts
-    # Plain lists: read once per tried pair, faster than numpy scalars.
-    capacity = [t.capacity for t in trusts]
-    partner_limit = [
-        t.max_partners if t.max_partners is not None else policy.max_partners
-        for t in trusts
-    ]
-    seeker_limit = policy.max_buddies_per_seeker
-    budget = policy.budget
-    spent = 0.0
-    partners: dict[int, set[int]] = {}  # buddy -> seeker rows
-    buddies_of: dict[int, set[int]] = {}  # seeker row -> buddies
+    problem = cands.problem
+    # The limits, kept pair by pair by the same ledger as the room the
+    # unmet reasons and explanations measure.
+    ledger: Ledger[int] = Ledger.of(problem, cands.policy)
+    left = ledger.left
     chosen = np.zeros(cands.n_candidates, dtype=bool)
 
-    def fits(k: int) -> bool:
-        buddy = int(cands.buddy[k])
+    def pair(k: int) -> tuple[int, int, int, float]:
+        """Return the buddy, seeker row, workload and fee of *k*."""
         row = int(cands.need_seeker[int(cands.need[k])])
-        if capacity[buddy] < workload_of[k]:
-            return False
-        mine = buddies_of.get(row, set())
-        if buddy not in mine:
-            limit = partner_limit[buddy]
-            if limit is not None and len(partners.get(buddy, ())) >= limit:
-                return False
-            if seeker_limit is not None and len(mine) >= seeker_limit:
-                return False
-        return budget is None or spent + cands.fee[k] <= budget + 1e-9
+        return buddy_of[k], row, workload_of[k], float(cands.fee[k])
+
+    def fits(k: int) -> bool:
+        return ledger.fits(*pair(k))
 
     def take(k: int) -> bool:
         """Choose *k*; return whether it opened a new partnership."""
-        nonlocal spent
-        buddy = int(cands.buddy[k])
-        row = int(cands.need_seeker[int(cands.need[k])])
-        capacity[buddy] -= workload_of[k]
-        mine = buddies_of.setdefault(row, set())
-        opened = buddy not in mine
-        mine.add(buddy)
-        partners.setdefault(buddy, set()).add(row)
-        spent += float(cands.fee[k])
         chosen[k] = True
-        return opened
+        return ledger.take(*pair(k))
 
     def undo(k: int, opened: bool) -> None:
-        nonlocal spent
-        buddy = int(cands.buddy[k])
-        row = int(cands.need_seeker[int(cands.need[k])])
-        capacity[buddy] += workload_of[k]
-        if opened:
-            buddies_of[row].discard(buddy)
-            partners[buddy].discard(row)
-        spent -= float(cands.fee[k])
+        ledger.undo(*pair(k), opened)
         chosen[k] = False
 
     picked: dict[int, list[int]] = {}  # need -> chosen candidates
@@ -175,7 +146,7 @@ def greedy_start(
                 break
             # The capacity test first: at "programme" size most of the
             # best-scoring buddies are full long before the last needs.
-            if capacity[buddy_of[k]] < workload_of[k]:
+            if left[buddy_of[k]] < workload_of[k]:
                 continue
             if chosen[k] or not fits(k):
                 continue

@@ -19,25 +19,74 @@ need: with room for ``slack`` more buddies, at most ``slack`` of the new
 buddies with room can join together.  So the need fits the proposal as it
 stands exactly when ``existing + min(fresh, slack) >= buddies`` (existing:
 buddies of the seeker already, with room; fresh: the others with room).
+
+The same limits, pair by pair, are kept by :class:`Ledger`: the greedy
+start asks it whether each pair still fits as it builds a proposal, and
+:class:`ProposalUse` is a ledger's state read into arrays, so that the
+room of many buddies is one vectorised step.  The budget rule
+(:func:`over_budget`) and fees in whole pence (:func:`fee_units`,
+:func:`budget_units`, for the exact sums of the CP-SAT models) are here
+too, so that every part of the solver reads one definition.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Hashable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import numpy as np
 
 from buddymatch.candidates import CandidateSet
+from buddymatch.model import Policy, Problem
+from buddymatch.rules import ROOM_LIMITS, LimitName, partner_limit
 
-#: Why a candidate buddy has no room, by code (0: it has room).
-BLOCKS: tuple[str, ...] = (
-    "",
-    "workload",
-    "capacity",
-    "max_partners",
-    "max_buddies_per_seeker",
-)
+#: Why a candidate buddy has no room, by code (0: it has room): its whole
+#: capacity is below the workload, then the room limits in rule order.
+BLOCKS: tuple[str, ...] = ("", "workload", *ROOM_LIMITS)
 _WORKLOAD, _CAPACITY, _PARTNERS, _SEEKER = 1, 2, 3, 4
+
+#: How a :class:`Ledger` knows seekers: rows of a candidate set, or ids.
+Seeker = TypeVar("Seeker", bound=Hashable)
+
+#: Fees are money: they become whole pence, so that budget sums are exact.
+FEE_SCALE = 100
+#: Slack on a budget compared with fees summed in pounds (floats).
+BUDGET_TOLERANCE = 1e-9
+
+
+def fee_units(fee: float) -> int:
+    """Return *fee* (pounds) in whole pence."""
+    return round(fee * FEE_SCALE)
+
+
+def budget_units(budget: float) -> int:
+    """Return *budget* (pounds) in whole pence, rounded down (a budget
+    given to the penny stays exact despite float error)."""
+    return math.floor(budget * FEE_SCALE + 1e-6)
+
+
+def over_budget(
+    spent: float,
+    fee: float,
+    budget: float | None,
+    tolerance: float = BUDGET_TOLERANCE,
+) -> bool:
+    """Return whether *fee* on top of *spent* breaks the budget rule.
+
+    Parameters
+    ----------
+    spent
+        Fees committed so far (pounds).
+    fee
+        The fee to add.
+    budget
+        The budget; ``None`` for none.
+    tolerance
+        Slack for float sums.
+    """
+    return budget is not None and spent + fee > budget + tolerance
 
 
 @dataclass(frozen=True)
@@ -144,32 +193,7 @@ class ProposalUse:
     @classmethod
     def of(cls, cands: CandidateSet, picks: np.ndarray) -> ProposalUse:
         """Return the use of the chosen candidate positions *picks*."""
-        trusts = cands.problem.trusts
-        default = cands.policy.max_partners
-        capacity = np.fromiter(
-            (t.capacity for t in trusts), np.int64, len(trusts)
-        )
-        limit = np.fromiter(
-            (
-                -1 if own is None else own
-                for own in (
-                    t.max_partners if t.max_partners is not None else default
-                    for t in trusts
-                )
-            ),
-            np.int64,
-            len(trusts),
-        )
-        used = np.zeros(len(trusts), dtype=np.int64)
-        np.add.at(used, cands.buddy[picks], cands.workload[picks])
-        buddies_of: dict[int, set[int]] = {}
-        for k in picks.tolist():
-            row = int(cands.need_seeker[int(cands.need[k])])
-            buddies_of.setdefault(row, set()).add(int(cands.buddy[k]))
-        partners = np.zeros(len(trusts), dtype=np.int64)
-        for buddies in buddies_of.values():
-            partners[list(buddies)] += 1
-        return cls(capacity, limit, used, partners, buddies_of)
+        return Ledger.of_picks(cands, picks).use()
 
     def room(
         self,
@@ -237,4 +261,184 @@ class ProposalUse:
         pairs = cands.pairs_of_need(need)
         return self.room(
             cands, need, cands.buddy[pairs], cands.workload[pairs]
+        )
+
+
+class Ledger(Generic[Seeker]):
+    """What a proposal uses of every limit, kept pair by pair.
+
+    A buddy is identified by its trust index, a seeker by any key (its
+    row in a candidate set, or its id).  :meth:`broken` and :meth:`fits`
+    judge one more pair against the limits as the proposal stands;
+    :meth:`take` and :meth:`undo` change the proposal.
+
+    Parameters
+    ----------
+    capacity
+        Every trust's capacity, by trust index.
+    limit
+        Every trust's partner limit (``None``: none).
+    seeker_limit
+        The seekers' buddy limit (``None``: none).
+    budget
+        The budget (``None``: none).
+    tolerance
+        Slack on the budget for float sums of fees.
+
+    Attributes
+    ----------
+    left
+        Capacity each trust has left.
+    partners
+        Distinct seekers each trust supports.
+    buddies_of
+        Seeker -> the trusts supporting it.
+    spent
+        Fees committed.
+    """
+
+    def __init__(
+        self,
+        capacity: list[int],
+        limit: list[int | None],
+        seeker_limit: int | None,
+        budget: float | None,
+        tolerance: float = BUDGET_TOLERANCE,
+    ) -> None:
+        self.capacity = capacity
+        self.limit = limit
+        self.seeker_limit = seeker_limit
+        self.budget = budget
+        self.tolerance = tolerance
+        # Plain lists: read once per tried pair by the greedy, faster than
+        # numpy scalars.
+        self.left = list(capacity)
+        self.partners = [0] * len(capacity)
+        self.buddies_of: dict[Seeker, set[int]] = {}
+        self.spent = 0.0
+
+    @classmethod
+    def of(
+        cls,
+        problem: Problem,
+        policy: Policy,
+        tolerance: float = BUDGET_TOLERANCE,
+    ) -> Ledger[Seeker]:
+        """Return an empty ledger for *problem*'s trusts under *policy*."""
+        return cls(
+            [t.capacity for t in problem.trusts],
+            [partner_limit(t, policy) for t in problem.trusts],
+            policy.max_buddies_per_seeker,
+            policy.budget,
+            tolerance,
+        )
+
+    @classmethod
+    def of_picks(cls, cands: CandidateSet, picks: np.ndarray) -> Ledger[int]:
+        """Return the ledger of the chosen candidate positions *picks*
+        (seekers keyed by their row in *cands*)."""
+        ledger: Ledger[int] = Ledger.of(cands.problem, cands.policy)
+        for k in picks.tolist():
+            ledger.take(
+                int(cands.buddy[k]),
+                int(cands.need_seeker[int(cands.need[k])]),
+                int(cands.workload[k]),
+                float(cands.fee[k]),
+            )
+        return ledger
+
+    def broken(
+        self, buddy: int, seeker: Seeker, workload: int, fee: float
+    ) -> list[LimitName]:
+        """Return the limits one more pair would break, in rule order.
+
+        Parameters
+        ----------
+        buddy
+            The buddy's trust index.
+        seeker
+            The seeker's key.
+        workload, fee
+            What the pair takes of the buddy's capacity and the budget.
+        """
+        out: list[LimitName] = []
+        if self.left[buddy] < workload:
+            out.append("capacity")
+        mine = self.buddies_of.get(seeker, ())
+        if buddy not in mine:
+            limit = self.limit[buddy]
+            if limit is not None and self.partners[buddy] >= limit:
+                out.append("max_partners")
+            seeker_limit = self.seeker_limit
+            if seeker_limit is not None and len(mine) >= seeker_limit:
+                out.append("max_buddies_per_seeker")
+        if over_budget(self.spent, fee, self.budget, self.tolerance):
+            out.append("budget")
+        return out
+
+    def fits(
+        self, buddy: int, seeker: Seeker, workload: int, fee: float
+    ) -> bool:
+        """Return whether one more pair breaks no limit."""
+        return not self.broken(buddy, seeker, workload, fee)
+
+    def take(
+        self, buddy: int, seeker: Seeker, workload: int, fee: float
+    ) -> bool:
+        """Add a pair to the proposal; return whether it opened a new
+        partnership (pass that to :meth:`undo`)."""
+        self.left[buddy] -= workload
+        mine = self.buddies_of.setdefault(seeker, set())
+        opened = buddy not in mine
+        if opened:
+            mine.add(buddy)
+            self.partners[buddy] += 1
+        self.spent += fee
+        return opened
+
+    def undo(
+        self,
+        buddy: int,
+        seeker: Seeker,
+        workload: int,
+        fee: float,
+        opened: bool,
+    ) -> None:
+        """Take back a pair :meth:`take` added (the last of its
+        partnership when *opened*)."""
+        self.left[buddy] += workload
+        if opened:
+            self.buddies_of[seeker].discard(buddy)
+            self.partners[buddy] -= 1
+        self.spent -= fee
+
+    def capacity_left(self, buddy: int) -> int:
+        """Return the capacity a buddy has left (never below 0)."""
+        return max(0, self.left[buddy])
+
+    def partners_left(self, buddy: int) -> int | None:
+        """Return how many more seekers a buddy may support (``None``:
+        no limit)."""
+        limit = self.limit[buddy]
+        return None if limit is None else max(0, limit - self.partners[buddy])
+
+    def budget_left(self) -> float | None:
+        """Return the budget not yet committed (``None``: no budget)."""
+        if self.budget is None:
+            return None
+        return max(0.0, self.budget - self.spent)
+
+    def use(self: Ledger[int]) -> ProposalUse:
+        """Return the ledger's state as arrays, for the room of many
+        buddies at once (seekers keyed as here)."""
+        capacity = np.asarray(self.capacity, dtype=np.int64)
+        return ProposalUse(
+            capacity=capacity,
+            limit=np.asarray(
+                [-1 if lim is None else lim for lim in self.limit],
+                dtype=np.int64,
+            ),
+            used=capacity - np.asarray(self.left, dtype=np.int64),
+            partners=np.asarray(self.partners, dtype=np.int64),
+            buddies_of={s: set(b) for s, b in self.buddies_of.items() if b},
         )

@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from buddymatch.candidates import CandidateSet
+from buddymatch.rules import partner_limit
 from buddymatch.solvers.greedy import best_first
 
 #: Usable pairs above which only the shortlist is solved.  The whole model
@@ -99,17 +100,9 @@ def shortlist(
     trusts = problem.trusts
     room = np.array([t.capacity for t in trusts], dtype=np.int64)
     np.subtract.at(room, cands.buddy[keep], cands.workload[keep])
+    limits = [partner_limit(t, policy) for t in trusts]
     limit = np.array(
-        [
-            t.max_partners
-            if t.max_partners is not None
-            else (
-                policy.max_partners
-                if policy.max_partners is not None
-                else len(cands.seekers)
-            )
-            for t in trusts
-        ],
+        [len(cands.seekers) if lim is None else lim for lim in limits],
         dtype=np.int64,
     )
     seeker_of = cands.need_seeker[cands.need]

@@ -18,7 +18,6 @@ neither is set here.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Literal
 
@@ -27,12 +26,9 @@ from ortools.sat.python import cp_model
 
 from buddymatch.candidates import CandidateSet
 from buddymatch.errors import SolverError
-from buddymatch.solvers.cpsat.constraints import FEE_SCALE, fee_units
+from buddymatch.solvers.cpsat.constraints import Constraints, CoreRule
 from buddymatch.solvers.cpsat.variables import Variables
 
-RuleKind = Literal[
-    "pin", "capacity", "max_partners", "max_buddies_per_seeker", "budget"
-]
 CoreStatus = Literal["infeasible", "feasible", "unknown"]
 
 #: Default seconds per feasibility solve.
@@ -40,29 +36,6 @@ DEFAULT_CORE_TIME_LIMIT = 10.0
 #: Default cap on solves while shrinking a core (a bigger core is reported
 #: as not proven minimal).
 DEFAULT_MAX_SOLVES = 200
-
-
-@dataclass(frozen=True)
-class CoreRule:
-    """One rule that a core may name.
-
-    Attributes
-    ----------
-    kind
-        ``pin``, ``capacity``, ``max_partners``, ``max_buddies_per_seeker``
-        or ``budget``.
-    index
-        pin: position in the list of pin groups; capacity and max_partners:
-        trust index of the buddy; max_buddies_per_seeker: seeker row (in
-        ``CandidateSet.seekers``); budget: 0.
-    limit
-        The limit the rule enforces (units, partners, buddies, pounds);
-        ``None`` for a pin.
-    """
-
-    kind: RuleKind
-    index: int
-    limit: float | None = None
 
 
 @dataclass(frozen=True)
@@ -75,7 +48,9 @@ class CoreOutcome:
         ``infeasible`` (``core`` names the conflict), ``feasible`` (every
         rule can hold) or ``unknown`` (time ran out before a verdict).
     core
-        The conflicting rules, in the order of :func:`guarded_rules`.
+        The conflicting rules, in the order the model adds them: pins,
+        then capacities and partner limits (by trust), seeker limits (by
+        seeker) and the budget.
     minimal
         Every rule of ``core`` was shown necessary: without any one of
         them the rest can hold.
@@ -90,7 +65,7 @@ class CoreOutcome:
 
 
 class _FeasibilityModel:
-    """The engine's rules, with the optional ones behind literals."""
+    """The engine's rules, with the pins and limits behind literals."""
 
     def __init__(
         self,
@@ -105,13 +80,21 @@ class _FeasibilityModel:
         self.literals: list[cp_model.IntVar] = []
         #: Deterministic time of every solve so far (itself deterministic).
         self.dtime = 0.0
-        self._cover_with_exact_buddies()
-        self._link_partnerships()
-        self._pins(pins)
-        self._buddy_capacity()
-        self._buddy_partner_limit()
-        self._seeker_buddy_limit()
-        self._budget()
+        rules = Constraints(
+            self.model,
+            cands,
+            self.vars,
+            pins,
+            guard=self._guard,
+            in_trust_order=True,
+        )
+        rules.cover_with_exact_buddies()
+        rules.link_partnerships(exact=True)
+        rules.pins()
+        rules.buddy_capacity()
+        rules.buddy_partner_limit()
+        rules.seeker_buddy_limit()
+        rules.budget()
 
     def _guard(self, rule: CoreRule) -> cp_model.IntVar:
         """Return a new assumption literal switching *rule* on."""
@@ -119,116 +102,6 @@ class _FeasibilityModel:
         self.rules.append(rule)
         self.literals.append(literal)
         return literal
-
-    def _by(self, keys: np.ndarray) -> dict[int, list[int]]:
-        groups: dict[int, list[int]] = defaultdict(list)
-        for i, key in enumerate(keys.tolist()):
-            groups[int(key)].append(i)
-        return groups
-
-    def _cover_with_exact_buddies(self) -> None:
-        """Ensures that a covered need has exactly `buddies` buddies and an
-        uncovered one none (always on: it is what covering means)."""
-        needs = self.cands.need[self.vars.positions]
-        problem = self.cands.problem
-        for need, idx in self._by(needs).items():
-            self.model.add(
-                cp_model.LinearExpr.sum([self.vars.assign[i] for i in idx])
-                == problem.needs[need].buddies * self.vars.covered[need]
-            )
-
-    def _link_partnerships(self) -> None:
-        """Ensures that a partnership exists exactly when the buddy
-        supports one of the seeker's needs (always on: a definition)."""
-        members = self._by(self.vars.pair_partner)
-        for p, partner in enumerate(self.vars.partner):
-            idx = members[p]
-            for i in idx:
-                self.model.add_implication(self.vars.assign[i], partner)
-            self.model.add_bool_or(
-                [self.vars.assign[i] for i in idx]
-            ).only_enforce_if(partner)
-
-    def _pins(self, pins: list[list[int]]) -> None:
-        """Ensures, when switched on, that each pin holds."""
-        where = {int(k): i for i, k in enumerate(self.vars.positions)}
-        for p, group in enumerate(pins):
-            literal = self._guard(CoreRule("pin", p))
-            self.model.add_bool_or(
-                [self.vars.assign[where[k]] for k in group]
-            ).only_enforce_if(literal)
-
-    def _buddy_capacity(self) -> None:
-        """Ensures, when switched on, that a buddy's workload fits its
-        capacity (only for buddies whose candidates could exceed it)."""
-        trusts = self.cands.problem.trusts
-        positions = self.vars.positions
-        workload = self.cands.workload[positions]
-        for buddy, idx in sorted(
-            self._by(self.cands.buddy[positions]).items()
-        ):
-            capacity = trusts[buddy].capacity
-            if int(workload[idx].sum()) <= capacity:
-                continue
-            literal = self._guard(CoreRule("capacity", buddy, capacity))
-            self.model.add(
-                cp_model.LinearExpr.weighted_sum(
-                    [self.vars.assign[i] for i in idx],
-                    [int(w) for w in workload[idx]],
-                )
-                <= capacity
-            ).only_enforce_if(literal)
-
-    def _buddy_partner_limit(self) -> None:
-        """Ensures, when switched on, that a buddy keeps within its limit
-        of distinct seekers."""
-        trusts = self.cands.problem.trusts
-        policy = self.cands.policy
-        buddies = np.array(
-            [b for _, b in self.vars.partner_keys], dtype=np.int64
-        )
-        for buddy, idx in sorted(self._by(buddies).items()):
-            own = trusts[buddy].max_partners
-            limit = own if own is not None else policy.max_partners
-            if limit is None or len(idx) <= limit:
-                continue
-            literal = self._guard(CoreRule("max_partners", buddy, limit))
-            self.model.add(
-                cp_model.LinearExpr.sum([self.vars.partner[i] for i in idx])
-                <= limit
-            ).only_enforce_if(literal)
-
-    def _seeker_buddy_limit(self) -> None:
-        """Ensures, when switched on, that a seeker keeps within
-        `max_buddies_per_seeker` distinct buddies."""
-        limit = self.cands.policy.max_buddies_per_seeker
-        if limit is None:
-            return
-        seekers = np.array(
-            [s for s, _ in self.vars.partner_keys], dtype=np.int64
-        )
-        for row, idx in sorted(self._by(seekers).items()):
-            if len(idx) <= limit:
-                continue
-            literal = self._guard(
-                CoreRule("max_buddies_per_seeker", row, limit)
-            )
-            self.model.add(
-                cp_model.LinearExpr.sum([self.vars.partner[i] for i in idx])
-                <= limit
-            ).only_enforce_if(literal)
-
-    def _budget(self) -> None:
-        """Ensures, when switched on, that fees stay within the budget."""
-        budget = self.cands.policy.budget
-        if budget is None or not self.vars.assign:
-            return
-        fees = [fee_units(f) for f in self.cands.fee[self.vars.positions]]
-        literal = self._guard(CoreRule("budget", 0, budget))
-        self.model.add(
-            cp_model.LinearExpr.weighted_sum(self.vars.assign, fees)
-            <= int(np.floor(budget * FEE_SCALE + 1e-6))
-        ).only_enforce_if(literal)
 
     def check(
         self,

@@ -43,9 +43,10 @@ from numpy.typing import NDArray
 from ortools.sat.python import cp_model
 
 from buddymatch.candidates import CandidateSet
+from buddymatch.rules import partner_limit
 from buddymatch.scoring import from_units, to_units
 from buddymatch.solvers.assemble import usable_candidates
-from buddymatch.solvers.cpsat.constraints import FEE_SCALE, fee_units
+from buddymatch.solvers.cpsat.constraints import budget_units, fee_units
 from buddymatch.solvers.cpsat.objective import (
     PRIORITY_ORDER,
     check_range,
@@ -192,16 +193,9 @@ class _Columns:
         )
         if np.any(load > capacity[self.buddy]):
             bad.append("more workload than the buddy's capacity")
+        limits = [partner_limit(t, policy) for t in problem.trusts]
         limit = np.array(
-            [
-                -1
-                if (t.max_partners, policy.max_partners) == (None, None)
-                else t.max_partners
-                if t.max_partners is not None
-                else policy.max_partners
-                for t in problem.trusts
-            ],
-            dtype=np.int64,
+            [-1 if lim is None else lim for lim in limits], dtype=np.int64
         )
         seekers = np.unique(
             self.owner * max(1, len(cands.seekers)) + self.seeker
@@ -327,7 +321,7 @@ def integer_master(
     if policy.budget is not None:
         model.add(
             cp_model.LinearExpr.weighted_sum(x, pool.fee.tolist())
-            <= int(np.floor(policy.budget * FEE_SCALE + 1e-6))
+            <= budget_units(policy.budget)
         )
     holder = _groups(pool.flat, pool.owner)
     for group in pins:

@@ -1,0 +1,61 @@
+"""What the explanations use of the solvers, in one place.
+
+:mod:`buddymatch.explain` imports from here only (and
+:func:`buddymatch.solvers.propose` for its re-solves), never from the
+modules behind it, so that the solvers may change their insides freely:
+
+- the candidates a proposal may use and the pins they honour
+  (:func:`usable_candidates`, :func:`coverable_candidates`,
+  :func:`resolve_pins`);
+- the words of the unmet reasons (:func:`workload_source`,
+  :func:`workload_words`, :func:`capacity_shortfall`,
+  :func:`too_few_fitting`);
+- the room a proposal leaves (:class:`ProposalUse`, :class:`NeedRoom`,
+  :data:`BLOCKS`, :func:`over_budget`), shared with the unmet reasons;
+- the infeasibility cores (:func:`infeasibility_core`, :class:`CoreRule`,
+  :data:`DEFAULT_CORE_TIME_LIMIT`), which load CP-SAT.
+"""
+
+from __future__ import annotations
+
+from buddymatch.solvers.assemble import (
+    capacity_shortfall,
+    coverable_candidates,
+    resolve_pins,
+    too_few_fitting,
+    usable_candidates,
+    workload_source,
+    workload_words,
+)
+from buddymatch.solvers.cpsat.constraints import CoreRule
+from buddymatch.solvers.cpsat.core import (
+    DEFAULT_CORE_TIME_LIMIT,
+    CoreOutcome,
+    infeasibility_core,
+    rules_status,
+)
+from buddymatch.solvers.room import (
+    BLOCKS,
+    NeedRoom,
+    ProposalUse,
+    over_budget,
+)
+
+__all__ = [
+    "BLOCKS",
+    "DEFAULT_CORE_TIME_LIMIT",
+    "CoreOutcome",
+    "CoreRule",
+    "NeedRoom",
+    "ProposalUse",
+    "capacity_shortfall",
+    "coverable_candidates",
+    "infeasibility_core",
+    "over_budget",
+    "resolve_pins",
+    "rules_status",
+    "too_few_fitting",
+    "usable_candidates",
+    "workload_source",
+    "workload_words",
+]
