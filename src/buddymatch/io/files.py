@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from buddymatch.errors import InputError, InputProblem
@@ -33,6 +33,7 @@ __all__ = [
     "MAX_POLICY_NESTING",
     "MAX_ROWS",
     "SAVE_AS_UTF8",
+    "JsonInput",
     "StrPath",
     "decode_text",
     "json_value_bound",
@@ -70,6 +71,8 @@ MAX_POLICY_BYTES = 100_000
 MAX_POLICY_NESTING = 8
 
 StrPath = str | os.PathLike[str]
+#: JSON text, its bytes, or the object it decodes to.
+JsonInput = Mapping[str, Any] | str | bytes | bytearray
 
 #: What to do about a file that is not UTF-8 text.
 SAVE_AS_UTF8 = (
