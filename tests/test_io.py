@@ -457,7 +457,7 @@ def test_hand_written_apostrophes_are_kept(tmp_path: Path) -> None:
 
 
 def test_needs_are_written_compactly(small_problem: bm.Problem) -> None:
-    tokens = [bio._need_token(n) for n in small_problem.needs]
+    tokens = [bio.problem_csv._need_token(n) for n in small_problem.needs]
     assert tokens == ["finance:programme::3", "governance", "maternity::2",
                       "finance:::1"]
 
@@ -618,7 +618,7 @@ def test_50_mb_file_is_refused_quickly(tmp_path: Path) -> None:
 def test_file_just_under_the_size_limit_is_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bio, "MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr(bio.files, "MAX_FILE_BYTES", 1000)
     path = tmp_path / "t.csv"
     path.write_text(HEADER + "A,,acute,52,-1\n", encoding="utf-8")
     os.truncate(path, 1000)  # pads with NULs: read, then refused as binary
@@ -632,7 +632,7 @@ def test_file_just_under_the_size_limit_is_read(
 def test_row_limit_boundary(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bio, "MAX_ROWS", 50)
+    monkeypatch.setattr(bio.files, "MAX_ROWS", 50)
     path = tmp_path / "t.csv"
     rows = [f"T{i},,acute,52,-1\n" for i in range(51)]
     path.write_text(HEADER + "".join(rows[:50]), encoding="utf-8")

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import buddymatch as bm
 from buddymatch import travel as travel_module
+from buddymatch.io import files as io_files
 from buddymatch.travel import (
     EARTH_RADIUS_KM,
     GB_RELATIVE_ERROR_BOUND,
@@ -303,7 +304,8 @@ def test_from_csv_lists_every_bad_row(tmp_path: Path) -> None:
 
 
 def test_from_csv_reports_a_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(bm.InputError, match="cannot read"):
+    # Read as every input is (buddymatch.io.files), in the same words.
+    with pytest.raises(bm.InputError, match="file not found"):
         TravelMatrix.from_csv(tmp_path / "nowhere.csv")
 
 
@@ -335,12 +337,12 @@ def test_from_csv_enforces_the_size_and_row_limits(
     path.write_text(
         "origin,destination,minutes\nA,B,1\nA,C,2\nB,C,3\n", encoding="utf-8"
     )
-    monkeypatch.setattr(travel_module, "MAX_ROWS", 2)
+    monkeypatch.setattr(io_files, "MAX_ROWS", 2)
     with pytest.raises(bm.InputError, match="more than 2 rows") as info:
         TravelMatrix.from_csv(path)
     assert info.value.problems[0].line == 4
-    monkeypatch.setattr(travel_module, "MAX_FILE_BYTES", 10)
-    with pytest.raises(bm.InputError, match="the limit is 10"):
+    monkeypatch.setattr(io_files, "MAX_FILE_BYTES", 10)
+    with pytest.raises(bm.InputError, match="the limit of 10 bytes"):
         TravelMatrix.from_csv(path)
 
 

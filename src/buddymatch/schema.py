@@ -22,12 +22,9 @@ schema).
 from __future__ import annotations
 
 import copy
-import difflib
 import inspect
 import json
 import re
-import types
-import typing
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from functools import cache
@@ -36,6 +33,10 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, ValidationError
 
 from buddymatch.errors import InputError, InputProblem
+from buddymatch.io.files import JsonInput, decode_text, load_json
+from buddymatch.io.problem_json import read_problem_json
+from buddymatch.io.problems import validation_problems
+from buddymatch.io.result_json import parse_result_json
 from buddymatch.model import DEFAULT_TIER_NAMES, Policy, Problem
 from buddymatch.result import Result
 
@@ -254,9 +255,6 @@ def _partial_tiers(schema: dict[str, Any]) -> None:
 # Parsing JSON, every problem reported at its field path
 # ---------------------------------------------------------------------------
 
-JsonInput = Mapping[str, Any] | str | bytes | bytearray
-
-
 def parse_problem(
     data: JsonInput,
     *,
@@ -288,8 +286,6 @@ def parse_problem(
         Listing every problem, each with its field path as ``line`` (for
         example ``trusts.3.lat``) and the field as ``column``.
     """
-    from buddymatch.io import read_problem_json
-
     if isinstance(data, bytes | bytearray):
         text = _decode(data, source)
     elif isinstance(data, str):
@@ -379,11 +375,18 @@ def parse_policy(
     try:
         return Policy.model_validate(value)
     except ValidationError as exc:
-        raise _input_error(exc, Policy, source) from None
+        raise InputError(
+            validation_problems(exc.errors(), Policy, source)
+        ) from None
 
 
 def parse_result(data: JsonInput, *, source: str = "result") -> Result:
     """Parse a result from JSON text or decoded JSON (lossless).
+
+    The one parser of a result (:mod:`buddymatch.io.result_json`), which
+    :func:`buddymatch.mapping.read_result` uses too: held to the same
+    limits as a file (``MAX_JSON_VALUES`` values, ``MAX_ROWS`` items a
+    list).
 
     Parameters
     ----------
@@ -401,66 +404,28 @@ def parse_result(data: JsonInput, *, source: str = "result") -> Result:
     Raises
     ------
     InputError
-        Listing every problem at its field path.
+        Listing every problem at its field path (the first 100 of a
+        document that is not a result, then how many more).
     """
-    value = _load(data, source)
-    try:
-        return Result.model_validate(value)
-    except ValidationError as exc:
-        raise _input_error(exc, Result, source) from None
+    return parse_result_json(data, source=source)
 
 
 def _decode(data: bytes | bytearray, source: str) -> str:
-    try:
-        return bytes(data).decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            [
-                InputProblem(
-                    source,
-                    None,
-                    None,
-                    f"the JSON is not UTF-8 text (byte {exc.start})",
-                    "send the JSON encoded as UTF-8",
-                )
-            ]
-        ) from None
+    text = decode_text(
+        bytes(data), source, encoding_fix="send the JSON encoded as UTF-8"
+    )
+    if isinstance(text, InputProblem):
+        raise InputError([text])
+    return text
 
 
 def _load(data: JsonInput | None, source: str) -> Any:
-    """Return decoded JSON, or raise the syntax error as an InputError."""
+    """Return decoded JSON, or raise its problem as an InputError."""
     if data is None or isinstance(data, Mapping):
         return data
-    text = data
     if isinstance(data, bytes | bytearray):
-        text = _decode(data, source)
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            [
-                InputProblem(
-                    source,
-                    exc.lineno,
-                    None,
-                    f"not valid JSON: {exc.msg} (column {exc.colno})",
-                    "correct the JSON syntax, e.g. a missing comma or quote",
-                )
-            ]
-        ) from None
-    except (ValueError, RecursionError) as exc:
-        raise InputError(
-            [
-                InputProblem(
-                    source,
-                    None,
-                    None,
-                    f"cannot read the JSON: {exc}",
-                    "write numbers of ordinary size and nest only as the "
-                    "format does",
-                )
-            ]
-        ) from None
+        return load_json(_decode(data, source), source)
+    return load_json(data, source)
 
 
 def _kind(value: object) -> str:
@@ -471,82 +436,3 @@ def _kind(value: object) -> str:
     if isinstance(value, bool) or value is None:
         return json.dumps(value)
     return "a number" if isinstance(value, int | float) else "not an object"
-
-
-def _input_error(
-    exc: ValidationError, model: type[BaseModel], source: str
-) -> InputError:
-    """Turn Pydantic's errors into problems located by field path."""
-    problems: list[InputProblem] = []
-    for error in exc.errors():
-        loc = [str(part) for part in error["loc"]]
-        path = ".".join(loc) or None
-        column = loc[-1] if loc else None
-        kind = error["type"]
-        if kind == "extra_forbidden":
-            known = _known_fields(model, error["loc"][:-1])
-            hint = difflib.get_close_matches(column or "", known, n=1)
-            message = f"unknown key {column!r}"
-            fix = (
-                f"rename or delete it"
-                f"{f' (did you mean {hint[0]!r}?)' if hint else ''}; the "
-                f"keys are {', '.join(known)}"
-            )
-        elif kind == "missing":
-            message = f"{column} is missing"
-            fix = f"give the {column}"
-        elif not loc and model is Policy:
-            # The one cross-field rule of a policy: the travel window.
-            path = column = "max_travel_minutes"
-            message = _message(error)
-            fix = (
-                "make max_travel_minutes at least min_travel_minutes, or "
-                "null to switch the upper limit off"
-            )
-        else:
-            message = _message(error)
-            fix = (
-                "correct the value (see the schema: buddymatch schema "
-                f"{model.__name__.lower()})"
-            )
-        problems.append(InputProblem(source, path, column, message, fix))
-    return InputError(problems)
-
-
-def _known_fields(
-    model: type[BaseModel], loc: tuple[int | str, ...]
-) -> list[str]:
-    """Return the field names of the model found at *loc* in *model*."""
-    current: type[BaseModel] = model
-    for part in loc:
-        # List indices and dict keys (tier names) leave the model as is.
-        fields = current.model_fields
-        if isinstance(part, str) and part in fields:
-            current = _inner_model(fields[part].annotation) or current
-    return list(current.model_fields)
-
-
-def _inner_model(annotation: Any) -> type[BaseModel] | None:
-    """Return the model a field holds (through tuples, dicts, unions)."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType, tuple, dict, list):
-        for arg in reversed(get_args(annotation)):
-            inner = _inner_model(arg)
-            if inner is not None:
-                return inner
-    return None
-
-
-def _message(error: Mapping[str, Any]) -> str:
-    if error["type"] == "value_error":
-        text = str(error.get("ctx", {}).get("error", error["msg"]))
-    else:
-        text = str(error["msg"])
-    text = text[:1].lower() + text[1:]
-    value = error.get("input")
-    if isinstance(value, str | int | float) and not isinstance(value, bool):
-        shown = repr(value if len(repr(value)) <= 60 else f"{value!s:.57}...")
-        return f"{shown}: {text}"
-    return text

@@ -24,7 +24,7 @@ import csv
 import math
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -32,6 +32,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from buddymatch.errors import InputError, InputProblem
+from buddymatch.io import files
+from buddymatch.io.csv_tables import LineTooLong, physical_lines
 from buddymatch.model import (
     ID_PATTERN,
     MAX_ID_LENGTH,
@@ -55,10 +57,6 @@ DEFAULT_CIRCUITY = 1.3
 GB_RELATIVE_ERROR_BOUND = 0.005
 #: Where a missing-pairs error stops listing pairs one by one.
 MAX_LISTED_MISSING = 20
-#: Input limits shared with the other readers (DESIGN.md, "Input formats").
-MAX_FILE_BYTES = 100 * 1024 * 1024
-MAX_ROWS = 100_000
-MAX_FIELD_CHARS = 10_000
 #: The columns of a travel-matrix CSV, in order.
 MATRIX_COLUMNS = ("origin", "destination", "minutes")
 
@@ -514,119 +512,96 @@ def _missing_problems(
 def _read_matrix_csv(
     path: Path,
 ) -> tuple[list[TravelTime], list[InputProblem]]:
-    """Parse a travel-matrix CSV, collecting every problem with its line."""
+    """Parse a travel-matrix CSV, collecting every problem with its line.
+
+    The file is read and decoded as every input is
+    (:func:`buddymatch.io.files.read_text`), within the same limits.
+    """
     name = path.name
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        return [], [
-            InputProblem(
-                name,
-                None,
-                None,
-                f"cannot read the file ({exc.strerror})",
-                "check the path",
-            )
-        ]
-    if size > MAX_FILE_BYTES:
-        return [], [
-            InputProblem(
-                name,
-                None,
-                None,
-                f"the file is {size:,} bytes; the limit is "
-                f"{MAX_FILE_BYTES:,} bytes",
-                "split the matrix, keeping only pairs that can be partners",
-            )
-        ]
+    text = files.read_text(path, name=name)
+    if isinstance(text, InputProblem):
+        return [], [text]
     entries: list[TravelTime] = []
     problems: list[InputProblem] = []
     first_line: dict[tuple[str, str], tuple[int, float]] = {}
     line = 1  # where the record being read starts
+    # No row within the limits is longer: three quoted cells of
+    # MAX_FIELD_CHARS characters, with their commas.
+    longest = len(MATRIX_COLUMNS) * (files.MAX_FIELD_CHARS + 3)
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(_bounded_lines(handle))
-            header = next(reader, None)
-            if header is None:
-                return [], [
+        reader = csv.reader(physical_lines(text, longest))
+        header = next(reader, None)
+        if header is None:
+            return [], [
+                InputProblem(
+                    name,
+                    None,
+                    None,
+                    "the file is empty",
+                    "start with the header origin,destination,minutes",
+                )
+            ]
+        columns = [c.strip().lower() for c in header]
+        if tuple(columns) != MATRIX_COLUMNS:
+            return [], [
+                InputProblem(
+                    name,
+                    1,
+                    None,
+                    f"the header is {_clip(','.join(header))!r}, not "
+                    "'origin,destination,minutes'",
+                    "make the first line origin,destination,minutes "
+                    "(in that order, no other columns)",
+                )
+            ]
+        line = reader.line_num + 1
+        rows = 0
+        for record in reader:
+            start, line = line, reader.line_num + 1
+            if not any(field.strip() for field in record):
+                continue
+            rows += 1
+            if rows > files.MAX_ROWS:
+                problems.append(
                     InputProblem(
                         name,
+                        start,
                         None,
-                        None,
-                        "the file is empty",
-                        "start with the header origin,destination,minutes",
+                        f"the file has more than {files.MAX_ROWS:,} rows, "
+                        "the limit (MAX_ROWS)",
+                        "keep only pairs that can be partners",
                     )
-                ]
-            columns = [c.strip().lower() for c in header]
-            if tuple(columns) != MATRIX_COLUMNS:
-                return [], [
-                    InputProblem(
-                        name,
-                        1,
-                        None,
-                        f"the header is {_clip(','.join(header))!r}, not "
-                        "'origin,destination,minutes'",
-                        "make the first line origin,destination,minutes "
-                        "(in that order, no other columns)",
-                    )
-                ]
-            line = reader.line_num + 1
-            rows = 0
-            for record in reader:
-                start, line = line, reader.line_num + 1
-                if not any(field.strip() for field in record):
-                    continue
-                rows += 1
-                if rows > MAX_ROWS:
+                )
+                break
+            entry = _parse_row(name, start, record, problems)
+            if entry is None:
+                continue
+            pair = (entry.origin, entry.destination)
+            if pair in first_line:
+                seen_line, seen_minutes = first_line[pair]
+                if seen_minutes != entry.minutes:
                     problems.append(
                         InputProblem(
                             name,
                             start,
-                            None,
-                            f"the file has more than {MAX_ROWS:,} rows",
-                            "keep only pairs that can be partners",
+                            "minutes",
+                            f"{pair[0]}->{pair[1]} is given again "
+                            f"({entry.minutes:g} minutes; line "
+                            f"{seen_line} says {seen_minutes:g})",
+                            "keep one row per origin and destination",
                         )
                     )
-                    break
-                entry = _parse_row(name, start, record, problems)
-                if entry is None:
-                    continue
-                pair = (entry.origin, entry.destination)
-                if pair in first_line:
-                    seen_line, seen_minutes = first_line[pair]
-                    if seen_minutes != entry.minutes:
-                        problems.append(
-                            InputProblem(
-                                name,
-                                start,
-                                "minutes",
-                                f"{pair[0]}->{pair[1]} is given again "
-                                f"({entry.minutes:g} minutes; line "
-                                f"{seen_line} says {seen_minutes:g})",
-                                "keep one row per origin and destination",
-                            )
-                        )
-                    continue
-                first_line[pair] = (start, entry.minutes)
-                entries.append(entry)
-    except UnicodeDecodeError as exc:
-        problems.append(
-            InputProblem(
-                name,
-                None,
-                None,
-                f"the file is not UTF-8 text ({exc.reason})",
-                "save it as CSV UTF-8",
-            )
-        )
-    except _LineTooLong as exc:
+                continue
+            first_line[pair] = (start, entry.minutes)
+            entries.append(entry)
+    except LineTooLong as exc:
         problems.append(
             InputProblem(
                 name,
                 exc.line,
                 None,
-                f"the line is longer than {exc.limit:,} characters, more "
-                f"than three cells of at most {MAX_FIELD_CHARS:,} "
+                f"the line is longer than {longest:,} characters, more "
+                f"than three cells of at most {files.MAX_FIELD_CHARS:,} "
                 "characters can fill",
                 "give origin,destination,minutes, one row a line",
             )
@@ -640,18 +615,7 @@ def _read_matrix_csv(
                 None,
                 f"the row is not valid CSV ({exc})",
                 "check the quoting; a cell holds at most "
-                f"{MAX_FIELD_CHARS:,} characters",
-            )
-        )
-    except OSError as exc:
-        # A folder, or a file that vanished or cannot be read.
-        problems.append(
-            InputProblem(
-                name,
-                None,
-                None,
-                f"cannot read the file ({exc.strerror or exc})",
-                "check the path",
+                f"{files.MAX_FIELD_CHARS:,} characters",
             )
         )
     if not entries and not problems:
@@ -665,28 +629,6 @@ def _read_matrix_csv(
             )
         )
     return entries, problems
-
-
-class _LineTooLong(Exception):
-    """A line longer than any row of the matrix within the limits."""
-
-    def __init__(self, line: int, limit: int) -> None:
-        super().__init__(line, limit)
-        self.line = line
-        self.limit = limit
-
-
-def _bounded_lines(lines: Iterable[str]) -> Iterator[str]:
-    """Yield *lines*, refusing one no row within the limits could fill.
-
-    A line of millions of commas would otherwise become a list of
-    millions of cells before the row could be refused.
-    """
-    limit = len(MATRIX_COLUMNS) * (MAX_FIELD_CHARS + 3)
-    for number, line in enumerate(lines, start=1):
-        if len(line) > limit:
-            raise _LineTooLong(number, limit)
-        yield line
 
 
 def _clip(text: str) -> str:
@@ -716,7 +658,7 @@ def _parse_row(
     ids: list[str] = []
     for column, raw in zip(MATRIX_COLUMNS[:2], record[:2], strict=True):
         value = raw.strip()
-        if len(value) > MAX_FIELD_CHARS or len(value) > MAX_ID_LENGTH:
+        if len(value) > files.MAX_FIELD_CHARS or len(value) > MAX_ID_LENGTH:
             problems.append(
                 InputProblem(
                     name,
