@@ -15,9 +15,9 @@ import pytest
 
 import buddymatch as bm
 from buddymatch.explain import explain_result
-from buddymatch.explain.models import FunnelStep, FunnelStepName
 from buddymatch.explain.proposal import ProposalView
 from buddymatch.explain.unmet import funnel
+from buddymatch.explanation import FunnelStep, FunnelStepName
 from buddymatch.result import UnmetReason
 from buddymatch.solvers.assemble import assemble
 from buddymatch.verify import verify

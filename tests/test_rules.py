@@ -21,8 +21,8 @@ import buddymatch as bm
 import buddymatch.synth
 from buddymatch.candidates import REASONS, build_candidates
 from buddymatch.explain.infeasible import _member
-from buddymatch.explain.models import AlternativeReason, MemberKind
 from buddymatch.explain.unmet import STEP_PARAMETERS, STEP_RULES
+from buddymatch.explanation import AlternativeReason, MemberKind
 from buddymatch.model import RELATION_KINDS
 from buddymatch.rules import (
     CORE_RULES,

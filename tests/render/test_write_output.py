@@ -24,7 +24,7 @@ from buddymatch.explain import (
     render_pair_html,
     render_pair_markdown,
 )
-from buddymatch.explain.models import PairExplanation, ResultExplanation
+from buddymatch.explanation import PairExplanation, ResultExplanation
 from buddymatch.io import write_pairings_csv
 from buddymatch.mapping import render_html, render_svg
 from buddymatch.render import (

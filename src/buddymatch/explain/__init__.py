@@ -26,7 +26,16 @@ from buddymatch.explain.assignments import (
 )
 from buddymatch.explain.bundle import explain_result
 from buddymatch.explain.infeasible import explain_infeasibility
-from buddymatch.explain.models import (
+from buddymatch.explain.pairs import explain_pair
+from buddymatch.explain.proposal import ProposalView
+from buddymatch.explain.render import (
+    render_explanations_html,
+    render_explanations_markdown,
+    render_pair_html,
+    render_pair_markdown,
+)
+from buddymatch.explain.unmet import STEP_RULES, funnel
+from buddymatch.explanation import (
     Alternative,
     AssignmentExplanation,
     CoreMember,
@@ -40,15 +49,6 @@ from buddymatch.explain.models import (
     Term,
     UnmetExplanation,
 )
-from buddymatch.explain.pairs import explain_pair
-from buddymatch.explain.proposal import ProposalView
-from buddymatch.explain.render import (
-    render_explanations_html,
-    render_explanations_markdown,
-    render_pair_html,
-    render_pair_markdown,
-)
-from buddymatch.explain.unmet import STEP_RULES, funnel
 
 __all__ = [
     "DEFAULT_ALTERNATIVES",

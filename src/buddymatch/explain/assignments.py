@@ -17,16 +17,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from buddymatch.explain.models import (
-    Alternative,
-    AlternativeReason,
-    AssignmentExplanation,
-    Term,
-)
 from buddymatch.explain.proposal import (
     POINT_TOLERANCE,
     ProposalView,
     fmt_minutes,
+)
+from buddymatch.explanation import (
+    Alternative,
+    AlternativeReason,
+    AssignmentExplanation,
+    Term,
 )
 from buddymatch.scoring import TERMS
 from buddymatch.wording import plural

@@ -8,7 +8,6 @@ from buddymatch.explain.assignments import (
     explain_assignments,
 )
 from buddymatch.explain.infeasible import explain_infeasibility
-from buddymatch.explain.models import Infeasibility, ResultExplanation
 from buddymatch.explain.proposal import ProposalView, names_of
 from buddymatch.explain.unmet import (
     DEFAULT_MAX_RESOLVES,
@@ -16,6 +15,7 @@ from buddymatch.explain.unmet import (
     Relaxer,
     explain_unmet_need,
 )
+from buddymatch.explanation import Infeasibility, ResultExplanation
 from buddymatch.model import Policy, Problem
 from buddymatch.params import SolveParams
 from buddymatch.result import Result

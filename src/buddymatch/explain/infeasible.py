@@ -14,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from buddymatch.candidates import CandidateSet, build_candidates
-from buddymatch.explain.models import CoreMember, Infeasibility
 from buddymatch.explain.proposal import pin_words
+from buddymatch.explanation import CoreMember, Infeasibility
 from buddymatch.model import Policy, Problem, Relation
 from buddymatch.rules import partner_limit_source
 from buddymatch.solvers.api import (

@@ -15,11 +15,11 @@ from buddymatch.explain.assignments import (
     pair_terms,
 )
 from buddymatch.explain.infeasible import explain_infeasibility
-from buddymatch.explain.models import Move, NeedRef, PairExplanation
 from buddymatch.explain.proposal import (
     ProposalView,
     input_problem,
 )
+from buddymatch.explanation import Move, NeedRef, PairExplanation
 from buddymatch.model import Policy, Problem, Relation
 from buddymatch.params import SolveParams
 from buddymatch.result import Result

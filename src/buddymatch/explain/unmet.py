@@ -50,14 +50,14 @@ import numpy as np
 
 from buddymatch.candidates import REASON_CODE, CandidateSet, build_candidates
 from buddymatch.errors import InputError
-from buddymatch.explain.models import (
+from buddymatch.explain.proposal import ProposalView, fmt_value
+from buddymatch.explanation import (
     FunnelStep,
     FunnelStepName,
     NeedRef,
     Relaxation,
     UnmetExplanation,
 )
-from buddymatch.explain.proposal import ProposalView, fmt_value
 from buddymatch.model import Policy
 from buddymatch.params import SolveParams
 from buddymatch.result import Result, UnmetNeed

@@ -28,9 +28,10 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from buddymatch.errors import InputError, InputProblem
+from buddymatch.explanation import PairExplanation, ResultExplanation
 from buddymatch.io import (
     write_bytes_atomic,
     write_pairings_csv,
@@ -53,9 +54,6 @@ from buddymatch.render.report import render_markdown
 from buddymatch.render.terms import render_terms_markdown
 from buddymatch.result import Result
 from buddymatch.terms_model import Terms
-
-if TYPE_CHECKING:
-    from buddymatch.explain.models import PairExplanation, ResultExplanation
 
 __all__ = [
     "MAP_FORMATS",
@@ -226,10 +224,6 @@ def _kind_of(obj: object) -> OutputKind:
         return "map"
     if isinstance(obj, Terms):
         return "terms"
-    # Imported only now: importing buddymatch.explain loads the solver, and
-    # whoever holds an explanation has loaded it already.
-    from buddymatch.explain.models import PairExplanation, ResultExplanation
-
     if isinstance(obj, ResultExplanation):
         return "explanation"
     if isinstance(obj, PairExplanation):

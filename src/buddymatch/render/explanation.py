@@ -12,10 +12,8 @@ from typing import TYPE_CHECKING
 from buddymatch.render.outline import Outline
 from buddymatch.wording import fmt_minutes
 
-# Only the types: importing buddymatch.explain loads the solver, and these
-# functions only read the explanations they are given.
 if TYPE_CHECKING:
-    from buddymatch.explain.models import (
+    from buddymatch.explanation import (
         Alternative,
         AssignmentExplanation,
         Infeasibility,
