@@ -15,7 +15,7 @@ from buddymatch.explain.proposal import (
     names_of,
     pin_words,
 )
-from conftest import buddy, seeker
+from conftest import at, buddy, make_trust, seeker
 
 
 @pytest.mark.parametrize(
@@ -28,6 +28,8 @@ from conftest import buddy, seeker
         (3, "3"),
         (0.58, "0.58"),
         (1 / 3, "0.3333333333"),
+        # A whole number in full, not as 1.25e+10.
+        (12_500_000_000.0, "12500000000"),
     ],
 )
 def test_fmt_value_writes_policy_values_as_toml_would(
@@ -167,6 +169,49 @@ def test_room_names_the_partner_and_seeker_limits() -> None:
     at = view.cands.position(n, tix(view, "B1"))
     assert view.room(n, tix(view, "B3"), 1, replacing=at) is None
     assert limits_view(None).room(n, tix(view, "B3"), 1) is None
+
+
+def test_a_replaced_buddy_frees_room_only_if_it_ends_a_partnership() -> (
+    None
+):
+    # B1 serves both of S's areas and T's one; S and T may have one buddy.
+    problem = bm.Problem(
+        trusts=(
+            seeker("S"),
+            seeker("T", 5),
+            make_trust("B1", *at(60), capacity=5,
+                       expertise={"finance": 5, "maternity": 5}),
+            make_trust("B3", *at(70), capacity=5,
+                       expertise={"finance": 3, "maternity": 3}),
+        ),
+        needs=(
+            bm.Need(seeker="S", area="finance"),
+            bm.Need(seeker="S", area="maternity"),
+            bm.Need(seeker="T", area="finance"),
+        ),
+    )
+    policy = bm.Policy(max_buddies_per_seeker=1)
+    result = bm.propose(problem, policy, time_limit=5)
+    assert bm.verify(problem, policy, result) == []
+    assert {a.buddy for a in result.assignments} == {"B1"}
+    view = ProposalView.build(problem, policy, result)
+    b1, b3 = tix(view, "B1"), tix(view, "B3")
+    s_fin = view.need_index[("S", "finance")]
+    t_fin = view.need_index[("T", "finance")]
+    s_pair = view.cands.position(s_fin, b1)
+    t_pair = view.cands.position(t_fin, b1)
+    assert s_pair is not None and t_pair is not None
+    # B1 serves T too, but the partnership S-B1 is shared by S's areas
+    # only.
+    assert view.shares_partnership(s_pair)
+    assert not view.shares_partnership(t_pair)
+    # B3 in B1's place for S's finance: S keeps B1 (maternity), so B3
+    # would be a second buddy; for T, B1's partnership ends.
+    assert view.room(s_fin, b3, 1, replacing=s_pair) == (
+        "max_buddies_per_seeker",
+        "would exceed S's limit of 1 buddy (B1)",
+    )
+    assert view.room(t_fin, b3, 1, replacing=t_pair) is None
 
 
 def test_a_result_of_other_inputs_is_refused(
