@@ -181,7 +181,7 @@ def _complete_trust(
     return bm.Trust(
         id=tid,
         name=f"{tid} NHS Foundation Trust",
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         lat=lat,
         lon=lon,
         region=region,

@@ -137,7 +137,7 @@ def test_none_switches_a_limit_off(field: str, word: str) -> None:
 def test_none_is_refused_where_a_limit_cannot_be_off() -> None:
     # A bug applying "none" to every field would make this pass silently.
     with pytest.raises(ValidationError):
-        Policy(min_travel_minutes="none")  # type: ignore[arg-type]
+        Policy(min_travel_minutes="none")
 
 
 def test_tiers_are_merged_over_the_defaults_field_by_field() -> None:

@@ -64,7 +64,7 @@ def test_is_feasible_and_all_met(
     status: str, unmet_needs: tuple[bm.UnmetNeed, ...], feasible: bool,
     met: bool,
 ) -> None:
-    result = bm.Result(status=status, unmet=unmet_needs)  # type: ignore[arg-type]
+    result = bm.Result(status=status, unmet=unmet_needs)
     assert result.is_feasible() is feasible
     assert result.all_met() is met
 

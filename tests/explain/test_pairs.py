@@ -98,11 +98,10 @@ def test_an_allowed_pair_is_re_solved_with_it_pinned(
     assert bm.verify(pinned, complete_policy, e.pinned_result) == []
     # The budget takes S5's 60,000 only if S2's two intensive buddies
     # (120,000) go; that frees B1 for S4.
-    assert e.objective_before == complete_result.objective
-    assert e.objective_after == e.pinned_result.objective
-    assert e.objective_change == pytest.approx(
-        e.pinned_result.objective - complete_result.objective
-    )
+    before, after = complete_result.objective, e.pinned_result.objective
+    assert before is not None and after is not None
+    assert (e.objective_before, e.objective_after) == (before, after)
+    assert e.objective_change == pytest.approx(after - before)
     assert [(n.seeker, n.area, n.priority) for n in e.newly_unmet] == [
         ("S2", "maternity", 3)
     ]

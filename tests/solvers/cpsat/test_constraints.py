@@ -107,7 +107,7 @@ def two_seekers(**policy: object) -> Model:
             bm.Need(seeker="T", area="finance"),
         ),
     )
-    return Model(problem, bm.Policy(**policy))  # type: ignore[arg-type]
+    return Model(problem, bm.Policy(**policy))
 
 
 def test_fee_units_are_whole_pence() -> None:

@@ -42,17 +42,12 @@ def inputs(problem: bm.Problem, policy: bm.Policy | None = None) -> Inputs:
     return cands, usable, pins
 
 
-def two_pins(*extra: bm.Trust, **needs: object) -> bm.Problem:
+def two_pins() -> bm.Problem:
     """S and T each pinned to B1 (capacity 1)."""
     return bm.Problem(
-        trusts=(
-            seeker("S"),
-            seeker("T", 5),
-            buddy("B1", 60, capacity=1),
-            *extra,
-        ),
+        trusts=(seeker("S"), seeker("T", 5), buddy("B1", 60, capacity=1)),
         needs=(
-            bm.Need(seeker="S", area="finance", **needs),  # type: ignore[arg-type]
+            bm.Need(seeker="S", area="finance"),
             bm.Need(seeker="T", area="finance"),
         ),
         relations=(
