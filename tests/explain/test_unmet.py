@@ -26,7 +26,11 @@ from buddymatch.explain.unmet import (
     passes_expertise,
     relaxed_policy,
 )
+from buddymatch.params import SolveParams
 from conftest import buddy, seeker
+
+# The re-solves behind a relaxation: short and repeatable.
+_PARAMS = SolveParams(time_limit=5, deterministic=True)
 
 
 @pytest.fixture(scope="module")
@@ -168,7 +172,7 @@ def test_a_budget_reason_overrides_a_capacity_bottleneck() -> None:
 def test_relaxations_are_confirmed_by_a_verified_re_solve(
     view: ProposalView,
 ) -> None:
-    relaxer = Relaxer(view, time_limit=5)
+    relaxer = Relaxer(view, params=_PARAMS)
     by_key = {(u.seeker, u.area): u for u in view.result.unmet}
     explained = explain_unmet_need(view, by_key[("S5", "maternity")], relaxer)
     (relax,) = explained.relaxations
@@ -192,7 +196,7 @@ def test_relaxations_are_confirmed_by_a_verified_re_solve(
 def test_pair_rule_relaxations_take_the_smallest_change(
     view: ProposalView,
 ) -> None:
-    relaxer = Relaxer(view, time_limit=5)
+    relaxer = Relaxer(view, params=_PARAMS)
     by_key = {(u.seeker, u.area): u for u in view.result.unmet}
     explained = explain_unmet_need(view, by_key[("S4", "finance")], relaxer)
     found = {(r.parameter, r.proposed) for r in explained.relaxations}
@@ -212,7 +216,9 @@ def test_changes_that_do_not_cover_the_need_are_listed_as_tried(
     view: ProposalView,
 ) -> None:
     # S3's maternity need takes two buddies and each change brings in one.
-    relaxer = Relaxer(view, time_limit=5, max_resolves=2)
+    relaxer = Relaxer(
+        view, params=_PARAMS, max_resolves=2
+    )
     by_key = {(u.seeker, u.area): u for u in view.result.unmet}
     explained = explain_unmet_need(view, by_key[("S3", "maternity")], relaxer)
     assert explained.relaxations == ()

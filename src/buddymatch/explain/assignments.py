@@ -339,6 +339,14 @@ def explain_assignment(
         best = shown[0]
         words += f". Next best: {best.buddy} ({best.difference:+g}): "
         words += best.words
+    elif alternatives:
+        # None asked for (k = 0): say how many there are, never "none".
+        count = len(alternatives)
+        verb = "passes" if count == 1 else "pass"
+        words += (
+            f". {plural(count, 'other buddy', 'other buddies')} also "
+            f"{verb} the hard rules (none listed)"
+        )
     else:
         words += ". No other buddy passes the hard rules for this need"
     return AssignmentExplanation(
