@@ -16,7 +16,7 @@ import pytest
 from buddymatch import io as bio
 from buddymatch.errors import InputError, InputProblem
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 BROKEN = DATA / "broken"
 TRUSTS = DATA / "trusts.csv"
 

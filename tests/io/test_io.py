@@ -18,7 +18,7 @@ from buddymatch.errors import InputError
 from buddymatch.result import PAIRINGS_COLUMNS
 from strategies import policies, problems
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 TRUSTS = DATA / "trusts.csv"
 RELATIONS = DATA / "relations.csv"
 PAIRS = DATA / "pairs.csv"

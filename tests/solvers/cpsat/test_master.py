@@ -32,7 +32,7 @@ from buddymatch.solvers.decomposition import (
     decomposition_bounds,
 )
 from buddymatch.solvers.greedy import greedy
-from test_decomposition import tiny_problem
+from solvers.test_decomposition import tiny_problem
 
 
 def every_column(

@@ -22,7 +22,7 @@ from buddymatch.result import UnmetReason
 from buddymatch.solvers.assemble import assemble
 from buddymatch.verify import verify
 from conftest import buddy, seeker, solve_verified
-from test_explain import need
+from explain.test_explain import need
 
 #: The funnel steps that apply hard pair rules.
 HARD_STEPS: tuple[FunnelStepName, ...] = (

@@ -41,7 +41,7 @@ from buddymatch.rematch import Arrangement
 from buddymatch.result import TrustRef
 from buddymatch.travel import TravelMatrix
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 TRUSTS = DATA / "trusts.csv"
 
 #: Problems that may come without a line: they concern the file (or, for

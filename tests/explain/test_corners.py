@@ -21,7 +21,7 @@ from buddymatch.explain.unmet import funnel
 from buddymatch.solvers.assemble import assemble
 from buddymatch.verify import verify
 from conftest import buddy, seeker, solve_verified
-from test_explain import assert_core_is_minimal_and_infeasible, need
+from explain.test_explain import assert_core_is_minimal_and_infeasible, need
 
 INTENSIVE = bm.Policy().tiers["intensive"].workload  # 6
 
