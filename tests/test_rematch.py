@@ -706,3 +706,36 @@ def test_random_arrangements_keep_every_rule(seed: int) -> None:
             assert len(mine) <= limit
     if policy.budget is not None and not rm.flagged:
         assert rm.total_fee <= policy.budget + 0.005
+
+
+def test_write_output_writes_a_rematch_in_three_formats(
+    hostile: RematchResult, tmp_path: Path
+) -> None:
+    from buddymatch.render import output_format, write_output
+    from buddymatch.render.rematch import render_rematch_csv
+
+    assert output_format(tmp_path / "d.CSV", "rematch") == ".csv"
+    write_output(hostile, tmp_path / "d.csv")
+    # Bytes: the CSV's line ends are its own (\r\n).
+    assert (tmp_path / "d.csv").read_bytes().decode("utf-8") == (
+        render_rematch_csv(hostile)
+    )
+    write_output(hostile, tmp_path / "d.json")
+    assert (tmp_path / "d.json").read_text(encoding="utf-8") == (
+        hostile.to_json() + "\n"
+    )
+    write_output(hostile, tmp_path / "d.md", title="Spring review")
+    assert (tmp_path / "d.md").read_text(encoding="utf-8") == (
+        render_rematch_markdown(hostile, title="Spring review")
+    )
+
+
+def test_a_rematch_to_an_unknown_extension_writes_nothing(
+    hostile: RematchResult, tmp_path: Path
+) -> None:
+    with pytest.raises(bm.InputError) as caught:
+        write_rematch(hostile, tmp_path / "d.txt")
+    assert caught.value.problems[0].fix == (
+        "name the output file .csv, .json or .md"
+    )
+    assert not (tmp_path / "d.txt").exists()
