@@ -24,7 +24,7 @@ from buddymatch.result import (
     UnmetNeed,
     assignment_reason,
 )
-from buddymatch.terms import add_months
+from buddymatch.terms_model import add_months
 
 __all__ = ["answer", "coverage"]
 
