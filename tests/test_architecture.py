@@ -67,8 +67,8 @@ def test_writing_loads_no_solver() -> None:
         "write_output(terms, d / 't.md')\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.startswith(("
         "'ortools', 'networkx', 'pandas', 'buddymatch.solvers',"
-        " 'buddymatch.candidates', 'buddymatch.explain',"
-        " 'buddymatch.rematch')))))\n"
+        " 'buddymatch.candidates', 'buddymatch.explain.',"
+        " 'buddymatch.rematch.')))))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code],

@@ -14,8 +14,11 @@ import buddymatch as bm
 from buddymatch.candidates import (
     OVERRIDE_TERM,
     REASONS,
+    AreaSummary,
     CandidateSet,
+    InstanceSummary,
     build_candidates,
+    summarise,
 )
 from buddymatch.scoring import TERMS
 from buddymatch.travel import EARTH_RADIUS_KM
@@ -775,3 +778,49 @@ def test_a_problem_without_needs_has_no_candidates() -> None:
     assert cands.reason.shape == (0, 2)
     assert cands.minutes.shape == (0, 2)
     assert set(cands.terms) == {*TERMS, OVERRIDE_TERM}
+
+
+# -- the instance summary -----------------------------------------------------
+
+
+def test_summary_counts_needs_buddies_and_exclusions() -> None:
+    # S and T are seekers at the same site; B (60 min) is a candidate for
+    # finance only, C (20 min) is a neighbour, D has no capacity.
+    trusts = (
+        seeker("S"),
+        seeker("T"),
+        buddy("B"),
+        buddy("C", minutes=20.0),
+        buddy("D", capacity=0),
+    )
+    needs = (
+        bm.Need(seeker="S", area="finance"),
+        bm.Need(seeker="S", area="maternity"),
+        bm.Need(seeker="T", area="finance"),
+    )
+    cands = build_candidates(problem(*trusts, needs=needs), bm.Policy())
+    summary = summarise(cands)
+    assert summary == InstanceSummary(
+        trusts=5,
+        seekers=2,
+        needs=3,
+        buddies=2,
+        capacity=6,
+        areas=(
+            AreaSummary("finance", needs=2, fewest_candidates=1),
+            AreaSummary("maternity", needs=1, fewest_candidates=0),
+        ),
+        # 15 pairs: 3 self (left out), 6 not_a_buddy, 2 expertise, 2
+        # too_close, 2 candidates.
+        excluded=(("not_a_buddy", 6), ("expertise", 2), ("too_close", 2)),
+        candidates=2,
+    )
+
+
+def test_summary_counts_seekers_as_buddies_when_the_policy_allows() -> None:
+    trusts = (seeker("S", capacity=2), buddy("B"))
+    policy = bm.Policy(seekers_can_buddy=True)
+    allowed = summarise(build_candidates(problem(*trusts), policy))
+    assert (allowed.buddies, allowed.capacity) == (2, 5)
+    default = summarise(build_candidates(problem(*trusts), bm.Policy()))
+    assert (default.buddies, default.capacity) == (1, 3)

@@ -699,3 +699,107 @@ def build_candidates(
         score=score,
         bans=bans,
     )
+
+
+@dataclass(frozen=True)
+class AreaSummary:
+    """The needs of one area and how well buddies can serve them.
+
+    Attributes
+    ----------
+    area
+        The expertise area.
+    needs
+        Needs in the area.
+    fewest_candidates
+        The fewest candidate buddies any of those needs has.
+    """
+
+    area: str
+    needs: int
+    fewest_candidates: int
+
+
+@dataclass(frozen=True)
+class InstanceSummary:
+    """What a problem holds, and what the hard pair rules leave of it.
+
+    Attributes
+    ----------
+    trusts, seekers, needs
+        How many of each the problem has.
+    buddies
+        Trusts that may be buddies: capacity above 0, and not seekers
+        unless the policy lets seekers buddy.
+    capacity
+        Their workload units together.
+    areas
+        The areas with needs, sorted by name.
+    excluded
+        ``(rule, pairs)``: need-buddy pairs excluded by each rule first,
+        in rule order; rules that exclude none are left out, and so is
+        ``self`` (a trust is never a pair with itself).
+    candidates
+        Candidate pairs: every need-buddy pair no rule excludes.
+    """
+
+    trusts: int
+    seekers: int
+    needs: int
+    buddies: int
+    capacity: int
+    areas: tuple[AreaSummary, ...]
+    excluded: tuple[tuple[str, int], ...]
+    candidates: int
+
+
+def summarise(cands: CandidateSet) -> InstanceSummary:
+    """Return the summary of the instance *cands* was built from.
+
+    Parameters
+    ----------
+    cands
+        The candidate pairs of a problem under a policy.
+
+    Returns
+    -------
+    InstanceSummary
+        Counts of trusts, seekers, needs and buddies, the fewest
+        candidate buddies of a need per area, and the pairs each rule
+        excludes.
+    """
+    problem, policy = cands.problem, cands.policy
+    seekers = set(problem.seeker_ids)
+    buddies = [
+        t
+        for t in problem.trusts
+        if t.capacity > 0
+        and (policy.seekers_can_buddy or t.id not in seekers)
+    ]
+    per_need = np.bincount(cands.need, minlength=len(problem.needs))
+    fewest: dict[str, int] = {}
+    needs: dict[str, int] = {}
+    for i, n in enumerate(problem.needs):
+        count = int(per_need[i])
+        fewest[n.area] = min(fewest.get(n.area, count), count)
+        needs[n.area] = needs.get(n.area, 0) + 1
+    reasons = np.bincount(
+        cands.reason.ravel(), minlength=len(REASONS) + 1
+    )
+    return InstanceSummary(
+        trusts=len(problem.trusts),
+        seekers=len(seekers),
+        needs=len(problem.needs),
+        buddies=len(buddies),
+        capacity=sum(t.capacity for t in buddies),
+        areas=tuple(
+            AreaSummary(area, needs[area], fewest[area])
+            for area in sorted(needs)
+        ),
+        excluded=tuple(
+            (name, int(reasons[code]))
+            for name, code in REASON_CODE.items()
+            if reasons[code] and name != "self"
+        ),
+        candidates=cands.n_candidates,
+    )

@@ -1,11 +1,19 @@
 """The ``buddymatch`` command: a thin layer over the library.
 
-Exit codes (all commands): 0 success, every need met; 1 some needs unmet;
-2 input or usage error; 3 no solution within the time limit; 4 infeasible
-(pins or forced rules); 69 an optional package a feature needs is missing
-(sysexits' EX_UNAVAILABLE); 70 internal error (no traceback unless
-``--debug``); 73 an output file or folder cannot be written (sysexits'
-EX_CANTCREAT).
+Exit codes (all commands), from the one table :data:`EXIT_CODES` of how a
+command ends; docs/cli.md lists the same codes:
+
+- 0: success, every need met;
+- 1: some needs unmet;
+- 2: input or usage error;
+- 3: no solution within the time limit;
+- 4: infeasible (pins or forced rules);
+- 69: an optional package a feature needs is missing (sysexits'
+  EX_UNAVAILABLE);
+- 70: internal error (no traceback unless ``--debug``);
+- 73: an output file or folder cannot be written (sysexits'
+  EX_CANTCREAT);
+- 130: interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -15,8 +23,8 @@ import math
 import sys
 import threading
 import time
-from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
@@ -36,9 +44,13 @@ from buddymatch.errors import (
 # The library (pydantic models, numpy, the solver, networkx) is imported
 # inside the commands that use it, so ``buddymatch --help`` starts at once.
 if TYPE_CHECKING:
+    from buddymatch.arrangement import Arrangement
     from buddymatch.model import Policy, Problem
     from buddymatch.params import ProgressCallback, SolveParams
-    from buddymatch.result import Result
+    from buddymatch.rematch import RematchResult
+    from buddymatch.render import OutputKind
+    from buddymatch.result import Result, UnmetNeed
+    from buddymatch.travel import TravelModel
 
 EXIT_OK = 0
 EXIT_UNMET = 1
@@ -48,6 +60,23 @@ EXIT_INFEASIBLE = 4
 EXIT_UNAVAILABLE = 69
 EXIT_INTERNAL = 70
 EXIT_CANNOT_WRITE = 73
+EXIT_INTERRUPTED = 130
+
+#: How a command ends -> its exit code, the one table: an error by its
+#: class (the nearest class listed, so any other error is internal), a
+#: result by its status, else by whether every need is met ("met",
+#: "unmet").
+EXIT_CODES: dict[str | type[BaseException], int] = {
+    "met": EXIT_OK,
+    "unmet": EXIT_UNMET,
+    InputError: EXIT_INPUT,
+    "no_solution": EXIT_NO_SOLUTION,
+    "infeasible": EXIT_INFEASIBLE,
+    MissingDependencyError: EXIT_UNAVAILABLE,
+    Exception: EXIT_INTERNAL,
+    OutputError: EXIT_CANNOT_WRITE,
+    KeyboardInterrupt: EXIT_INTERRUPTED,
+}
 
 app = typer.Typer(
     name="buddymatch",
@@ -147,29 +176,45 @@ def _guard(debug: bool, action: Callable[[], _T]) -> _T:
     """Run *action*, turning errors into messages and exit codes."""
     try:
         return action()
-    except InputError as exc:
-        _print_input_error(exc)
-        raise typer.Exit(EXIT_INPUT) from None
-    except OutputError as exc:
-        # The user's path and the system's reason: not a bug to report.
-        if debug:
-            raise
-        err.print(f"[bold red]{_esc(str(exc))}[/bold red]")
-        raise typer.Exit(EXIT_CANNOT_WRITE) from None
-    except MissingDependencyError as exc:
-        # Not the input's fault, nor a bug: the fix is an install.
-        if debug:
-            raise
-        err.print(f"[bold red]{_esc(str(exc))}[/bold red]")
-        raise typer.Exit(EXIT_UNAVAILABLE) from None
     except typer.Exit:
         raise
-    except KeyboardInterrupt:
-        err.print("[red]interrupted[/red]")
-        raise typer.Exit(130) from None
-    except Exception as exc:  # the last line of defence: no traceback
-        if debug:
+    except (Exception, KeyboardInterrupt) as exc:
+        code = _error_code(exc)
+        # With --debug, a traceback for everything but the user's own
+        # input errors and an interrupt.
+        if debug and code not in (EXIT_INPUT, EXIT_INTERRUPTED):
             raise
+        _print_error(exc, code)
+        raise typer.Exit(code) from None
+
+
+def _error_code(exc: BaseException) -> int:
+    """Return the exit code of *exc*: that of its nearest class in
+    :data:`EXIT_CODES`."""
+    for cls in type(exc).__mro__:
+        if cls in EXIT_CODES:
+            return EXIT_CODES[cls]
+    return EXIT_INTERNAL
+
+
+def _exit_code(outcome: Result | RematchResult) -> int:
+    """Return the exit code of a proposal or a re-match."""
+    met = "unmet" if outcome.unmet else "met"
+    return EXIT_CODES.get(outcome.status, EXIT_CODES[met])
+
+
+def _print_error(exc: BaseException, code: int) -> None:
+    """Say what went wrong, for the user (exit 2, 69, 73, 130) or as a
+    bug to report."""
+    if isinstance(exc, InputError):
+        _print_input_error(exc)
+    elif code in (EXIT_CANNOT_WRITE, EXIT_UNAVAILABLE):
+        # The user's path and the system's reason, or the install that
+        # fixes it: not a bug to report.
+        err.print(f"[bold red]{_esc(str(exc))}[/bold red]")
+    elif code == EXIT_INTERRUPTED:
+        err.print("[red]interrupted[/red]")
+    else:  # the last line of defence: no traceback
         kind = "error" if isinstance(exc, BuddymatchError) else "bug"
         err.print(
             f"[red]internal {kind}:[/red] {type(exc).__name__}: {exc}\n"
@@ -177,7 +222,6 @@ def _guard(debug: bool, action: Callable[[], _T]) -> _T:
             "it.",
             markup=True,
         )
-        raise typer.Exit(EXIT_INTERNAL) from None
 
 
 def _print_input_error(exc: InputError) -> None:
@@ -196,37 +240,103 @@ def _esc(text: str) -> str:
     return text.replace("[", "\\[")
 
 
+@dataclass(frozen=True)
+class _Inputs:
+    """The input files of a command that reads a problem."""
+
+    trusts: Path
+    relations: Path | None
+    pairs: Path | None
+    policy: Path | None
+    travel_matrix: Path | None
+    arrangements: Path | None = None
+
+    def files(self) -> list[Path | None]:
+        """Every input file given (``None`` for an option left out)."""
+        return [self.trusts, self.arrangements, self.relations, self.pairs,
+                self.policy, self.travel_matrix]
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """What :func:`_prepare` read: the problem, policy, travel model and
+    arrangements (for ``rematch``)."""
+
+    problem: Problem
+    policy: Policy
+    travel: TravelModel | None
+    arrangements: Sequence[Arrangement] = ()
+
+
+def _prepare(
+    inputs: _Inputs,
+    outputs: Sequence[tuple[Path | None, OutputKind | None]] = (),
+    folders: Sequence[Path | None] = (),
+) -> _Loaded:
+    """Read every input and check every output, before any long work.
+
+    *outputs* are ``(file, kind)``: each file given must have an
+    extension of its kind's formats (``None``: any), must not be an
+    input, and must be writable, as must *folders*.
+    """
+    from buddymatch.render import output_format
+    from buddymatch.travel import travel_model
+
+    problem, policy, arrangements = _load(inputs)
+    for path, kind in outputs:
+        if path is not None:
+            if kind is not None:
+                output_format(path, kind)
+            _refuse_overwrite(path, inputs.files())
+    _check_outputs(files=[path for path, _ in outputs], folders=folders)
+    travel = None
+    if inputs.travel_matrix is not None:
+        # Name the matrix's file in errors about missing pairs.
+        travel = travel_model(
+            problem, policy, source=str(inputs.travel_matrix)
+        )
+    return _Loaded(problem, policy, travel, arrangements)
+
+
 def _load(
-    trusts: Path,
-    relations: Path | None,
-    pairs: Path | None,
-    policy_file: Path | None,
-    travel_matrix: Path | None,
-) -> tuple[Problem, Policy]:
+    inputs: _Inputs,
+) -> tuple[Problem, Policy, Sequence[Arrangement]]:
     """Read every input; report all problems of all files together."""
-    from buddymatch.io import read_policy, read_problem
+    from buddymatch.io import read_arrangements, read_policy, read_problem
     from buddymatch.model import Policy
 
     problems: list[InputProblem] = []
     policy = Policy()
-    if policy_file is not None:
+    if inputs.policy is not None:
         try:
-            policy = read_policy(policy_file)
+            policy = read_policy(inputs.policy)
         except InputError as exc:
             problems.extend(exc.problems)
+    problem: Problem | None = None
     try:
         problem = read_problem(
-            trusts,
-            relations=relations,
-            pairs=pairs,
-            travel_matrix=travel_matrix,
+            inputs.trusts,
+            relations=inputs.relations,
+            pairs=inputs.pairs,
+            travel_matrix=inputs.travel_matrix,
             policy=policy,
         )
     except InputError as exc:
         problems.extend(exc.problems)
-    if problems:
+    arrangements: Sequence[Arrangement] = ()
+    if inputs.arrangements is not None:
+        try:
+            # Checked against the problem when the policy and the problem
+            # could be read; every problem of every file is reported
+            # together.
+            arrangements = read_arrangements(
+                inputs.arrangements, problem=None if problems else problem
+            )
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems or problem is None:
         raise InputError(problems)
-    return problem, policy
+    return problem, policy, arrangements
 
 
 def _solve_params(
@@ -270,7 +380,7 @@ def _refuse_overwrite(target: Path, inputs: list[Path | None]) -> None:
 
 
 def _check_outputs(
-    files: list[Path | None], folders: list[Path | None] | None = None
+    files: Sequence[Path | None], folders: Sequence[Path | None] = ()
 ) -> None:
     """Refuse, before any long work, outputs that plainly cannot be
     written: a missing or read-only folder, a file where a folder should
@@ -280,17 +390,9 @@ def _check_outputs(
     for path in files:
         if path is not None:
             check_output_file(path)
-    for path in folders or []:
+    for path in folders:
         if path is not None:
             check_output_folder(path)
-
-
-def _exit_code(result: Result) -> int:
-    if result.status == "infeasible":
-        return EXIT_INFEASIBLE
-    if result.status == "no_solution":
-        return EXIT_NO_SOLUTION
-    return EXIT_OK if not result.unmet else EXIT_UNMET
 
 
 _SUFFIXES_OF_NAMES = (" NHS Foundation Trust", " NHS Trust")
@@ -336,18 +438,20 @@ def _print_result(result: Result) -> None:
     if result.assignments:
         out.print(_summary_table(result))
     if result.unmet:
-        table = Table(title="Unmet needs")
-        for col in ("seeker", "area", "priority", "reason"):
-            table.add_column(col)
-        for u in result.unmet:
-            table.add_row(
-                _short(result, u.seeker),
-                u.area,
-                str(u.priority),
-                _esc(u.detail),
-            )
-        out.print(table)
+        out.print(_unmet_table(result, result.unmet))
     out.print(_esc(result.summary()))
+
+
+def _unmet_table(result: Result, unmet: Sequence[UnmetNeed]) -> Table:
+    """The unmet needs, with the reason each is not met."""
+    table = Table(title="Unmet needs")
+    for col in ("seeker", "area", "priority", "reason"):
+        table.add_column(col)
+    for u in unmet:
+        table.add_row(
+            _short(result, u.seeker), u.area, str(u.priority), _esc(u.detail)
+        )
+    return table
 
 
 class _LiveProgress:
@@ -418,27 +522,17 @@ def propose(
     """Propose buddies for every need in TRUSTS (a CSV file)."""
 
     def run() -> int:
-        from buddymatch.render import output_format, write_output
+        from buddymatch.render import write_output
         from buddymatch.solvers import propose as solve
-        from buddymatch.travel import travel_model
 
-        problem, policy = _load(
-            trusts, relations, pairs, policy_file, travel_matrix
+        loaded = _prepare(
+            _Inputs(trusts, relations, pairs, policy_file, travel_matrix),
+            outputs=[(out_file, "result")],
+            folders=[terms_dir],
         )
-        if out_file is not None:
-            output_format(out_file, "result")
-            _refuse_overwrite(
-                out_file, [trusts, relations, pairs, policy_file,
-                           travel_matrix]
-            )
-        _check_outputs(files=[out_file], folders=[terms_dir])
         if verbose:
             logging.basicConfig(level=logging.INFO, format="%(message)s")
         show = not quiet and not verbose and err.is_terminal
-        travel = None
-        if travel_matrix is not None:
-            # Name the matrix's file in errors about missing pairs.
-            travel = travel_model(problem, policy, source=str(travel_matrix))
         with _LiveProgress(show) as progress:
             params = _solve_params(
                 time_limit,
@@ -448,7 +542,12 @@ def propose(
                 progress=progress if show else None,
                 log_search=verbose,
             )
-            result = solve(problem, policy, travel=travel, params=params)
+            result = solve(
+                loaded.problem,
+                loaded.policy,
+                travel=loaded.travel,
+                params=params,
+            )
         if out_file is not None:
             write_output(result, out_file)
             if not quiet:
@@ -482,54 +581,37 @@ def validate(
     """Check the inputs and summarise the instance."""
 
     def run() -> int:
-        import numpy as np
+        from buddymatch.candidates import build_candidates, summarise
 
-        from buddymatch.candidates import REASONS, build_candidates
-
-        problem, policy = _load(
-            trusts, relations, pairs, policy_file, travel_matrix
+        loaded = _prepare(
+            _Inputs(trusts, relations, pairs, policy_file, travel_matrix)
         )
-        from buddymatch.travel import travel_model
-
-        travel = None
-        if travel_matrix is not None:
-            travel = travel_model(problem, policy, source=str(travel_matrix))
-        cands = build_candidates(problem.canonical(), policy, travel=travel)
-        seekers = problem.seeker_ids
-        buddies = [
-            t
-            for t in problem.trusts
-            if t.capacity > 0
-            and (policy.seekers_can_buddy or t.id not in seekers)
-        ]
+        summary = summarise(
+            build_candidates(
+                loaded.problem.canonical(), loaded.policy, travel=loaded.travel
+            )
+        )
         out.print(f"[green]OK[/green]: {_esc(str(trusts))}")
         out.print(
-            f"{len(problem.trusts)} trusts, {len(seekers)} seekers, "
-            f"{len(problem.needs)} needs, {len(buddies)} buddies with "
-            f"capacity {sum(t.capacity for t in buddies)} units in all"
+            f"{summary.trusts} trusts, {summary.seekers} seekers, "
+            f"{summary.needs} needs, {summary.buddies} buddies with "
+            f"capacity {summary.capacity} units in all"
         )
         table = Table(title="Needs by area")
         table.add_column("area")
         table.add_column("needs", justify="right")
         table.add_column("candidate buddies (min)", justify="right")
-        per_area = Counter(n.area for n in cands.problem.needs)
-        per_need = np.bincount(cands.need, minlength=len(cands.problem.needs))
-        for area in sorted(per_area):
-            fewest = min(
-                int(per_need[i])
-                for i, n in enumerate(cands.problem.needs)
-                if n.area == area
+        for area in summary.areas:
+            table.add_row(
+                area.area, str(area.needs), str(area.fewest_candidates)
             )
-            table.add_row(area, str(per_area[area]), str(fewest))
         out.print(table)
-        reasons = Counter(cands.reason.ravel().tolist())
         table = Table(title="Need-buddy pairs excluded, by first rule")
         table.add_column("rule")
         table.add_column("pairs", justify="right")
-        for k, name in enumerate(REASONS, start=1):
-            if reasons.get(k) and name != "self":
-                table.add_row(name, str(reasons[k]))
-        table.add_row("[bold]candidates[/bold]", str(cands.n_candidates))
+        for rule, count in summary.excluded:
+            table.add_row(rule, str(count))
+        table.add_row("[bold]candidates[/bold]", str(summary.candidates))
         out.print(table)
         return EXIT_OK
 
@@ -704,62 +786,39 @@ def rematch(
     """
 
     def run() -> int:
-        from buddymatch.io import read_arrangements, write_arrangements
-        from buddymatch.model import Policy
-        from buddymatch.rematch import change_rows, write_rematch
+        from buddymatch.io import write_arrangements
+        from buddymatch.rematch import change_rows
         from buddymatch.rematch import rematch as rematch_arrangements
-        from buddymatch.render import output_format
+        from buddymatch.render import write_output
         from buddymatch.terms import write_terms
-        from buddymatch.travel import travel_model
 
-        problems: list[InputProblem] = []
-        problem: Problem | None = None
-        policy = Policy()
-        try:
-            problem, policy = _load(
-                trusts, relations, pairs, policy_file, travel_matrix
-            )
-        except InputError as exc:
-            problems.extend(exc.problems)
-        try:
-            # Checked against the problem when it could be read, so every
-            # problem of every file is reported together.
-            items = read_arrangements(arrangements, problem=problem)
-        except InputError as exc:
-            problems.extend(exc.problems)
-        if problems or problem is None:
-            raise InputError(problems)
-        inputs = [
-            trusts, arrangements, relations, pairs, policy_file,
-            travel_matrix,
-        ]
-        if out_file is not None:
-            # The diff is written as a result is: .csv, .json or .md.
-            output_format(out_file, "result")
-            _refuse_overwrite(out_file, inputs)
-        if save_arrangements is not None:
-            _refuse_overwrite(save_arrangements, inputs)
-        _check_outputs(
-            files=[out_file, save_arrangements], folders=[terms_dir]
+        loaded = _prepare(
+            _Inputs(
+                trusts,
+                relations,
+                pairs,
+                policy_file,
+                travel_matrix,
+                arrangements=arrangements,
+            ),
+            outputs=[(out_file, "rematch"), (save_arrangements, None)],
+            folders=[terms_dir],
         )
-        travel = None
-        if travel_matrix is not None:
-            travel = travel_model(problem, policy, source=str(travel_matrix))
         rematched = rematch_arrangements(
-            problem,
-            policy,
-            items,
+            loaded.problem,
+            loaded.policy,
+            loaded.arrangements,
             params=_solve_params(
                 time_limit,
                 seed=seed,
                 workers=workers,
                 deterministic=deterministic,
             ),
-            travel=travel,
+            travel=loaded.travel,
         )
         written: list[str] = []
         if out_file is not None:
-            write_rematch(rematched, out_file)
+            write_output(rematched, out_file)
             written.append(str(out_file))
         if save_arrangements is not None and rematched.is_feasible():
             write_arrangements(rematched.arrangements(), save_arrangements)
@@ -783,28 +842,14 @@ def rematch(
             if any(row["change"] != "unmet" for row in rows):
                 out.print(_diff_table(rows))
             if rematched.unmet:
-                table = Table(title="Unmet needs")
-                for col in ("seeker", "area", "priority", "reason"):
-                    table.add_column(col)
-                for u in rematched.unmet:
-                    table.add_row(
-                        _short(rematched.result, u.seeker),
-                        u.area,
-                        str(u.priority),
-                        _esc(u.detail),
-                    )
-                out.print(table)
+                out.print(_unmet_table(rematched.result, rematched.unmet))
             out.print(_esc(rematched.summary()))
             for note in rematched.notes:
                 out.print(f"note: {_esc(note)}")
             for what in written:
                 out.print(f"written: {_esc(what)}")
         # Exit codes as for propose; unmet counts the original needs.
-        if rematched.status == "infeasible":
-            return EXIT_INFEASIBLE
-        if rematched.status == "no_solution":
-            return EXIT_NO_SOLUTION
-        return EXIT_UNMET if rematched.unmet else EXIT_OK
+        return _exit_code(rematched)
 
     raise typer.Exit(_guard(debug, run))
 
@@ -900,24 +945,15 @@ def explain(
             render_explanations_markdown,
             render_pair_markdown,
         )
-        from buddymatch.render import output_format, write_output
+        from buddymatch.render import write_output
         from buddymatch.solvers import propose as solve
-        from buddymatch.travel import travel_model
 
         _pair_options(seeker, area, buddy)
-        problem, policy = _load(
-            trusts, relations, pairs, policy_file, travel_matrix
+        loaded = _prepare(
+            _Inputs(trusts, relations, pairs, policy_file, travel_matrix),
+            outputs=[(out_file, "explanation")],
         )
-        if out_file is not None:
-            output_format(out_file, "explanation")
-            _refuse_overwrite(
-                out_file, [trusts, relations, pairs, policy_file,
-                           travel_matrix]
-            )
-        _check_outputs(files=[out_file])
-        travel = None
-        if travel_matrix is not None:
-            travel = travel_model(problem, policy, source=str(travel_matrix))
+        problem, policy, travel = loaded.problem, loaded.policy, loaded.travel
         # Deterministic, so that the proposal explained is the one a
         # `propose --deterministic` run shows.
         result = solve(

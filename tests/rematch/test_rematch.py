@@ -706,3 +706,74 @@ def test_random_arrangements_keep_every_rule(seed: int) -> None:
             assert len(mine) <= limit
     if policy.budget is not None and not rm.flagged:
         assert rm.total_fee <= policy.budget + 0.005
+
+
+def test_write_output_writes_a_rematch_in_three_formats(
+    hostile: RematchResult, tmp_path: Path
+) -> None:
+    from buddymatch.render import output_format, write_output
+    from buddymatch.render.rematch import render_rematch_csv
+
+    assert output_format(tmp_path / "d.CSV", "rematch") == ".csv"
+    write_output(hostile, tmp_path / "d.csv")
+    # Bytes: the CSV's line ends are its own (\r\n).
+    assert (tmp_path / "d.csv").read_bytes().decode("utf-8") == (
+        render_rematch_csv(hostile)
+    )
+    write_output(hostile, tmp_path / "d.json")
+    assert (tmp_path / "d.json").read_text(encoding="utf-8") == (
+        hostile.to_json() + "\n"
+    )
+    write_output(hostile, tmp_path / "d.md", title="Spring review")
+    assert (tmp_path / "d.md").read_text(encoding="utf-8") == (
+        render_rematch_markdown(hostile, title="Spring review")
+    )
+
+
+def test_a_rematch_to_an_unknown_extension_writes_nothing(
+    hostile: RematchResult, tmp_path: Path
+) -> None:
+    with pytest.raises(bm.InputError) as caught:
+        write_rematch(hostile, tmp_path / "d.txt")
+    assert caught.value.problems[0].fix == (
+        "name the output file .csv, .json or .md"
+    )
+    assert not (tmp_path / "d.txt").exists()
+
+
+def test_room_left_is_pins_plus_what_every_kept_arrangement_leaves() -> None:
+    from buddymatch.rematch.room import ledger_of, room_left
+
+    problem = bm.Problem(
+        trusts=(
+            seeker("S"),
+            seeker("T"),
+            seeker("U"),
+            buddy("B", 60, capacity=4).model_copy(
+                update={"max_partners": 2}
+            ),
+            buddy("C", 60, capacity=3),
+            buddy("D", 60, capacity=2),
+        ),
+        needs=(bm.Need(seeker="S", area="finance"),),
+    )
+    policy = bm.Policy(budget=10_000.0)
+    # T with B is both kept outside (one area) and pinned (another): one
+    # partnership.  D is overrun by S's arrangement, yet U's pin holds.
+    pinned = [("T", "B", 1, 500.0), ("U", "D", 1, 0.0)]
+    outside = [("S", "B", 2, 1000.0), ("T", "B", 1, 500.0),
+               ("S", "D", 3, 0.0)]
+    room = room_left(
+        problem.trusts,
+        ledger_of(problem, policy, outside + pinned),
+        ledger_of(problem, policy, pinned),
+    )
+    assert room.changes == {
+        "B": {"capacity": (4, 1), "max_partners": (2, 1)},
+        "D": {"capacity": (2, 1), "max_partners": (3, 2)},
+    }
+    assert [t.capacity for t in room.trusts] == [0, 0, 0, 1, 3, 1]
+    assert room.budget == 8_500.0
+    alone = room_left(problem.trusts, ledger_of(problem, policy, outside))
+    assert alone.changes["B"] == {"capacity": (4, 1), "max_partners": (2, 0)}
+    assert alone.budget == 8_500.0

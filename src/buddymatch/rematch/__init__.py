@@ -29,9 +29,12 @@ transformed problem, which :func:`~buddymatch.verify.verify` checks.
 
 The package's modules, in the order of a call: :mod:`.plan` (the
 transformation, with :mod:`.room` for the limits that arrangements kept
-outside the model take), :mod:`.run` (:func:`rematch` and its re-solves),
-:mod:`.diff` (the answer), :mod:`.models` (its types) and :mod:`.output`
-(CSV rows, Markdown, files).
+outside the model take, counted in the solver's
+:class:`~buddymatch.solvers.Ledger`), :mod:`.run` (:func:`rematch` and its
+re-solves), :mod:`.diff` (the answer) and :mod:`.models` (its types).
+The diff is written by :func:`buddymatch.render.write_output` (CSV rows
+and Markdown in :mod:`buddymatch.render.rematch`); :mod:`.output` keeps
+the names this package has always offered.
 """
 
 from buddymatch.arrangement import (
@@ -39,7 +42,6 @@ from buddymatch.arrangement import (
     Arrangement,
     arrangement_issues,
 )
-from buddymatch.rematch.models import Change, Flag, RematchResult
 from buddymatch.rematch.output import (
     CHANGE_COLUMNS,
     change_rows,
@@ -47,6 +49,7 @@ from buddymatch.rematch.output import (
     write_rematch,
 )
 from buddymatch.rematch.run import rematch
+from buddymatch.rematch_result import Change, Flag, RematchResult
 
 __all__ = [
     "ARRANGEMENT_COLUMNS",

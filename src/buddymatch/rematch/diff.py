@@ -1,7 +1,7 @@
 """The answer: the engine's result on the transformed problem, as a diff.
 
 :func:`answer` turns the plan and the engine's result into a
-:class:`~buddymatch.rematch.models.RematchResult`: what is kept (and
+:class:`~buddymatch.rematch_result.RematchResult`: what is kept (and
 how), what is new, ended or dropped, and the needs left unmet, with cover
 counted over the original needs.
 """
@@ -16,15 +16,15 @@ from typing import Any
 from buddymatch.arrangement import Arrangement
 from buddymatch.candidates import CandidateSet
 from buddymatch.model import Policy, Problem
-from buddymatch.rematch.models import Change, ChangeKind, RematchResult
 from buddymatch.rematch.plan import Ongoing, Plan
+from buddymatch.rematch_result import Change, ChangeKind, RematchResult
 from buddymatch.result import (
     Coverage,
     Result,
     UnmetNeed,
     assignment_reason,
 )
-from buddymatch.terms import add_months
+from buddymatch.terms_model import add_months
 
 __all__ = ["answer", "coverage"]
 

@@ -1,14 +1,23 @@
-"""Output of a re-matching: the diff as CSV rows, Markdown, or a file."""
+"""Output of a re-matching: the renderers are in :mod:`buddymatch.render`.
+
+The diff's CSV rows and Markdown live in :mod:`buddymatch.render.rematch`
+and a file is written by :func:`buddymatch.render.write_output`, which
+picks the format from the file's extension as for every other output;
+this module keeps the names re-matching has always offered.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
 import os
+from pathlib import Path
 
-from buddymatch.escape import md_escape
-from buddymatch.io import spreadsheet_safe, write_text_atomic
-from buddymatch.rematch.models import RematchResult
+from buddymatch.rematch_result import RematchResult
+from buddymatch.render import write_output
+from buddymatch.render.rematch import (
+    CHANGE_COLUMNS,
+    change_rows,
+    render_rematch_markdown,
+)
 
 __all__ = [
     "CHANGE_COLUMNS",
@@ -17,142 +26,16 @@ __all__ = [
     "write_rematch",
 ]
 
-#: Columns of the re-matching diff CSV (:func:`change_rows`).
-CHANGE_COLUMNS: tuple[str, ...] = (
-    "change",
-    "seeker",
-    "seeker_name",
-    "area",
-    "tier",
-    "buddy",
-    "buddy_name",
-    "workload",
-    "fee",
-    "start",
-    "kept_as",
-    "flags",
-    "note",
-)
-
-
-def change_rows(rematched: RematchResult) -> list[dict[str, object]]:
-    """Return the diff as rows of :data:`CHANGE_COLUMNS` (for a CSV).
-
-    Kept, new, ended, dropped, then unmet needs (``change`` = ``unmet``,
-    empty buddy), each sorted by seeker, area, buddy.
-    """
-    rows: list[dict[str, object]] = []
-    for c in (
-        *rematched.kept,
-        *rematched.new,
-        *rematched.ended,
-        *rematched.dropped,
-    ):
-        rows.append(
-            {
-                "change": c.kind,
-                "seeker": c.seeker,
-                "seeker_name": c.seeker_name,
-                "area": c.area,
-                "tier": c.tier or "",
-                "buddy": c.buddy,
-                "buddy_name": c.buddy_name,
-                "workload": c.workload,
-                "fee": c.fee,
-                "start": c.start.isoformat() if c.start else "",
-                "kept_as": c.kept_as or "",
-                "flags": "; ".join(f"{f.rule}: {f.detail}" for f in c.flags),
-                "note": c.note,
-            }
-        )
-    for u in rematched.unmet:
-        rows.append(
-            {
-                "change": "unmet",
-                "seeker": u.seeker,
-                "seeker_name": rematched.result.trust_name(u.seeker),
-                "area": u.area,
-                "tier": u.tier,
-                "buddy": "",
-                "buddy_name": "",
-                "workload": "",
-                "fee": "",
-                "start": "",
-                "kept_as": "",
-                "flags": "",
-                "note": f"unmet ({u.reason}): {u.detail}",
-            }
-        )
-    return rows
-
-
-def render_rematch_markdown(
-    rematched: RematchResult, title: str = "Re-matching"
-) -> str:
-    """Return a Markdown report of the diff, user text escaped.
-
-    Sections: summary, kept (with flags), new, ended, dropped, unmet,
-    notes.
-    """
-    esc = md_escape
-    out = [f"# {esc(title)}", "", "## Summary", ""]
-    out.extend(f"- {esc(line)}" for line in rematched.summary().split("\n"))
-    header = [
-        "| seeker | area | tier | buddy | workload | fee | note |",
-        "|---|---|---|---|---:|---:|---|",
-    ]
-    sections = (
-        ("Kept", rematched.kept, "No ongoing arrangement."),
-        ("New", rematched.new, "Nothing new is proposed."),
-        ("Ended", rematched.ended, "No arrangement has ended."),
-        ("Dropped", rematched.dropped, "No arrangement is dropped."),
-    )
-    for heading, changes, empty in sections:
-        out += ["", f"## {heading}", ""]
-        if not changes:
-            out.append(empty)
-            continue
-        out += header
-        for c in changes:
-            note = c.note
-            if c.flags:
-                note += " FLAGGED: " + "; ".join(
-                    f"{f.rule}: {f.detail}" for f in c.flags
-                )
-            out.append(
-                f"| {esc(c.seeker_name)} ({esc(c.seeker)}) | {esc(c.area)} "
-                f"| {esc(c.tier or '')} | {esc(c.buddy_name)} "
-                f"({esc(c.buddy)}) | {c.workload} | {c.fee:,.0f} | "
-                f"{esc(note)} |"
-            )
-    out += ["", "## Unmet needs", ""]
-    if not rematched.unmet:
-        out.append("Every need is met.")
-    else:
-        out += [
-            "| seeker | area | tier | priority | reason |",
-            "|---|---|---|---:|---|",
-        ]
-        out.extend(
-            f"| {esc(rematched.result.trust_name(u.seeker))} "
-            f"({esc(u.seeker)}) | {esc(u.area)} | {esc(u.tier)} | "
-            f"{u.priority} | {esc(u.detail)} |"
-            for u in rematched.unmet
-        )
-    if rematched.notes:
-        out += ["", "## Notes", ""]
-        out.extend(f"- {esc(note)}" for note in rematched.notes)
-    return "\n".join(out) + "\n"
-
 
 def write_rematch(
     rematched: RematchResult, path: str | os.PathLike[str]
-) -> None:
+) -> Path:
     """Write the diff in the format named by *path*'s extension.
 
-    ``.csv``: :func:`change_rows` (text cells made spreadsheet-safe);
-    ``.json``: :meth:`RematchResult.to_json`; anything else: Markdown
-    (:func:`render_rematch_markdown`).  Written atomically.
+    The same as ``write_output(rematched, path)``: ``.csv``
+    (:func:`change_rows`, text cells made spreadsheet-safe), ``.json``
+    (:meth:`RematchResult.to_json`) or ``.md``
+    (:func:`render_rematch_markdown`); written atomically.
 
     Parameters
     ----------
@@ -160,18 +43,17 @@ def write_rematch(
         The re-match.
     path
         The file to write.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    InputError
+        For another extension (nothing is written).
+    OutputError
+        If the file cannot be written.
     """
-    suffix = os.fspath(path).lower().rsplit(".", 1)[-1]
-    if suffix == "csv":
-        buffer = io.StringIO(newline="")
-        writer = csv.writer(buffer)
-        writer.writerow(CHANGE_COLUMNS)
-        writer.writerows(
-            [spreadsheet_safe(row[column]) for column in CHANGE_COLUMNS]
-            for row in change_rows(rematched)
-        )
-        write_text_atomic(path, buffer.getvalue())
-    elif suffix == "json":
-        write_text_atomic(path, rematched.to_json() + "\n")
-    else:
-        write_text_atomic(path, render_rematch_markdown(rematched))
+    return write_output(rematched, path)

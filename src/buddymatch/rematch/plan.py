@@ -6,7 +6,9 @@ placed: pinned in the model, held at ``disruption_cost`` (soft mode), or
 kept outside the model, whose room it then takes
 (:func:`~buddymatch.rematch.room.room_left`).  Ended arrangements veto
 their pair.  :func:`make_plan` returns the transformed problem and policy
-with what the answer needs to turn the engine's result into a diff.
+with what the answer needs to turn the engine's result into a diff.  The
+limits are counted in the solver's :class:`~buddymatch.solvers.Ledger`
+throughout.
 """
 
 from __future__ import annotations
@@ -25,9 +27,11 @@ from buddymatch.model import (
     Problem,
     Relation,
 )
-from buddymatch.rematch.models import Flag, KeptHow
-from buddymatch.rematch.room import Use, partner_limit, room_left
+from buddymatch.rematch.room import ledger_of, model_capacity, room_left
+from buddymatch.rematch_result import Flag, KeptHow
+from buddymatch.rules import LimitName
 from buddymatch.scoring import SCORE_DECIMALS
+from buddymatch.solvers import Ledger
 
 __all__ = ["Ongoing", "Plan", "make_plan"]
 
@@ -124,65 +128,48 @@ def _flag_overruns(
     either way), so the ones that tip a buddy, a seeker or the budget over
     its limit are the ones flagged.
     """
-    trusts = {t.id: t for t in problem.trusts}
-    used: Counter[str] = Counter()
-    partners: dict[str, set[str]] = {}
-    buddies: dict[str, set[str]] = {}
-    spent = 0.0
-    seeker_limit = policy.max_buddies_per_seeker
+    ledger: Ledger[str] = Ledger.of(problem, policy, tolerance=_PENNY)
+    index = {t.id: j for j, t in enumerate(problem.trusts)}
     for entry in ongoing:
         seeker, buddy = entry.item.seeker, entry.item.buddy
-        trust = trusts[buddy]
-        mine = partners.setdefault(buddy, set())
-        theirs = buddies.setdefault(seeker, set())
+        j = index[buddy]
         if not entry.flags:
-            if used[buddy] + entry.workload > trust.capacity:
-                entry.flags.append(
-                    Flag(
-                        rule="capacity",
-                        detail=f"{buddy} would carry "
-                        f"{used[buddy] + entry.workload} workload units, "
-                        f"above its capacity of {trust.capacity}",
-                    )
+            entry.flags.extend(
+                Flag(rule=rule, detail=_overrun(rule, ledger, entry, j))
+                for rule in ledger.broken(
+                    j, seeker, entry.workload, entry.fee
                 )
-            limit = partner_limit(trust, policy)
-            if seeker not in mine and limit is not None and len(mine) >= limit:
-                entry.flags.append(
-                    Flag(
-                        rule="max_partners",
-                        detail=f"{buddy} would support {len(mine) + 1} "
-                        f"seekers, above its limit of {limit}",
-                    )
-                )
-            if (
-                buddy not in theirs
-                and seeker_limit is not None
-                and len(theirs) >= seeker_limit
-            ):
-                entry.flags.append(
-                    Flag(
-                        rule="max_buddies_per_seeker",
-                        detail=f"{seeker} would have {len(theirs) + 1} "
-                        f"buddies, above max_buddies_per_seeker "
-                        f"{seeker_limit}",
-                    )
-                )
-            if (
-                policy.budget is not None
-                and spent + entry.fee > policy.budget + _PENNY
-            ):
-                entry.flags.append(
-                    Flag(
-                        rule="budget",
-                        detail=f"ongoing fees would reach "
-                        f"{spent + entry.fee:,.2f}, above the budget of "
-                        f"{policy.budget:,.2f}",
-                    )
-                )
-        used[buddy] += entry.workload
-        mine.add(seeker)
-        theirs.add(buddy)
-        spent += entry.fee
+            )
+        ledger.take(j, seeker, entry.workload, entry.fee)
+
+
+def _overrun(
+    rule: LimitName, ledger: Ledger[str], entry: Ongoing, j: int
+) -> str:
+    """Say how *entry* (buddy index *j*) would break *rule*, given the
+    arrangements in *ledger* before it."""
+    seeker, buddy = entry.item.seeker, entry.item.buddy
+    if rule == "capacity":
+        used = ledger.capacity[j] - ledger.left[j]
+        return (
+            f"{buddy} would carry {used + entry.workload} workload units, "
+            f"above its capacity of {ledger.capacity[j]}"
+        )
+    if rule == "max_partners":
+        return (
+            f"{buddy} would support {ledger.partners[j] + 1} seekers, "
+            f"above its limit of {ledger.limit[j]}"
+        )
+    if rule == "max_buddies_per_seeker":
+        theirs = len(ledger.buddies_of.get(seeker, ()))
+        return (
+            f"{seeker} would have {theirs + 1} buddies, above "
+            f"max_buddies_per_seeker {ledger.seeker_limit}"
+        )
+    return (
+        f"ongoing fees would reach {ledger.spent + entry.fee:,.2f}, above "
+        f"the budget of {ledger.budget:,.2f}"
+    )
 
 
 def _place(
@@ -242,8 +229,27 @@ def _place(
                 )
 
 
+def _ledgers(
+    problem: Problem, policy: Policy, ongoing: Sequence[Ongoing]
+) -> tuple[Ledger[str], Ledger[str]]:
+    """Return the ledgers of the arrangements kept whatever the model does
+    (outside it, or pinned in it) and of the pinned ones alone."""
+
+    def pairs(kinds: tuple[KeptHow, ...]) -> list[tuple[str, str, int, float]]:
+        return [
+            (e.item.seeker, e.item.buddy, e.workload, e.fee)
+            for e in ongoing
+            if e.kept_as in kinds
+        ]
+
+    return (
+        ledger_of(problem, policy, pairs(("outside", "pinned"))),
+        ledger_of(problem, policy, pairs(("pinned",))),
+    )
+
+
 def _unpin_zero_capacity(
-    problem: Problem, ongoing: Sequence[Ongoing]
+    problem: Problem, policy: Policy, ongoing: Sequence[Ongoing]
 ) -> None:
     """Move pins off buddies whose remaining capacity would be 0.
 
@@ -252,22 +258,16 @@ def _unpin_zero_capacity(
     moves its whole need out (pins serve needs exactly), so repeat until
     nothing changes.
     """
-    capacity = {t.id: t.capacity for t in problem.trusts}
+    index = {t.id: j for j, t in enumerate(problem.trusts)}
     changed = True
     while changed:
         changed = False
-        inside: Counter[str] = Counter()
-        outside: Counter[str] = Counter()
-        pinned_buddies: set[str] = set()
-        for entry in ongoing:
-            if entry.kept_as == "pinned":
-                inside[entry.item.buddy] += entry.workload
-                pinned_buddies.add(entry.item.buddy)
-            elif entry.kept_as == "outside":
-                outside[entry.item.buddy] += entry.workload
+        kept, pins = _ledgers(problem, policy, ongoing)
+        pinned_buddies = {
+            e.item.buddy for e in ongoing if e.kept_as == "pinned"
+        }
         for buddy in sorted(pinned_buddies):
-            left = max(inside[buddy], capacity[buddy] - outside[buddy])
-            if left > 0:
+            if model_capacity(kept, pins, index[buddy]) > 0:
                 continue
             needs = {
                 (e.need.seeker, e.need.area)
@@ -299,30 +299,16 @@ def make_plan(
         _flag_overruns(problem, policy, ongoing)
     _place(policy, ongoing)
     if pinned_mode:
-        _unpin_zero_capacity(problem, ongoing)
+        _unpin_zero_capacity(problem, policy, ongoing)
 
     inside = [e for e in ongoing if e.kept_as != "outside"]
     outside = [e for e in ongoing if e.kept_as == "outside"]
     pinned = [e for e in ongoing if e.kept_as == "pinned"]
-    pinned_pairs = {(e.item.seeker, e.item.buddy) for e in pinned}
 
     # -- buddies and budget: the room kept outside takes ------------------
-    taken = Use(fees=sum(e.fee for e in outside))
-    for entry in outside:
-        # A partner also pinned in the model is counted there already.
-        taken.add(
-            entry.item.seeker,
-            entry.item.buddy,
-            entry.workload,
-            partner=not pinned_mode
-            or (entry.item.seeker, entry.item.buddy) not in pinned_pairs,
-        )
-    keep = Use(
-        fees=sum((e.fee for e in pinned), 0.0) if pinned_mode else 0.0
-    )
-    for entry in pinned:
-        keep.add(entry.item.seeker, entry.item.buddy, entry.workload)
-    room = room_left(problem.trusts, policy, taken, keep)
+    # The model gets what its pins use and what all the kept arrangements
+    # leave; a partnership both outside and pinned counts once.
+    room = room_left(problem.trusts, *_ledgers(problem, policy, ongoing))
     trusts = room.trusts
     for trust_id, change in room.changes.items():
         notes.append(
@@ -445,7 +431,7 @@ def make_plan(
 
     # -- policy: the budget left -------------------------------------------
     new_policy = policy
-    if policy.budget is not None and room.budget is not None and taken.fees:
+    if room.budget is not None and any(e.fee for e in outside):
         notes.append(
             f"budget {policy.budget:,.2f} -> {room.budget:,.2f} for fees of "
             "arrangements kept outside the model"

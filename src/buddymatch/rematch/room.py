@@ -1,74 +1,34 @@
-"""The room some assignments leave: capacity, partner limits and budget.
+"""The room arrangements kept with their own limits leave the model.
 
 Re-matching takes room off the model twice: for the arrangements kept
 outside it (:func:`~buddymatch.rematch.plan.make_plan`), and for the other
 seekers' assignments when one seeker is solved alone (in
-:mod:`buddymatch.rematch.run`).  Both go through
-:func:`room_left`, the one place this arithmetic is done here.  It works
-on trust ids and whole trusts, where :mod:`buddymatch.solvers.room` works
-on the candidate pairs of one model.
+:mod:`buddymatch.rematch.run`).  Both count what is taken in the solver's
+:class:`~buddymatch.solvers.Ledger`, the one account of capacity, partner
+limits and budget, and :func:`room_left` turns what a ledger leaves into
+the lowered limits of the problem the engine solves.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
-from buddymatch.model import Policy, Trust
+from buddymatch.model import Policy, Problem, Trust
+from buddymatch.solvers import Ledger
 
-__all__ = ["Room", "Use", "partner_limit", "room_left"]
-
-
-def partner_limit(trust: Trust, policy: Policy) -> int | None:
-    """Return the most seekers *trust* may support: its own limit, else
-    the policy's; ``None`` without a limit."""
-    if trust.max_partners is not None:
-        return trust.max_partners
-    return policy.max_partners
-
-
-@dataclass
-class Use:
-    """What some assignments use, by buddy id.
-
-    Attributes
-    ----------
-    load
-        Workload units per buddy.
-    partners
-        Seekers per buddy.
-    fees
-        Their fees together.
-    """
-
-    load: Counter[str] = field(default_factory=Counter)
-    partners: dict[str, set[str]] = field(default_factory=dict)
-    fees: float = 0.0
-
-    def add(
-        self,
-        seeker: str,
-        buddy: str,
-        workload: int,
-        *,
-        partner: bool = True,
-    ) -> None:
-        """Count one assignment's workload, and its seeker as a partner of
-        *buddy* unless *partner* is false (one counted elsewhere)."""
-        self.load[buddy] += workload
-        if partner:
-            self.partners.setdefault(buddy, set()).add(seeker)
+__all__ = ["Room", "ledger_of", "model_capacity", "room_left"]
 
 
 @dataclass
 class Room:
-    """The limits left once a use is taken off.
+    """The limits left once some assignments are taken off.
 
     Attributes
     ----------
     trusts
         Every trust, with capacity and ``max_partners`` lowered where the
-        use takes some.
+        assignments take some.
     changes
         Trust id -> limit name (``capacity``, ``max_partners``) -> (before,
         after), for the trusts changed, in the order of *trusts*.
@@ -81,28 +41,56 @@ class Room:
     budget: float | None
 
 
-def room_left(
-    trusts: tuple[Trust, ...],
+def ledger_of(
+    problem: Problem,
     policy: Policy,
-    taken: Use,
-    keep: Use | None = None,
-) -> Room:
-    """Return the capacity, partner limits and budget *taken* leaves.
+    pairs: Iterable[tuple[str, str, int, float]],
+) -> Ledger[str]:
+    """Return the ledger of *problem*'s trusts with *pairs* taken.
 
-    A limit is lowered only where *taken* uses some of it, and never below
-    what *keep* (the pins the model must still hold) needs: a buddy
-    already overrun can take nothing new, but its pins still hold.
+    Parameters
+    ----------
+    problem, policy
+        The trusts (a buddy is its position in ``problem.trusts``) and
+        the limits.
+    pairs
+        ``(seeker, buddy, workload, fee)`` of each assignment, by id.
+    """
+    index = {t.id: j for j, t in enumerate(problem.trusts)}
+    ledger: Ledger[str] = Ledger.of(problem, policy)
+    for seeker, buddy, workload, fee in pairs:
+        ledger.take(index[buddy], seeker, workload, fee)
+    return ledger
+
+
+def model_capacity(kept: Ledger[str], pins: Ledger[str], buddy: int) -> int:
+    """Return the capacity the model gets of *buddy* (a trust index): what
+    its pins use of it, and what every kept assignment leaves."""
+    return pins.capacity[buddy] - pins.left[buddy] + kept.capacity_left(buddy)
+
+
+def room_left(
+    trusts: Sequence[Trust],
+    kept: Ledger[str],
+    pins: Ledger[str] | None = None,
+) -> Room:
+    """Return the capacity, partner limits and budget left to the model.
+
+    *kept* holds every assignment kept whatever the model does, *pins*
+    (a part of them) those the model itself must still hold.  Each limit
+    of the model is what its pins use plus what *kept* leaves: a buddy
+    already overrun can take nothing new, but its pins still hold.  A
+    limit changes only where assignments outside the model (in *kept*
+    but not *pins*) use some of it.
 
     Parameters
     ----------
     trusts
-        The trusts, with their limits.
-    policy
-        The policy: its partner limit and budget.
-    taken
-        What is taken off.
-    keep
-        The least each limit must still allow (default: nothing).
+        The trusts of the ledgers, in their order.
+    kept
+        The ledger of every kept assignment.
+    pins
+        The ledger of those the model holds (default: none).
 
     Returns
     -------
@@ -110,23 +98,23 @@ def room_left(
         The trusts with their limits left, what changed, and the budget
         left.
     """
-    keep = keep or Use()
+    held = pins or Ledger[str](
+        kept.capacity, kept.limit, kept.seeker_limit, kept.budget
+    )
     out: list[Trust] = []
     changes: dict[str, dict[str, tuple[int | None, int]]] = {}
-    for trust in trusts:
+    for j, trust in enumerate(trusts):
         change: dict[str, tuple[int | None, int]] = {}
-        load = taken.load[trust.id]
-        if load:
+        if kept.left[j] != held.left[j]:
             change["capacity"] = (
                 trust.capacity,
-                max(keep.load[trust.id], trust.capacity - load),
+                model_capacity(kept, held, j),
             )
-        limit = partner_limit(trust, policy)
-        gone = len(taken.partners.get(trust.id, ()))
-        if gone and limit is not None:
+        partners = kept.partners_left(j)
+        if partners is not None and kept.partners[j] != held.partners[j]:
             change["max_partners"] = (
-                limit,
-                max(len(keep.partners.get(trust.id, ())), limit - gone),
+                kept.limit[j],
+                held.partners[j] + partners,
             )
         if change:
             changes[trust.id] = change
@@ -137,9 +125,9 @@ def room_left(
                 }
             )
         out.append(trust)
-    budget = (
-        None
-        if policy.budget is None
-        else round(max(keep.fees, policy.budget - taken.fees), 2)
+    budget = kept.budget_left()
+    return Room(
+        tuple(out),
+        changes,
+        None if budget is None else round(held.spent + budget, 2),
     )
-    return Room(tuple(out), changes, budget)

@@ -21,9 +21,9 @@ from buddymatch.errors import InputError, InputProblem
 from buddymatch.model import Issue, Policy, Problem, Relation
 from buddymatch.params import ProgressCallback, SolveParams
 from buddymatch.rematch.diff import answer
-from buddymatch.rematch.models import RematchResult
 from buddymatch.rematch.plan import Plan, make_plan
-from buddymatch.rematch.room import Use, room_left
+from buddymatch.rematch.room import ledger_of, room_left
+from buddymatch.rematch_result import RematchResult
 from buddymatch.result import Result
 from buddymatch.solvers import propose
 from buddymatch.travel import TravelModel
@@ -250,11 +250,16 @@ def _best_buddies(
     others have, and can cost the seeker only what the limit demands.
     """
     policy = plan.policy
-    others = [a for a in result.assignments if a.seeker != seeker]
-    taken = Use(fees=sum((a.fee for a in others), 0.0))
-    for a in others:
-        taken.add(a.seeker, a.buddy, a.workload)
-    room = room_left(transformed.trusts, policy, taken)
+    others = ledger_of(
+        transformed,
+        policy,
+        (
+            (a.seeker, a.buddy, a.workload, a.fee)
+            for a in result.assignments
+            if a.seeker != seeker
+        ),
+    )
+    room = room_left(transformed.trusts, others)
     alone = transformed.replace(
         trusts=room.trusts,
         needs=tuple(n for n in transformed.needs if n.seeker == seeker),

@@ -9,7 +9,9 @@ extension, from one table of object kind -> extension -> writer:
 - an explanation, of a result or of one pair: ``.md``, ``.html``,
   ``.json``;
 - the :class:`~buddymatch.terms_model.Terms` of one partnership: ``.md``,
-  ``.json``.
+  ``.json``;
+- a re-matching's diff, a :class:`~buddymatch.rematch.RematchResult`:
+  ``.csv`` (one row per change), ``.json``, ``.md``.
 
 :func:`output_format` checks a file name against the same table, so a
 caller can refuse a wrong ``--out`` before any work is done.
@@ -17,9 +19,9 @@ caller can refuse a wrong ``--out`` before any work is done.
 The renderers behind the table are modules of this package: ``report``
 (a result as Markdown), ``map`` (SVG, HTML and PNG maps),
 ``explanation`` (Markdown and HTML from the neutral ``outline``),
-``terms`` (terms of reference), and ``escape``, through which all of
-them escape user text.  This package reads the data classes only; it
-never imports the solver.
+``terms`` (terms of reference), ``rematch`` (a re-matching's diff),
+and ``escape``, through which all of them escape user text.  This
+package reads the data classes only; it never imports the solver.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from buddymatch.io import (
     write_pairings_csv,
     write_text_atomic,
 )
+from buddymatch.rematch_result import RematchResult
 from buddymatch.render.explanation import (
     render_explanations_html,
     render_explanations_markdown,
@@ -49,6 +52,10 @@ from buddymatch.render.map import (
     render_html,
     render_png,
     render_svg,
+)
+from buddymatch.render.rematch import (
+    render_rematch_csv,
+    render_rematch_markdown,
 )
 from buddymatch.render.report import render_markdown
 from buddymatch.render.terms import render_terms_markdown
@@ -67,7 +74,7 @@ __all__ = [
 
 #: What :func:`output_format` checks a file name for.
 OutputKind = Literal[
-    "result", "map", "explanation", "pair explanation", "terms"
+    "result", "map", "explanation", "pair explanation", "terms", "rematch"
 ]
 
 
@@ -86,6 +93,10 @@ def _json(obj: _Json, path: Path, **_: Any) -> None:
 
 def _pairings(result: Result, path: Path, **_: Any) -> None:
     write_pairings_csv(result, path)
+
+
+def _rematch_csv(rematched: RematchResult, path: Path, **_: Any) -> None:
+    write_text_atomic(path, render_rematch_csv(rematched))
 
 
 def _report(result: Result, path: Path, **options: Any) -> None:
@@ -165,6 +176,14 @@ _FORMATS: dict[OutputKind, _Formats] = {
         {".md": _text(render_terms_markdown), ".json": _json},
         file="terms",
     ),
+    "rematch": _Formats(
+        {
+            ".csv": _rematch_csv,
+            ".json": _json,
+            ".md": _text(render_rematch_markdown),
+        },
+        options=("title",),
+    ),
 }
 
 #: File extensions a map is written as (:func:`write_map`).
@@ -180,7 +199,7 @@ def output_format(path: str | os.PathLike[str], kind: OutputKind) -> str:
         The file to write.
     kind
         What will be written: ``"result"``, ``"map"``, ``"explanation"``,
-        ``"pair explanation"`` or ``"terms"``.
+        ``"pair explanation"``, ``"terms"`` or ``"rematch"``.
 
     Returns
     -------
@@ -224,18 +243,27 @@ def _kind_of(obj: object) -> OutputKind:
         return "map"
     if isinstance(obj, Terms):
         return "terms"
+    if isinstance(obj, RematchResult):
+        return "rematch"
     if isinstance(obj, ResultExplanation):
         return "explanation"
     if isinstance(obj, PairExplanation):
         return "pair explanation"
     raise TypeError(
         f"write_output cannot write a {type(obj).__name__}: give a Result, "
-        "a Map of one, an explanation or Terms"
+        "a Map of one, an explanation, Terms or a RematchResult"
     )
 
 
 def write_output(
-    obj: Result | Map | Terms | ResultExplanation | PairExplanation,
+    obj: (
+        Result
+        | Map
+        | Terms
+        | ResultExplanation
+        | PairExplanation
+        | RematchResult
+    ),
     path: str | os.PathLike[str],
     **options: Any,
 ) -> Path:
@@ -251,15 +279,17 @@ def write_output(
         cells spreadsheet-safe; ``.json``; ``.md`` report), a :class:`Map`
         of one (``.svg``, ``.html`` or ``.htm``, ``.png``), an explanation
         from ``explain_result`` or ``explain_pair`` (``.md``, ``.html``,
-        ``.json``) or :class:`~buddymatch.terms_model.Terms` (``.md``,
-        ``.json``).
+        ``.json``), :class:`~buddymatch.terms_model.Terms` (``.md``,
+        ``.json``) or a :class:`~buddymatch.rematch.RematchResult` (``.csv``
+        changes, text cells spreadsheet-safe; ``.json``; ``.md``).
     path
         The file to write; its extension (any case) picks the format.
     **options
-        Passed to the renderer: ``title`` for a result's report, a map or
-        an explanation; ``width`` (pixels) for a map; ``names`` (trust id
-        -> name) for a pair explanation.  The same options are taken for
-        every format of a kind; JSON and CSV have no use for them.
+        Passed to the renderer: ``title`` for a result's report, a map, an
+        explanation or a re-matching's Markdown; ``width`` (pixels) for a
+        map; ``names`` (trust id -> name) for a pair explanation.  The
+        same options are taken for every format of a kind; JSON and CSV
+        have no use for them.
 
     Returns
     -------

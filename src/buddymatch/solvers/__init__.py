@@ -33,6 +33,7 @@ from buddymatch.solvers.assemble import (
 )
 from buddymatch.solvers.flow import flow_structure, solve_flow
 from buddymatch.solvers.greedy import greedy_start
+from buddymatch.solvers.room import Ledger
 from buddymatch.solvers.settings import Outcome, SolverSettings
 
 if TYPE_CHECKING:
@@ -94,7 +95,7 @@ ASSEMBLE_SECONDS_MIN = 0.02
 #: Least solver time worth building a model for.
 MIN_SOLVE_SECONDS = 0.1
 
-__all__ = ["DEFAULT_TIME_LIMIT", "propose"]
+__all__ = ["DEFAULT_TIME_LIMIT", "Ledger", "propose"]
 
 
 def _shortlist_info(
