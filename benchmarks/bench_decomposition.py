@@ -174,9 +174,7 @@ def report(name: str, engine: Row, bound: Row) -> None:
             stage["columns"],
         )
         print(
-            " ".join(
-                _cell(c, w) for c, w in zip(cells, widths, strict=True)
-            )
+            " ".join(_cell(c, w) for c, w in zip(cells, widths, strict=True))
         )
 
 

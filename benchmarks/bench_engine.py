@@ -107,8 +107,12 @@ DEFAULT_GAP = tuple(
 )
 #: Instances of the default run.
 DEFAULT_INSTANCES = (
-    "nhs", "national", "programme", "nhs-overrides",
-    more_instances.NATIONAL_ALT, *DEFAULT_GAP,
+    "nhs",
+    "national",
+    "programme",
+    "nhs-overrides",
+    more_instances.NATIONAL_ALT,
+    *DEFAULT_GAP,
 )
 #: References of the GAP instances (written by gap_reference.py).
 GAP_REFERENCE = Path(__file__).resolve().parent / "gap_reference.json"
@@ -464,8 +468,13 @@ def run_baseline(instance: str, time_limit: float, seed: int) -> Row:
     )
     row.update(
         _peer_row(
-            instance, problem, policy, cands, outcome.chosen,
-            outcome.status, weighted,
+            instance,
+            problem,
+            policy,
+            cands,
+            outcome.chosen,
+            outcome.status,
+            weighted,
         )
     )
     return row
@@ -526,7 +535,11 @@ def run_mip(instance: str, peer: str, time_limit: float, seed: int) -> Row:
     }
     row.update(
         _peer_row(
-            instance, problem, policy, cands, outcome.chosen,
+            instance,
+            problem,
+            policy,
+            cands,
+            outcome.chosen,
             outcome.status,
             (outcome.best_bound, outcome.weights, outcome.quality_floor),
         )
@@ -622,8 +635,9 @@ def median_row(rows: list[Row]) -> Row:
     return out
 
 
-def compare(instance: str, engine: list[Row], naive: list[Row],
-            peer: str = "naive") -> str:
+def compare(
+    instance: str, engine: list[Row], naive: list[Row], peer: str = "naive"
+) -> str:
     """Return the peer-versus-engine line of one instance."""
     e_time = statistics.median(r["total"] for r in engine)
     n_time = statistics.median(r["total"] for r in naive)
@@ -637,8 +651,7 @@ def compare(instance: str, engine: list[Row], naive: list[Row],
     if n_obj:
         n_best = n_obj[int(np.argmax([r["objective"] for r in n_obj]))]
         words += (
-            f"; {peer} cover {n_best['cover']} objective "
-            f"{n_best['objective']}"
+            f"; {peer} cover {n_best['cover']} objective {n_best['objective']}"
         )
     else:
         words += f"; {peer} found no solution"
@@ -658,8 +671,9 @@ def gap_summary(instance: str, rows: dict[str, list[Row]]) -> str:
     ref = gap_reference().get(instance)
     parts = []
     for solver, solver_rows in rows.items():
-        costs = [r["gap_cost"] for r in solver_rows
-                 if r.get("gap_cost") is not None]
+        costs = [
+            r["gap_cost"] for r in solver_rows if r.get("gap_cost") is not None
+        ]
         if not costs:
             parts.append(f"{solver} -")
             continue
@@ -675,9 +689,12 @@ def gap_summary(instance: str, rows: dict[str, list[Row]]) -> str:
             f"reference {ref['cost']:.0f} ({ref['source']}), "
             f"lower bound {ref['lower_bound']:.1f}"
         )
-    return f"{instance} GAP cost, lowest of the runs: " + ", ".join(
-        parts
-    ) + "; " + tail
+    return (
+        f"{instance} GAP cost, lowest of the runs: "
+        + ", ".join(parts)
+        + "; "
+        + tail
+    )
 
 
 def expand_instances(text: str) -> list[str]:
@@ -724,7 +741,9 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated; each default or key=value joined by +",
     )
     parser.add_argument(
-        "--gap-time-limit", type=float, default=10.0,
+        "--gap-time-limit",
+        type=float,
+        default=10.0,
         help="seconds per run on GAP instances (the literature's 10 s)",
     )
     parser.add_argument(
@@ -773,21 +792,15 @@ def main(argv: list[str] | None = None) -> int:
         # then hits every variant alike rather than one of them.
         for rep in range(args.repeats):
             for spec in variants:
-                row = in_fresh_process(
-                    run_engine, instance, spec, limit, rep
-                )
+                row = in_fresh_process(run_engine, instance, spec, limit, rep)
                 row.update(instance=instance, variant=spec, run=str(rep))
                 engine_rows[spec].append(row)
                 print(format_row(row), flush=True)
             for peer in peers:
                 if peer == "naive":
-                    row = in_fresh_process(
-                        run_baseline, instance, limit, rep
-                    )
+                    row = in_fresh_process(run_baseline, instance, limit, rep)
                 else:
-                    row = in_fresh_process(
-                        run_mip, instance, peer, limit, rep
-                    )
+                    row = in_fresh_process(run_mip, instance, peer, limit, rep)
                 row.update(instance=instance, variant=peer, run=str(rep))
                 peer_rows[peer].append(row)
                 print(format_row(row), flush=True)
@@ -810,8 +823,9 @@ def main(argv: list[str] | None = None) -> int:
         print(line)
     if args.json:
         args.json.write_text(json.dumps(all_rows, indent=1))
-    bad = [r for r in all_rows if r["variant"] not in PEERS
-           and r["violations"]]
+    bad = [
+        r for r in all_rows if r["variant"] not in PEERS and r["violations"]
+    ]
     return 1 if bad else 0
 
 

@@ -140,9 +140,7 @@ def midl_like(
 
 def _run(command: list[str]) -> tuple[float, str]:
     began = time.perf_counter()
-    done = subprocess.run(
-        command, capture_output=True, text=True, check=False
-    )
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
     took = time.perf_counter() - began
     if done.returncode not in (0,):
         raise RuntimeError(done.stderr[-2000:])
@@ -155,9 +153,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--density", type=float, default=0.9)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--variants", default="cli-flow,py-flow,py-cpsat"
-    )
+    parser.add_argument("--variants", default="cli-flow,py-flow,py-cpsat")
     args = parser.parse_args()
     problem, policy = midl_like(args.seed, density=args.density)
     with tempfile.TemporaryDirectory() as tmp:
@@ -165,12 +161,20 @@ def main() -> None:
         write_problem_csv(problem, folder)
         write_policy_toml(policy, folder / "policy.toml")
         cli = [
-            sys.executable, "-m", "buddymatch", "propose",
+            sys.executable,
+            "-m",
+            "buddymatch",
+            "propose",
             str(folder / "trusts.csv"),
-            "--relations", str(folder / "relations.csv"),
-            "--pairs", str(folder / "pairs.csv"),
-            "--policy", str(folder / "policy.toml"),
-            "--out", str(folder / "x.json"), "--quiet",
+            "--relations",
+            str(folder / "relations.csv"),
+            "--pairs",
+            str(folder / "pairs.csv"),
+            "--policy",
+            str(folder / "policy.toml"),
+            "--out",
+            str(folder / "x.json"),
+            "--quiet",
         ]
         commands = {
             "cli-flow": cli,
@@ -191,9 +195,7 @@ def main() -> None:
                 if out.startswith("{"):
                     solve.append(float(json.loads(out)["solve"]))
             inner = f"{statistics.median(solve):8.3f}" if solve else " " * 8
-            print(
-                f"{name:<10} {statistics.median(wall):8.3f} {inner}  {last}"
-            )
+            print(f"{name:<10} {statistics.median(wall):8.3f} {inner}  {last}")
 
 
 if __name__ == "__main__":

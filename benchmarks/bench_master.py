@@ -94,8 +94,9 @@ def run(
     seconds = time.perf_counter() - began
     first = assemble(cands, start, "feasible")
     bad = len(bm.verify(problem, policy, first))
-    _row("greedy", _cover(first), first.objective, seconds,
-         f"violations {bad}")
+    _row(
+        "greedy", _cover(first), first.objective, seconds, f"violations {bad}"
+    )
     for t1, t2 in phases:
         began = time.perf_counter()
         found = decomposition_bounds(cands, time_limit=t1, start=start)
@@ -114,8 +115,7 @@ def run(
             cover,
             quality,
             seconds,
-            f"pool {len(found.pool_columns):,} columns, "
-            f"converged {converged}",
+            f"pool {len(found.pool_columns):,} columns, converged {converged}",
         )
         began = time.perf_counter()
         outcome = integer_master(

@@ -87,9 +87,7 @@ def solve_table(runs: int, time_limit: float) -> None:
                 staged.append(sum(float(s.get(key, 0)) for s in stages))
                 assert buddymatch.verify(problem, policy, result) == []
             nan = float("nan")
-            cover = "/".join(
-                str(c.covered) for c in result.coverage
-            )
+            cover = "/".join(str(c.covered) for c in result.coverage)
             print(
                 f"{name:12} {variant:11} {statistics.median(seconds):8.3f} "
                 f"{statistics.median(staged):9.3f} {result.status:8} "

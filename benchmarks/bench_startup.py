@@ -69,12 +69,14 @@ def main() -> None:
         cases = [
             ("buddymatch --help", [*cli, "--help"]),
             ("buddymatch validate (example)", [*cli, "validate", *inputs]),
-            ("python -c 'import buddymatch'", [
-                sys.executable, "-c", "import buddymatch"
-            ]),
-            ("buddymatch propose (example) --out x.json", [
-                *cli, "propose", *inputs, "--out", "x.json", "--quiet"
-            ]),
+            (
+                "python -c 'import buddymatch'",
+                [sys.executable, "-c", "import buddymatch"],
+            ),
+            (
+                "buddymatch propose (example) --out x.json",
+                [*cli, "propose", *inputs, "--out", "x.json", "--quiet"],
+            ),
         ]
         width = max(len(name) for name, _ in cases)
         print(f"{'case':<{width}}  median s    min s    max s")

@@ -128,9 +128,7 @@ def lexicographic_bounds(
     """
     if best_bound is None:
         return None, {}
-    quality = best_bound - sum(
-        weights[p] * cover.get(p, 0) for p in weights
-    )
+    quality = best_bound - sum(weights[p] * cover.get(p, 0) for p in weights)
     most: dict[int, int] = {}
     # Shifting by the lowest quality makes every tail below a priority
     # non-negative, so flooring cannot cut off a reachable cover.
@@ -195,13 +193,10 @@ def solve_mip(
         by_buddy.setdefault(b, []).append(k)
     met = {n: solver.BoolVar(f"z{n}") for n in by_need}
     for n, ks in by_need.items():
-        solver.Add(
-            solver.Sum([x[k] for k in ks]) == needs[n].buddies * met[n]
-        )
+        solver.Add(solver.Sum([x[k] for k in ks]) == needs[n].buddies * met[n])
     for b, ks in by_buddy.items():
         solver.Add(
-            solver.Sum([workload[k] * x[k] for k in ks])
-            <= trusts[b].capacity
+            solver.Sum([workload[k] * x[k] for k in ks]) <= trusts[b].capacity
         )
     ys_of_buddy: dict[int, list[pywraplp.Variable]] = {}
     ys_of_seeker: dict[int, list[pywraplp.Variable]] = {}
@@ -219,8 +214,7 @@ def solve_mip(
                 solver.Add(solver.Sum(ys) <= policy.max_buddies_per_seeker)
     if policy.budget is not None:
         solver.Add(
-            solver.Sum([fee[k] * x[k] for k in range(len(x))])
-            <= policy.budget
+            solver.Sum([fee[k] * x[k] for k in range(len(x))]) <= policy.budget
         )
     index = {t.id: j for j, t in enumerate(trusts)}
     seeker_row = {sid: r for r, sid in enumerate(cands.seekers)}

@@ -149,20 +149,21 @@ def main(argv: list[str] | None = None) -> int:
     """Compute the references and write ``gap_reference.json``."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
-        "--instances", default=",".join(DEFAULT_INSTANCES),
+        "--instances",
+        default=",".join(DEFAULT_INSTANCES),
         help="comma-separated gap-<type>-<m>x<n> names, or gap-all",
     )
     parser.add_argument(
-        "--time-limit", type=float, default=120.0,
+        "--time-limit",
+        type=float,
+        default=120.0,
         help="seconds per solver and instance",
     )
     args = parser.parse_args(argv)
     names = [s for s in args.instances.split(",") if s]
     if names == ["gap-all"]:
         names = list(more_instances.GAP_INSTANCES)
-    table: dict[str, Any] = (
-        json.loads(OUT.read_text()) if OUT.exists() else {}
-    )
+    table: dict[str, Any] = json.loads(OUT.read_text()) if OUT.exists() else {}
     for name in names:
         entry = reference(name, args.time_limit)
         table[name] = entry

@@ -62,8 +62,14 @@ GAP_NAME = re.compile(r"^gap-([abcd])-(\d+)x(\d+)$")
 GAP_INSTANCES: tuple[str, ...] = tuple(
     f"gap-{kind}-{m}x{n}"
     for kind in "abcd"
-    for m, n in ((5, 100), (5, 200), (10, 100), (10, 200), (20, 100),
-                 (20, 200))
+    for m, n in (
+        (5, 100),
+        (5, 200),
+        (10, 100),
+        (10, 200),
+        (20, 100),
+        (20, 200),
+    )
 )
 
 # Share of buddy expertise levels 1..5 in national-alt: 12 % at 3 or more.
@@ -148,9 +154,7 @@ def national_alt(seed: int = 0) -> Case:
     ]
     # Seekers are weak where they ask for help.
     rows = np.arange(n_seekers)[:, None]
-    seeker_levels[rows, need_areas] = rng.integers(
-        1, 3, size=need_areas.shape
-    )
+    seeker_levels[rows, need_areas] = rng.integers(1, 3, size=need_areas.shape)
     capacity = rng.integers(3, 9, size=n_buddies)
     culture = np.clip(
         rng.normal(6.5, 0.8, size=(n_seekers + n_buddies, len(_CULTURE))),
@@ -163,17 +167,13 @@ def national_alt(seed: int = 0) -> Case:
     trusts = []
     for k, tid in enumerate(seeker_ids + buddy_ids):
         is_buddy = k >= n_seekers
-        levels = (
-            buddy_levels[k - n_seekers] if is_buddy else seeker_levels[k]
-        )
+        levels = buddy_levels[k - n_seekers] if is_buddy else seeker_levels[k]
         trusts.append(
             Trust(
                 id=tid,
                 lat=float(sites[k, 0]),
                 lon=float(sites[k, 1]),
-                culture=dict(
-                    zip(_CULTURE, culture[k].tolist(), strict=True)
-                ),
+                culture=dict(zip(_CULTURE, culture[k].tolist(), strict=True)),
                 expertise=dict(
                     zip(_AREAS, (int(v) for v in levels), strict=True)
                 ),
@@ -181,7 +181,8 @@ def national_alt(seed: int = 0) -> Case:
             )
         )
     tiers = rng.choice(
-        list(_TIER_SHARE), size=n_seekers * per_seeker,
+        list(_TIER_SHARE),
+        size=n_seekers * per_seeker,
         p=list(_TIER_SHARE.values()),
     )
     needs = [
@@ -279,8 +280,13 @@ def gap_case(name: str, seed: int = 0) -> Case:
     agent_ids = [f"A{i:02d}" for i in range(m)]
     job_ids = [f"J{j:03d}" for j in range(n)]
     trusts = [
-        Trust(id=aid, lat=52.5, lon=-1.5, expertise={_GAP_AREA: 5},
-              capacity=int(data.capacity[i]))
+        Trust(
+            id=aid,
+            lat=52.5,
+            lon=-1.5,
+            expertise={_GAP_AREA: 5},
+            capacity=int(data.capacity[i]),
+        )
         for i, aid in enumerate(agent_ids)
     ] + [
         Trust(id=jid, lat=52.5, lon=-1.5, expertise={_GAP_AREA: 1})

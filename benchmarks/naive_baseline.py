@@ -261,9 +261,7 @@ def solve_naive(
     worst = np.where(allowed, np.minimum(scores[:, buddies], 0), 0).min(
         axis=1, initial=0
     )
-    quality_floor = int((worst * wanted).sum()) - abs(cost) * int(
-        wanted.sum()
-    )
+    quality_floor = int((worst * wanted).sum()) - abs(cost) * int(wanted.sum())
     weight = {1: quality_range + 1}
     count = {p: sum(1 for n in needs if n.priority == p) for p in (1, 2, 3)}
     weight[2] = weight[1] * (count[1] + 1)

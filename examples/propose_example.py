@@ -29,8 +29,9 @@ def main() -> None:
     best = result.to_pandas().nlargest(3, "score")
     print("\nHighest-scoring assignments:")
     print(
-        best[["seeker_name", "area", "buddy_name", "travel_minutes", "score"]]
-        .to_string(index=False)
+        best[
+            ["seeker_name", "area", "buddy_name", "travel_minutes", "score"]
+        ].to_string(index=False)
     )
     print("\nUnmet needs:")
     for need in result.unmet:

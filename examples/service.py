@@ -57,12 +57,16 @@ class ProposalRequest(BaseModel):
     policy: bm.Policy = Field(default_factory=bm.Policy)
     # Strict: true is not a number of seconds, nor "10" (JSON numbers only).
     time_limit: float = Field(
-        default=10.0, gt=0, le=MAX_TIME_LIMIT, strict=True,
+        default=10.0,
+        gt=0,
+        le=MAX_TIME_LIMIT,
+        strict=True,
         description="Seconds for the whole solve.",
     )
     seed: int = Field(default=0, strict=True)
     deterministic: bool = Field(
-        default=False, strict=True,
+        default=False,
+        strict=True,
         description="Same input and settings give the same result.",
     )
 
@@ -207,5 +211,7 @@ if __name__ == "__main__":
     if _can_demo():
         demo()
     else:
-        print("skipped: this example needs fastapi and httpx2 "
-              '(pip install "buddymatch[service]")')
+        print(
+            "skipped: this example needs fastapi and httpx2 "
+            '(pip install "buddymatch[service]")'
+        )

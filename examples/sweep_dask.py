@@ -70,7 +70,9 @@ def main() -> None:
 
 if __name__ == "__main__":
     if importlib.util.find_spec("distributed") is None:
-        print('skipped: this example needs dask (pip install '
-              '"dask[distributed]")')
+        print(
+            "skipped: this example needs dask (pip install "
+            '"dask[distributed]")'
+        )
     else:
         main()

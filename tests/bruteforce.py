@@ -173,9 +173,7 @@ def pair_workload(
     ov = _override(problem, need, buddy)
     if ov is not None and ov.workload is not None:
         return ov.workload
-    tier = next(
-        n.tier for n in problem.needs if (n.seeker, n.area) == need
-    )
+    tier = next(n.tier for n in problem.needs if (n.seeker, n.area) == need)
     return policy.tiers[tier].workload
 
 
@@ -251,9 +249,7 @@ class World:
             else policy.max_partners
             for t in problem.trusts
         }
-        budget = (
-            None if policy.budget is None else round(policy.budget * 100)
-        )
+        budget = None if policy.budget is None else round(policy.budget * 100)
         return cls(
             needs=needs,
             priority={(n.seeker, n.area): n.priority for n in problem.needs},

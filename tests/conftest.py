@@ -45,22 +45,34 @@ def small_problem() -> bm.Problem:
         make_trust("S1", 52.41, -1.51, expertise={"finance": 1}),
         make_trust("S2", 52.63, -1.13, expertise={"maternity": 1}),
         make_trust(
-            "B1", 51.75, -1.26, capacity=4,
+            "B1",
+            51.75,
+            -1.26,
+            capacity=4,
             expertise={"finance": 5, "maternity": 3},
             culture={"openness": 6.5},
         ),
         make_trust(
-            "B2", 53.38, -1.47, capacity=2,
+            "B2",
+            53.38,
+            -1.47,
+            capacity=2,
             expertise={"finance": 4, "maternity": 5, "governance": 4},
             culture={"openness": 5.0},
         ),
         make_trust(
-            "B3", 52.20, 0.12, capacity=3,
+            "B3",
+            52.20,
+            0.12,
+            capacity=3,
             expertise={"maternity": 4, "governance": 5},
             culture={"openness": 7.5},
         ),
         make_trust(
-            "B4", 51.45, -2.59, capacity=1,
+            "B4",
+            51.45,
+            -2.59,
+            capacity=1,
             expertise={"finance": 3, "governance": 3},
             culture={"openness": 6.0},
         ),
@@ -205,29 +217,52 @@ def build_complete_problem() -> bm.Problem:
         t("S5", 0, kind="ambulance", expertise=(1, 1, 1)),
         # A seeker that is a buddy too (policy.seekers_can_buddy).
         t(
-            "SB", 60, east=True, kind="acute_teaching", capacity=3,
-            expertise=(0, 0, 4), culture=(6.5, 6.0),
+            "SB",
+            60,
+            east=True,
+            kind="acute_teaching",
+            capacity=3,
+            expertise=(0, 0, 4),
+            culture=(6.5, 6.0),
         ),
         # Buddies.
         t(
-            "B1", 60, kind="acute_teaching", region="North", capacity=6,
-            expertise=(5, 4, 3), culture=(6.5, 5.5),
+            "B1",
+            60,
+            kind="acute_teaching",
+            region="North",
+            capacity=6,
+            expertise=(5, 4, 3),
+            culture=(6.5, 5.5),
         ),
         t(
-            "B2", 90, kind="specialist", capacity=4, max_partners=1,
-            expertise=(4, 5, 4), culture=(5.5, 6.5),
+            "B2",
+            90,
+            kind="specialist",
+            capacity=4,
+            max_partners=1,
+            expertise=(4, 5, 4),
+            culture=(5.5, 6.5),
         ),
         t("B3", 120, east=True, capacity=3, expertise=(0, 4, 5)),
         t("B4", 45, kind="community", capacity=1, expertise=(3, 0, 3)),
         t(
-            "B5", 100, kind="mental_health", capacity=4,
-            expertise=(4, 3, 3), culture=(7.0, 6.0),
+            "B5",
+            100,
+            kind="mental_health",
+            capacity=4,
+            expertise=(4, 3, 3),
+            culture=(7.0, 6.0),
         ),
         # One buddy per pair rule that excludes it from (nearly) every
         # need: culture, neighbour, too far, capacity 0, max_partners 0,
         # expertise.
         t(
-            "BC", 70, kind="integrated", capacity=5, expertise=(5, 5, 5),
+            "BC",
+            70,
+            kind="integrated",
+            capacity=5,
+            expertise=(5, 5, 5),
             culture=(1.0, 9.0),
         ),
         t("BN", 15, capacity=5, expertise=(0, 5, 5)),
@@ -242,7 +277,10 @@ def build_complete_problem() -> bm.Problem:
         # workload).
         bm.Need(seeker="S1", area="finance", tier="programme", priority=3),
         bm.Need(
-            seeker="S2", area="maternity", tier="intensive", buddies=2,
+            seeker="S2",
+            area="maternity",
+            tier="intensive",
+            buddies=2,
             priority=3,
         ),
         # Priority 2: B2 by an override's score; B4 by a pin without an
@@ -257,13 +295,14 @@ def build_complete_problem() -> bm.Problem:
         bm.Need(seeker="S3", area="maternity", buddies=2),
         bm.Need(seeker="S3", area="governance", priority=1),
         bm.Need(seeker="S4", area="finance", priority=1),
-        bm.Need(
-            seeker="S5", area="maternity", tier="intensive", priority=1
-        ),
+        bm.Need(seeker="S5", area="maternity", tier="intensive", priority=1),
     )
     relations = (
         bm.Relation(
-            a="S1", b="B2", kind="pinned", area="finance",
+            a="S1",
+            b="B2",
+            kind="pinned",
+            area="finance",
             note="agreed by both boards",
         ),
         bm.Relation(a="S2", b="B4", kind="pinned"),
@@ -279,9 +318,7 @@ def build_complete_problem() -> bm.Problem:
     )
     overrides = (
         bm.PairOverride(seeker="S1", area="governance", buddy="B2", score=50),
-        bm.PairOverride(
-            seeker="S2", area="maternity", buddy="B3", workload=3
-        ),
+        bm.PairOverride(seeker="S2", area="maternity", buddy="B3", workload=3),
         bm.PairOverride(
             seeker="S5", area="maternity", buddy="B5", score=-5.5, workload=4
         ),

@@ -54,8 +54,25 @@ TIERS = {
 }
 AREAS = ("fin", "mat")
 #: Travel times near the edges of the default window, and some others.
-MINUTES = (0.0, 12.5, 29.9, 30.0, 30.1, 45.0, 60.2, 75.0, 90.0, 99.9,
-           100.0, 100.1, 120.7, 149.9, 150.0, 150.1, 175.0)
+MINUTES = (
+    0.0,
+    12.5,
+    29.9,
+    30.0,
+    30.1,
+    45.0,
+    60.2,
+    75.0,
+    90.0,
+    99.9,
+    100.0,
+    100.1,
+    120.7,
+    149.9,
+    150.0,
+    150.1,
+    175.0,
+)
 #: Travel times well inside the window, half the time.
 INSIDE = (45.0, 60.2, 75.0, 90.0, 120.7)
 
@@ -67,8 +84,11 @@ def minutes(rng: random.Random) -> float:
 
 #: Engine settings: one worker in deterministic mode, so each seed gives
 #: the same answer every run.
-SOLVE: dict[str, Any] = {"deterministic": True, "workers": 1,
-                         "time_limit": 10.0}
+SOLVE: dict[str, Any] = {
+    "deterministic": True,
+    "workers": 1,
+    "time_limit": 10.0,
+}
 
 
 def make_instance(seed: int) -> tuple[bm.Problem, bm.Policy]:
@@ -83,7 +103,8 @@ def make_instance(seed: int) -> tuple[bm.Problem, bm.Policy]:
     for tid in seekers + buddies:
         is_buddy = tid.startswith("B")
         capacity = (
-            rng.choice((0, 1, 2, 3, 4, 4)) if is_buddy
+            rng.choice((0, 1, 2, 3, 4, 4))
+            if is_buddy
             else rng.choice((0, 0, 1, 3))
         )
         trusts.append(
@@ -93,11 +114,14 @@ def make_instance(seed: int) -> tuple[bm.Problem, bm.Policy]:
                 lon=-1.0,
                 capacity=capacity,
                 max_partners=rng.choice((None, None, None, 1, 2)),
-                expertise={a: rng.choice((0, 2, 3, 4, 4, 5, 5, 5))
-                           for a in AREAS},
+                expertise={
+                    a: rng.choice((0, 2, 3, 4, 4, 5, 5, 5)) for a in AREAS
+                },
                 culture=(
-                    {"open": float(rng.randint(0, 10)),
-                     "learn": float(rng.randint(0, 10))}
+                    {
+                        "open": float(rng.randint(0, 10)),
+                        "learn": float(rng.randint(0, 10)),
+                    }
                     if with_culture
                     else {}
                 ),
@@ -126,29 +150,46 @@ def make_instance(seed: int) -> tuple[bm.Problem, bm.Policy]:
             how = rng.random()
             there = minutes(rng)
             if how < 0.6 or t in seekers:
-                travel.append(bm.TravelTime(origin=s, destination=t,
-                                            minutes=there))
+                travel.append(
+                    bm.TravelTime(origin=s, destination=t, minutes=there)
+                )
             elif how < 0.8:
                 # Only the other direction: it serves both.
-                travel.append(bm.TravelTime(origin=t, destination=s,
-                                            minutes=there))
+                travel.append(
+                    bm.TravelTime(origin=t, destination=s, minutes=there)
+                )
             else:
                 # Both directions, different: seeker to buddy counts.
-                travel.append(bm.TravelTime(origin=s, destination=t,
-                                            minutes=there))
-                travel.append(bm.TravelTime(
-                    origin=t, destination=s, minutes=minutes(rng)))
+                travel.append(
+                    bm.TravelTime(origin=s, destination=t, minutes=there)
+                )
+                travel.append(
+                    bm.TravelTime(
+                        origin=t, destination=s, minutes=minutes(rng)
+                    )
+                )
     # Seekers also travel to each other, both ways, when seekers buddy.
     seen = {(e.origin, e.destination) for e in travel}
     for s in seekers:
         for t in seekers:
             if s != t and (s, t) not in seen and (t, s) not in seen:
-                travel.append(bm.TravelTime(origin=s, destination=t,
-                                            minutes=minutes(rng)))
+                travel.append(
+                    bm.TravelTime(
+                        origin=s, destination=t, minutes=minutes(rng)
+                    )
+                )
     relations: list[bm.Relation] = []
     for _ in range(rng.choice((0, 0, 1, 2, 3))):
-        kind = rng.choice(("competitor", "tertiary", "acquirer", "veto",
-                           "prior", "preferred"))
+        kind = rng.choice(
+            (
+                "competitor",
+                "tertiary",
+                "acquirer",
+                "veto",
+                "prior",
+                "preferred",
+            )
+        )
         a, b = rng.choice(seekers), rng.choice(ids)
         if a == b:
             continue
@@ -160,13 +201,17 @@ def make_instance(seed: int) -> tuple[bm.Problem, bm.Policy]:
             if t == n.seeker:
                 continue
             score = float(rng.randint(-5, 30)) if scored else None
-            workload = (
-                rng.randint(0, 4) if rng.random() < 0.15 else None
-            )
+            workload = rng.randint(0, 4) if rng.random() < 0.15 else None
             if score is not None or workload is not None:
-                overrides.append(bm.PairOverride(
-                    seeker=n.seeker, area=n.area, buddy=t, score=score,
-                    workload=workload))
+                overrides.append(
+                    bm.PairOverride(
+                        seeker=n.seeker,
+                        area=n.area,
+                        buddy=t,
+                        score=score,
+                        workload=workload,
+                    )
+                )
     problem = bm.Problem(
         trusts=tuple(trusts),
         needs=tuple(needs),
@@ -177,9 +222,7 @@ def make_instance(seed: int) -> tuple[bm.Problem, bm.Policy]:
     policy = bm.Policy(
         min_expertise=rng.choice((2, 3, 3, 4)),
         require_stronger_than_seeker=rng.random() < 0.2,
-        min_culture_fit=(
-            rng.choice((0.0, 0.7, 0.8)) if with_culture else 0.0
-        ),
+        min_culture_fit=(rng.choice((0.0, 0.7, 0.8)) if with_culture else 0.0),
         min_travel_minutes=rng.choice((30.0, 30.0, 0.0)),
         max_travel_minutes=rng.choice((150.0, 150.0, 100.0, None)),
         max_partners=rng.choice((1, 2, 3, None)),
@@ -272,19 +315,31 @@ def check_against_optimum(
     result: bm.Result,
 ) -> None:
     """Status, cover, quality and bound of *result* against *world*."""
-    f.check(f"{name}.verify", bm.verify(problem, policy, result) == [],
-            f"{name}: verify {bm.verify(problem, policy, result)}")
+    f.check(
+        f"{name}.verify",
+        bm.verify(problem, policy, result) == [],
+        f"{name}: verify {bm.verify(problem, policy, result)}",
+    )
     best = world.best()
     if best is None:
-        f.check(f"{name}.status", result.status == "infeasible",
-                f"{name}: brute force infeasible, engine {result.status}")
+        f.check(
+            f"{name}.status",
+            result.status == "infeasible",
+            f"{name}: brute force infeasible, engine {result.status}",
+        )
         return
-    f.check(f"{name}.status", result.status == "optimal",
-            f"{name}: brute force feasible, engine {result.status}")
+    f.check(
+        f"{name}.status",
+        result.status == "optimal",
+        f"{name}: brute force feasible, engine {result.status}",
+    )
     if result.status not in ("optimal", "feasible"):
         return
-    f.check(f"{name}.cover", cover_tuple(result) == best.cover,
-            f"{name}: cover {cover_tuple(result)} != {best.cover}")
+    f.check(
+        f"{name}.cover",
+        cover_tuple(result) == best.cover,
+        f"{name}: cover {cover_tuple(result)} != {best.cover}",
+    )
     if result.status == "optimal":
         f.check(
             f"{name}.quality",
@@ -307,8 +362,11 @@ def check_cover_bounds(
     more of this one than the bound says; and the quality bound holds for
     every proposal meeting at least the result's cover everywhere."""
     if result.status not in ("optimal", "feasible"):
-        f.check(f"{name}.cover_bound_none",
-                all(c.bound is None for c in result.coverage), name)
+        f.check(
+            f"{name}.cover_bound_none",
+            all(c.bound is None for c in result.coverage),
+            name,
+        )
         return
     have = cover_tuple(result)
     bound = {c.priority: c.bound for c in result.coverage}
@@ -317,24 +375,34 @@ def check_cover_bounds(
         if priority not in bound:
             continue
         best = max(
-            (p.cover[i] for p in found
-             if all(p.cover[j] >= have[j] for j in range(i))),
+            (
+                p.cover[i]
+                for p in found
+                if all(p.cover[j] >= have[j] for j in range(i))
+            ),
             default=0,
         )
         b = bound[priority]
-        f.check(f"{name}.cover_bound",
-                b is not None and have[i] <= b and best <= b,
-                f"{name}: priority {priority} cover {have[i]}, bound {b}, "
-                f"brute force {best}")
+        f.check(
+            f"{name}.cover_bound",
+            b is not None and have[i] <= b and best <= b,
+            f"{name}: priority {priority} cover {have[i]}, bound {b}, "
+            f"brute force {best}",
+        )
     if result.bound is not None:
         best_quality = max(
-            (p.quality for p in found
-             if all(p.cover[j] >= have[j] for j in range(3))),
+            (
+                p.quality
+                for p in found
+                if all(p.cover[j] >= have[j] for j in range(3))
+            ),
             default=None,
         )
-        f.check(f"{name}.quality_bound",
-                best_quality is None or result.bound >= best_quality - TOL,
-                f"{name}: bound {result.bound} < {best_quality}")
+        f.check(
+            f"{name}.quality_bound",
+            best_quality is None or result.bound >= best_quality - TOL,
+            f"{name}: bound {result.bound} < {best_quality}",
+        )
 
 
 def limits_lifted(world: World) -> World:
@@ -356,8 +424,11 @@ def check_unmet_reasons(
         need = (u.seeker, u.area)
         n_ok = len(world.eligible[need])
         where = f"{u.seeker}/{u.area} reason {u.reason} ({n_ok} eligible)"
-        f.check("unmet.candidates", u.candidates == n_ok,
-                f"{where}: candidates {u.candidates}")
+        f.check(
+            "unmet.candidates",
+            u.candidates == n_ok,
+            f"{where}: candidates {u.candidates}",
+        )
         if u.reason == "no_candidate":
             f.check("unmet.no_candidate", n_ok == 0, where)
         elif u.reason == "too_few_candidates":
@@ -374,14 +445,19 @@ def check_unmet_reasons(
         if u.reason == "budget":
             # "A need left out for money": without the budget it could be
             # met along with everything the proposal meets.
-            f.check(KNOWN_B, budget_alone,
-                    f"{where}: lifting the budget alone does not cover it"
-                    f" with {sorted(met)}; lifting the limits "
-                    f"{'does' if limits_alone else 'does not'}")
+            f.check(
+                KNOWN_B,
+                budget_alone,
+                f"{where}: lifting the budget alone does not cover it"
+                f" with {sorted(met)}; lifting the limits "
+                f"{'does' if limits_alone else 'does not'}",
+            )
         elif policy.budget is not None:
-            f.check("unmet.capacity_not_money",
-                    not (budget_alone and not limits_alone),
-                    f"{where}: only the budget keeps it out")
+            f.check(
+                "unmet.capacity_not_money",
+                not (budget_alone and not limits_alone),
+                f"{where}: only the budget keeps it out",
+            )
 
 
 def swap(
@@ -437,15 +513,24 @@ def check_assignments(
     for a in why.assignments:
         need = (a.seeker, a.area)
         where = f"{a.seeker}/{a.area} with {a.buddy}"
-        f.check("why.candidates", a.candidates == len(world.eligible[need]),
-                f"{where}: candidates {a.candidates} != "
-                f"{len(world.eligible[need])}")
-        f.check("why.score", abs(a.score - world.score[(need, a.buddy)])
-                < TOL, f"{where}: score {a.score}")
+        f.check(
+            "why.candidates",
+            a.candidates == len(world.eligible[need]),
+            f"{where}: candidates {a.candidates} != "
+            f"{len(world.eligible[need])}",
+        )
+        f.check(
+            "why.score",
+            abs(a.score - world.score[(need, a.buddy)]) < TOL,
+            f"{where}: score {a.score}",
+        )
         for alt in a.alternatives:
             at = f"{where}: alternative {alt.buddy} ({alt.reason})"
-            f.check("why.alt_eligible", alt.buddy in world.eligible[need],
-                    f"{at} does not pass the pair rules")
+            f.check(
+                "why.alt_eligible",
+                alt.buddy in world.eligible[need],
+                f"{at} does not pass the pair rules",
+            )
             if alt.buddy not in world.eligible[need]:
                 continue
             if alt.reason == "also_assigned":
@@ -453,29 +538,47 @@ def check_assignments(
                 continue
             f.check("why.alt_not_chosen", alt.buddy not in chosen[need], at)
             broken = breaks(world, swap(chosen, need, a.buddy, alt.buddy))
-            if alt.reason in ("capacity", "max_partners",
-                              "max_buddies_per_seeker", "pinned"):
-                f.check(f"why.alt_{alt.reason}",
-                        bool(broken) and broken[0] == alt.reason
-                        if alt.reason != "pinned"
-                        else "pinned" in broken,
-                        f"{at}: the swap breaks {broken}")
+            if alt.reason in (
+                "capacity",
+                "max_partners",
+                "max_buddies_per_seeker",
+                "pinned",
+            ):
+                f.check(
+                    f"why.alt_{alt.reason}",
+                    bool(broken) and broken[0] == alt.reason
+                    if alt.reason != "pinned"
+                    else "pinned" in broken,
+                    f"{at}: the swap breaks {broken}",
+                )
                 continue
             # A pin only decides when the alternative scores higher.
-            f.check("why.alt_free", not broken or (
-                broken == ["pinned"] and alt.difference <= TOL),
-                    f"{at}: the swap breaks {broken}")
-            change = quality_of(
-                world, swap(chosen, need, a.buddy, alt.buddy)) - base
-            f.check("why.alt_difference", abs(change - alt.difference) < TOL,
-                    f"{at}: difference {alt.difference}, swap {change}")
+            f.check(
+                "why.alt_free",
+                not broken or (broken == ["pinned"] and alt.difference <= TOL),
+                f"{at}: the swap breaks {broken}",
+            )
+            change = (
+                quality_of(world, swap(chosen, need, a.buddy, alt.buddy))
+                - base
+            )
+            f.check(
+                "why.alt_difference",
+                abs(change - alt.difference) < TOL,
+                f"{at}: difference {alt.difference}, swap {change}",
+            )
             if result.status == "optimal":
-                f.check("why.alt_no_better", alt.difference <= TOL
-                        and alt.reason != "not_found", at)
-            f.check("why.alt_sign",
-                    (alt.reason == "equal_score") == (abs(alt.difference)
-                                                      < TOL)
-                    or alt.reason == "not_found", at)
+                f.check(
+                    "why.alt_no_better",
+                    alt.difference <= TOL and alt.reason != "not_found",
+                    at,
+                )
+            f.check(
+                "why.alt_sign",
+                (alt.reason == "equal_score") == (abs(alt.difference) < TOL)
+                or alt.reason == "not_found",
+                at,
+            )
 
 
 def relaxed_policy(
@@ -501,36 +604,53 @@ def check_unmet_explanations(
     for u in why.unmet:
         need = (u.seeker, u.area)
         where = f"{u.seeker}/{u.area}"
-        f.check("unmet_why.reason", reasons.get(need) == u.reason,
-                f"{where}: {u.reason} != {reasons.get(need)}")
+        f.check(
+            "unmet_why.reason",
+            reasons.get(need) == u.reason,
+            f"{where}: {u.reason} != {reasons.get(need)}",
+        )
         culture = [s for s in u.funnel if s.step == "culture"]
-        f.check("unmet_why.funnel",
-                len(culture) == 1
-                and culture[0].remaining == len(world.eligible[need]),
-                f"{where}: funnel {[(s.step, s.remaining) for s in u.funnel]}"
-                f" vs {len(world.eligible[need])} eligible")
+        f.check(
+            "unmet_why.funnel",
+            len(culture) == 1
+            and culture[0].remaining == len(world.eligible[need]),
+            f"{where}: funnel {[(s.step, s.remaining) for s in u.funnel]}"
+            f" vs {len(world.eligible[need])} eligible",
+        )
         for r in u.relaxations:
             at = f"{where}: {r.parameter} {r.current} -> {r.proposed}"
             relaxed = relaxed_policy(policy, r.parameter, r.proposed)
             other = World.of(problem, relaxed)
-            f.check("relax.eligible_enough",
-                    len(other.eligible[need]) >= u.buddies, at)
-            f.check("relax.brute_force_covers",
-                    other.can_cover(frozenset({need})), at)
+            f.check(
+                "relax.eligible_enough",
+                len(other.eligible[need]) >= u.buddies,
+                at,
+            )
+            f.check(
+                "relax.brute_force_covers",
+                other.can_cover(frozenset({need})),
+                at,
+            )
             if r.result is None:
                 f.check("relax.result", False, f"{at}: no result kept")
                 continue
-            check_against_optimum(f, "relax", other, problem, relaxed,
-                                  r.result)
+            check_against_optimum(
+                f, "relax", other, problem, relaxed, r.result
+            )
             again = chosen_of(r.result)
-            f.check("relax.covers", need in again
-                    and sorted(again[need]) == sorted(r.buddies),
-                    f"{at}: re-solve gives {sorted(again.get(need, ()))},"
-                    f" says {r.buddies}")
+            f.check(
+                "relax.covers",
+                need in again and sorted(again[need]) == sorted(r.buddies),
+                f"{at}: re-solve gives {sorted(again.get(need, ()))},"
+                f" says {r.buddies}",
+            )
             lost = {(n.seeker, n.area) for n in r.newly_unmet}
-            f.check("relax.newly_unmet", lost == met - covered(r.result),
-                    f"{at}: newly unmet {sorted(lost)} vs "
-                    f"{sorted(met - covered(r.result))}")
+            f.check(
+                "relax.newly_unmet",
+                lost == met - covered(r.result),
+                f"{at}: newly unmet {sorted(lost)} vs "
+                f"{sorted(met - covered(r.result))}",
+            )
 
 
 def short_of_capacity(world: World, need: NeedKey, buddy: str) -> bool:
@@ -562,13 +682,18 @@ def check_pair(
     rule = first_rule(problem, policy, need, why.buddy)
     n_ok = len(world.eligible[need])
     wanted = world.wanted[need]
-    where = (f"pair {why.seeker}/{why.area}/{why.buddy} {why.status} "
-             f"{why.rule} ({n_ok} eligible of {wanted} wanted; "
-             f"'{why.words}')")
+    where = (
+        f"pair {why.seeker}/{why.area}/{why.buddy} {why.status} "
+        f"{why.rule} ({n_ok} eligible of {wanted} wanted; "
+        f"'{why.words}')"
+    )
     chosen = chosen_of(result)
     if why.status == "excluded":
-        f.check("pair.excluded_rule", why.rule == rule,
-                f"{where}: brute force first rule {rule}")
+        f.check(
+            "pair.excluded_rule",
+            why.rule == rule,
+            f"{where}: brute force first rule {rule}",
+        )
         return
     f.check("pair.passes", rule is None, f"{where}: brute force {rule}")
     if rule is not None:
@@ -579,62 +704,102 @@ def check_pair(
         # buddy's whole capacity is below the pair's workload, or too few
         # of the need's candidates could ever take it.
         if why.rule == "too_few_candidates":
-            f.check("pair.cannot_cover", n_ok < wanted,
-                    f"{where}: enough buddies pass")
+            f.check(
+                "pair.cannot_cover",
+                n_ok < wanted,
+                f"{where}: enough buddies pass",
+            )
         else:
-            f.check(KNOWN_A, why.rule == "capacity"
-                    and n_ok >= wanted
-                    and short_of_capacity(world, need, why.buddy),
-                    f"{where}: not short of capacity")
+            f.check(
+                KNOWN_A,
+                why.rule == "capacity"
+                and n_ok >= wanted
+                and short_of_capacity(world, need, why.buddy),
+                f"{where}: not short of capacity",
+            )
         m = re.search(r"only (\d+) pass", why.words)
         if m is not None:
-            f.check("pair.cannot_cover_count", int(m.group(1)) == n_ok,
-                    f"{where}: the words miscount")
+            f.check(
+                "pair.cannot_cover_count",
+                int(m.group(1)) == n_ok,
+                f"{where}: the words miscount",
+            )
         m = re.search(r"only (\d+) of the (\d+) that pass", why.words)
         if m is not None:
             fitting = sum(
-                1 for b in world.eligible[need]
+                1
+                for b in world.eligible[need]
                 if not short_of_capacity(world, need, b)
                 or world.capacity[b] is None
                 or world.workload[(need, b)] <= world.capacity[b]
             )
-            f.check("pair.cannot_cover_count",
-                    (int(m.group(1)), int(m.group(2))) == (fitting, n_ok),
-                    f"{where}: the words miscount")
+            f.check(
+                "pair.cannot_cover_count",
+                (int(m.group(1)), int(m.group(2))) == (fitting, n_ok),
+                f"{where}: the words miscount",
+            )
         return
     if why.status == "assigned":
         f.check("pair.assigned", why.buddy in chosen.get(need, ()), where)
         return
-    f.check("pair.allowed", n_ok >= wanted
-            and why.buddy not in chosen.get(need, ()), where)
-    pinned_problem = problem.replace(relations=(
-        *problem.relations,
-        bm.Relation(a=why.seeker, b=why.buddy, kind="pinned",
-                    area=why.area)))
+    f.check(
+        "pair.allowed",
+        n_ok >= wanted and why.buddy not in chosen.get(need, ()),
+        where,
+    )
+    pinned_problem = problem.replace(
+        relations=(
+            *problem.relations,
+            bm.Relation(
+                a=why.seeker, b=why.buddy, kind="pinned", area=why.area
+            ),
+        )
+    )
     pinned_world = World.of(pinned_problem, policy)
     if why.pinned_result is None:
         f.check("pair.pinned_result", False, f"{where}: none kept")
         return
-    check_against_optimum(f, "pinned", pinned_world, pinned_problem, policy,
-                          why.pinned_result)
+    check_against_optimum(
+        f, "pinned", pinned_world, pinned_problem, policy, why.pinned_result
+    )
     if why.pinned_status == "infeasible":
-        f.check("pair.infeasibility", why.infeasibility is not None,
-                f"{where}: no conflict named")
+        f.check(
+            "pair.infeasibility",
+            why.infeasibility is not None,
+            f"{where}: no conflict named",
+        )
         if why.infeasibility is not None:
-            check_core(f, pinned_world, pinned_problem, policy,
-                       why.infeasibility, "pair.core")
+            check_core(
+                f,
+                pinned_world,
+                pinned_problem,
+                policy,
+                why.infeasibility,
+                "pair.core",
+            )
         return
     best = pinned_world.best()
-    if (best is not None and why.objective_after is not None
-            and why.pinned_status == "optimal"):
-        f.check("pair.objective_after",
-                abs(why.objective_after - best.quality) < TOL, where)
+    if (
+        best is not None
+        and why.objective_after is not None
+        and why.pinned_status == "optimal"
+    ):
+        f.check(
+            "pair.objective_after",
+            abs(why.objective_after - best.quality) < TOL,
+            where,
+        )
     if why.objective_before is not None and why.objective_after is not None:
-        f.check("pair.objective_change",
-                why.objective_change is not None
-                and abs(why.objective_change - (why.objective_after
-                                                - why.objective_before))
-                < TOL, where)
+        f.check(
+            "pair.objective_change",
+            why.objective_change is not None
+            and abs(
+                why.objective_change
+                - (why.objective_after - why.objective_before)
+            )
+            < TOL,
+            where,
+        )
 
 
 def without_short_pairs(core: World, world: World) -> World:
@@ -645,10 +810,12 @@ def without_short_pairs(core: World, world: World) -> World:
         cap = world.capacity[b]
         return cap is None or world.workload[(need, b)] <= cap
 
-    return core.but(eligible={
-        need: tuple(b for b in buddies if fits(need, b))
-        for need, buddies in core.eligible.items()
-    })
+    return core.but(
+        eligible={
+            need: tuple(b for b in buddies if fits(need, b))
+            for need, buddies in core.eligible.items()
+        }
+    )
 
 
 def core_world(world: World, why: Infeasibility) -> World:
@@ -658,18 +825,25 @@ def core_world(world: World, why: Infeasibility) -> World:
     for m in why.members:
         kinds[m.kind].add((m.seeker, m.buddy, m.area))
     pins = tuple(p for p in world.pins if p in kinds["pin"])
-    capacity = {b: c if (None, b, None) in kinds["capacity"] else None
-                for b, c in world.capacity.items()}
+    capacity = {
+        b: c if (None, b, None) in kinds["capacity"] else None
+        for b, c in world.capacity.items()
+    }
     partners = {
         b: c if (None, b, None) in kinds["max_partners"] else None
-        for b, c in world.partner_limit.items()}
+        for b, c in world.partner_limit.items()
+    }
     seeker_limit = {
         s: c if (s, None, None) in kinds["max_buddies_per_seeker"] else None
-        for s, c in world.seeker_limit.items()}
+        for s, c in world.seeker_limit.items()
+    }
     return world.but(
-        pins=pins, capacity=capacity, partner_limit=partners,
+        pins=pins,
+        capacity=capacity,
+        partner_limit=partners,
         seeker_limit=seeker_limit,
-        budget_pence=world.budget_pence if kinds["budget"] else None)
+        budget_pence=world.budget_pence if kinds["budget"] else None,
+    )
 
 
 def check_core(
@@ -687,36 +861,49 @@ def check_core(
     if rules:
         # A pin no candidate can honour, with the rules that stop it.
         pins = [m for m in why.members if m.kind == "pin"]
-        f.check(f"{name}.hard_rule_shape",
-                len(pins) == 1 and len(why.members) == len(rules) + 1, words)
+        f.check(
+            f"{name}.hard_rule_shape",
+            len(pins) == 1 and len(why.members) == len(rules) + 1,
+            words,
+        )
         for m in rules:
             assert m.seeker is not None and m.area is not None
             assert m.buddy is not None
             need = (m.seeker, m.area)
             brute = first_rule(problem, policy, need, m.buddy)
             if m.rule == "too_few_candidates":
-                ok = brute is None and len(world.eligible[need]) < \
-                    world.wanted[need]
+                ok = (
+                    brute is None
+                    and len(world.eligible[need]) < world.wanted[need]
+                )
             else:
                 ok = brute == m.rule
             check = f"{name}.hard_rule"
             if not ok and short_of_capacity(world, need, m.buddy):
                 check = KNOWN_A
-            f.check(check, ok, f"{words} (brute force: first rule {brute},"
-                    f" {len(world.eligible[need])} eligible)")
+            f.check(
+                check,
+                ok,
+                f"{words} (brute force: first rule {brute},"
+                f" {len(world.eligible[need])} eligible)",
+            )
         if pins:
             (pin,) = pins[:1]
-            alone = world.lifted().but(pins=((pin.seeker, pin.buddy,
-                                               pin.area),))
+            alone = world.lifted().but(
+                pins=((pin.seeker, pin.buddy, pin.area),)
+            )
             ok = not alone.feasible()
             known = any(
-                short_of_capacity(world, (m.seeker or "", m.area or ""),
-                                  m.buddy or "")
+                short_of_capacity(
+                    world, (m.seeker or "", m.area or ""), m.buddy or ""
+                )
                 for m in rules
             )
-            f.check(KNOWN_A if not ok and known else f"{name}.pin_alone",
-                    ok,
-                    f"{words}: the pin alone can hold")
+            f.check(
+                KNOWN_A if not ok and known else f"{name}.pin_alone",
+                ok,
+                f"{words}: the pin alone can hold",
+            )
         return
     for m in why.members:
         actual: float | None = None
@@ -730,9 +917,13 @@ def check_core(
             actual = (world.budget_pence or 0) / 100
         else:
             continue
-        f.check(f"{name}.limit", m.limit is not None and actual is not None
-                and abs(m.limit - actual) < TOL,
-                f"{m.words}: limit {m.limit}, the problem says {actual}")
+        f.check(
+            f"{name}.limit",
+            m.limit is not None
+            and actual is not None
+            and abs(m.limit - actual) < TOL,
+            f"{m.words}: limit {m.limit}, the problem says {actual}",
+        )
     core = core_world(world, why)
     ok = not core.feasible()
     check = f"{name}.infeasible"
@@ -744,9 +935,13 @@ def check_core(
     f.check(f"{name}.minimal_flag", why.minimal, words)
     for m in why.members:
         fewer = why.model_copy(
-            update={"members": tuple(x for x in why.members if x != m)})
-        f.check(f"{name}.minimal", core_world(world, fewer).feasible(),
-                f"{words}: still infeasible without {m.words}")
+            update={"members": tuple(x for x in why.members if x != m)}
+        )
+        f.check(
+            f"{name}.minimal",
+            core_world(world, fewer).feasible(),
+            f"{words}: still infeasible without {m.words}",
+        )
 
 
 @functools.cache
@@ -767,9 +962,11 @@ def audit(seed: int) -> Findings:
     if result.status != "optimal":
         return f
     if world.pins:
-        f.check("core.none_when_feasible",
-                explain_infeasibility(problem, policy) is None,
-                "a conflict named for pins that hold")
+        f.check(
+            "core.none_when_feasible",
+            explain_infeasibility(problem, policy) is None,
+            "a conflict named for pins that hold",
+        )
     check_unmet_reasons(f, world, policy, result)
     explanation = explain_result(problem, policy, result, workers=1)
     check_assignments(f, world, result, explanation)
@@ -778,8 +975,9 @@ def audit(seed: int) -> Findings:
     for need in world.needs:
         for t in problem.trusts:
             if t.id != need[0]:
-                pair = explain_pair(problem, policy, result, *need, t.id,
-                                    workers=1)
+                pair = explain_pair(
+                    problem, policy, result, *need, t.id, workers=1
+                )
                 check_pair(f, world, problem, policy, result, pair)
     return f
 
@@ -823,14 +1021,28 @@ def test_the_instances_reach_every_check() -> None:
     for s in SEEDS:
         for name, n in audit(s).counts.items():
             counts[name] += n
-    for name in ("propose.quality", "core.infeasible", "core.minimal",
-                 "core.hard_rule", "unmet.no_candidate", "unmet.too_few",
-                 "unmet.has_candidates", KNOWN_B, "why.alt_free",
-                 "why.alt_capacity", "relax.covers", "pair.excluded_rule",
-                 "pair.cannot_cover", "pair.objective_after",
-                 "pair.assigned", "pair.core.minimal", "why.alt_max_partners",
-                 "core.none_when_feasible", "pair.core.limit",
-                 "unmet.capacity_not_money"):
+    for name in (
+        "propose.quality",
+        "core.infeasible",
+        "core.minimal",
+        "core.hard_rule",
+        "unmet.no_candidate",
+        "unmet.too_few",
+        "unmet.has_candidates",
+        KNOWN_B,
+        "why.alt_free",
+        "why.alt_capacity",
+        "relax.covers",
+        "pair.excluded_rule",
+        "pair.cannot_cover",
+        "pair.objective_after",
+        "pair.assigned",
+        "pair.core.minimal",
+        "why.alt_max_partners",
+        "core.none_when_feasible",
+        "pair.core.limit",
+        "unmet.capacity_not_money",
+    ):
         assert counts[name] >= 5, (name, dict(counts))
 
 
@@ -866,8 +1078,9 @@ def test_bounds_of_unproven_stages_hold() -> None:
     unproven = 0
     for seed in range(300):
         problem, policy = make_instance(seed)
-        result = bm.propose(problem, policy, workers=1,
-                            solver_params=FIRST_SOLUTION)
+        result = bm.propose(
+            problem, policy, workers=1, solver_params=FIRST_SOLUTION
+        )
         assert bm.verify(problem, policy, result) == []
         f = Findings(seed)
         check_cover_bounds(f, "first", World.of(problem, policy), result)
@@ -899,16 +1112,16 @@ def test_decomposition_bounds_in_results_hold(
     sources: dict[str, int] = defaultdict(int)
     for seed in range(200):
         problem, policy = make_instance(seed)
-        result = bm.propose(problem, policy, workers=1,
-                            solver_params=FIRST_SOLUTION)
+        result = bm.propose(
+            problem, policy, workers=1, solver_params=FIRST_SOLUTION
+        )
         assert bm.verify(problem, policy, result) == []
         f = Findings(seed)
         world = World.of(problem, policy)
         check_cover_bounds(f, "large", world, result)
         if result.status == "optimal":
             # Proven by the search, or by the bounds meeting the proposal.
-            check_against_optimum(f, "large", world, problem, policy,
-                                  result)
+            check_against_optimum(f, "large", world, problem, policy, result)
         assert not f.by_check, dict(f.by_check)
         sources[result.solver.get("bound_source", "-")] += 1
         if result.solver.get("proven_by") == "decomposition":

@@ -78,9 +78,7 @@ def test_the_data_model_is_used_whole(complete_problem: bm.Problem) -> None:
     assert 0 in {t.capacity for t in p.trusts if t.id not in p.seeker_ids}
     assert {t.max_partners for t in p.trusts} >= {None, 0, 1}
     # A seeker that is also a buddy.
-    assert any(
-        t.capacity > 0 for t in p.trusts if t.id in p.seeker_ids
-    )
+    assert any(t.capacity > 0 for t in p.trusts if t.id in p.seeker_ids)
     kinds = {
         (o.score is not None, o.workload is not None) for o in p.overrides
     }
@@ -108,9 +106,7 @@ def test_the_policy_sets_every_field(complete_policy: bm.Policy) -> None:
         "min_travel_minutes",
     ]
     assert set(complete_policy.tiers) - set(DEFAULT_TIER_NAMES)
-    assert (
-        complete_policy.tiers["programme"] != default.tiers["programme"]
-    )
+    assert complete_policy.tiers["programme"] != default.tiers["programme"]
 
 
 def test_the_proposal_shows_every_kind_of_assignment(
@@ -123,13 +119,10 @@ def test_the_proposal_shows_every_kind_of_assignment(
     assert any(x.terms.get("prior") for x in a)
     # A workload set by an override (B3 gives 3, not the intensive 6).
     assert any(
-        x.workload != complete_result.policy.tiers[x.tier].workload
-        for x in a
+        x.workload != complete_result.policy.tiers[x.tier].workload for x in a
     )
     assert {x.tier for x in a} >= {"light", "programme", "intensive"}
-    assert any(
-        len(p.areas) > 1 for p in complete_result.partnerships
-    )
+    assert any(len(p.areas) > 1 for p in complete_result.partnerships)
     # A seeker at its buddy limit, a buddy full, one at its partner limit.
     limit = complete_result.policy.max_buddies_per_seeker
     buddies = Counter(p.seeker for p in complete_result.partnerships)

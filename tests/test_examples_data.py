@@ -28,12 +28,25 @@ from buddymatch.model import (
 )
 
 FIXED_COLUMNS = [
-    "id", "name", "kind", "lat", "lon", "region", "capacity",
-    "max_partners", "needs",
+    "id",
+    "name",
+    "kind",
+    "lat",
+    "lon",
+    "region",
+    "capacity",
+    "max_partners",
+    "needs",
 ]
 AREAS = [
-    "quality_safety", "governance", "finance", "leadership_culture",
-    "maternity", "paediatrics", "urgent_care", "workforce",
+    "quality_safety",
+    "governance",
+    "finance",
+    "leadership_culture",
+    "maternity",
+    "paediatrics",
+    "urgent_care",
+    "workforce",
 ]
 DIMENSIONS = ["compassion", "voice", "learning", "teamwork"]
 # The seeker whose intensive maternity need asks for two buddies but has

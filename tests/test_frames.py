@@ -44,7 +44,10 @@ def test_to_pandas_gives_the_assignments_frame(solved: bm.Result) -> None:
     assert frame.equals(assignments_frame(solved))
     assert len(frame) == len(solved.assignments)
     builders = (
-        assignments_frame, partnerships_frame, unmet_frame, utilisation_frame
+        assignments_frame,
+        partnerships_frame,
+        unmet_frame,
+        utilisation_frame,
     )
     for kind, build in zip(FRAME_KINDS, builders, strict=True):
         part = solved.to_pandas(kind)  # type: ignore[arg-type]
@@ -61,7 +64,8 @@ def test_to_frames_gives_four_frames(solved: bm.Result) -> None:
         a.equals(b) for a, b in zip(frames, result_frames(solved), strict=True)
     )
     assert list(frames.assignments.columns) == [
-        *ASSIGNMENT_COLUMNS, *TERM_COLUMNS
+        *ASSIGNMENT_COLUMNS,
+        *TERM_COLUMNS,
     ]
     assert list(frames.partnerships.columns) == list(PARTNERSHIP_COLUMNS)
     assert list(frames.unmet.columns) == list(UNMET_COLUMNS)
@@ -79,7 +83,10 @@ def test_assignment_rows_carry_the_result(solved: bm.Result) -> None:
         frame.itertuples(index=False), solved.assignments, strict=True
     ):
         assert (row.seeker, row.area, row.tier, row.buddy) == (
-            a.seeker, a.area, a.tier, a.buddy
+            a.seeker,
+            a.area,
+            a.tier,
+            a.buddy,
         )
         assert row.seeker_name == f"{a.seeker} NHS Trust"
         assert row.buddy_name == f"{a.buddy} NHS Trust"
@@ -104,8 +111,9 @@ def test_overridden_pairs_show_only_the_override(
 ) -> None:
     problem = small_problem.replace(
         overrides=(
-            bm.PairOverride(seeker="S1", area="governance", buddy="B2",
-                            score=500.0),
+            bm.PairOverride(
+                seeker="S1", area="governance", buddy="B2", score=500.0
+            ),
         )
     )
     result = solve_verified(problem, deterministic=True, workers=1)
@@ -127,13 +135,18 @@ def test_partnerships_unmet_and_utilisation(solved: bm.Result) -> None:
         assert row.areas.split(";") == list(p.areas)
         assert row.tiers.split(";") == [f"{a}:{p.tiers[a]}" for a in p.areas]
         assert (row.workload, row.fee, row.months) == (
-            p.workload, p.fee, p.months
+            p.workload,
+            p.fee,
+            p.months,
         )
     for row, u in zip(
         frames.unmet.itertuples(index=False), solved.unmet, strict=True
     ):
         assert (row.seeker, row.area, row.reason, row.detail) == (
-            u.seeker, u.area, u.reason, u.detail
+            u.seeker,
+            u.area,
+            u.reason,
+            u.detail,
         )
     for row, b in zip(
         frames.utilisation.itertuples(index=False),
@@ -148,12 +161,15 @@ def test_utilisation_without_capacity_or_partner_limit() -> None:
     result = bm.Result(
         status="optimal",
         utilisation=(
-            BuddyUse(buddy="B", capacity=0, workload=0, partners=0,
-                     max_partners=None),
+            BuddyUse(
+                buddy="B",
+                capacity=0,
+                workload=0,
+                partners=0,
+                max_partners=None,
+            ),
         ),
-        trusts=(
-            TrustRef(id="B", name="Buddy", kind="acute", lat=52, lon=-1),
-        ),
+        trusts=(TrustRef(id="B", name="Buddy", kind="acute", lat=52, lon=-1),),
     )
     row = result.to_pandas("utilisation").iloc[0]
     assert row.buddy_name == "Buddy"
@@ -165,7 +181,8 @@ def test_an_empty_result_gives_typed_empty_frames() -> None:
     frames = bm.Result(status="no_solution").to_frames()
     assert all(len(frame) == 0 for frame in frames)
     assert list(frames.assignments.columns) == [
-        *ASSIGNMENT_COLUMNS, *TERM_COLUMNS
+        *ASSIGNMENT_COLUMNS,
+        *TERM_COLUMNS,
     ]
     dtypes = frames.unmet.dtypes
     assert str(dtypes["priority"]) == "int64"
@@ -190,9 +207,7 @@ def test_result_html_summarises_and_escapes(small_problem: bm.Problem) -> None:
     assert "&lt;script&gt;alert(&#x27;B1&#x27;)&lt;/script&gt; &amp; Co" in (
         text
     )
-    assert f"status</th><td style=\"text-align:left\">{result.status}" in (
-        text
-    )
+    assert f'status</th><td style="text-align:left">{result.status}' in (text)
     for c in result.coverage:
         assert f"priority {c.priority}: {c.covered}/{c.total}" in text
     assert "Assignments" in text

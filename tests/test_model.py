@@ -83,8 +83,12 @@ def test_trust_fields_are_range_checked(changes: dict[str, Any]) -> None:
 def test_need_defaults_and_limits() -> None:
     need = bm.Need(seeker="S", area="finance")
     assert (need.tier, need.buddies, need.priority) == ("light", 1, 2)
-    for bad in ({"buddies": 0}, {"buddies": 21}, {"priority": 0},
-                {"priority": 4}):
+    for bad in (
+        {"buddies": 0},
+        {"buddies": 21},
+        {"priority": 0},
+        {"priority": 4},
+    ):
         with pytest.raises(ValidationError):
             bm.Need(seeker="S", area="finance", **bad)
 
@@ -265,9 +269,7 @@ NEED = bm.Need(seeker="S", area="finance")
         (
             {
                 "relations": (
-                    bm.Relation(
-                        a="S", b="B", kind="pinned", area="maternity"
-                    ),
+                    bm.Relation(a="S", b="B", kind="pinned", area="maternity"),
                 )
             },
             ("relations", 0, "area"),
@@ -323,8 +325,11 @@ NEED = bm.Need(seeker="S", area="finance")
             "more than once",
         ),
         (
-            {"travel": (bm.TravelTime(origin="S", destination="Q",
-                                      minutes=5),)},
+            {
+                "travel": (
+                    bm.TravelTime(origin="S", destination="Q", minutes=5),
+                )
+            },
             ("travel", 0, "destination"),
             "not a trust",
         ),
@@ -351,12 +356,15 @@ def test_each_whole_problem_issue_is_found_at_its_path(
 def test_a_pin_against_a_veto_of_the_other_direction_is_fine() -> None:
     # Veto and pin read "seeker a with buddy b": only the same direction
     # contradicts.
-    assert issues_of(
-        relations=(
-            bm.Relation(a="B", b="S", kind="veto"),
-            bm.Relation(a="S", b="B", kind="pinned"),
+    assert (
+        issues_of(
+            relations=(
+                bm.Relation(a="B", b="S", kind="veto"),
+                bm.Relation(a="S", b="B", kind="pinned"),
+            )
         )
-    ) == []
+        == []
+    )
 
 
 def test_the_same_travel_time_twice_is_fine() -> None:

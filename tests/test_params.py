@@ -184,9 +184,9 @@ def test_it_is_frozen_keyword_only_and_keeps_a_copy() -> None:
 
 def test_it_hashes_compares_and_pickles() -> None:
     params = SolveParams(time_limit=2, solver_params={"num_workers": 1})
-    assert params == SolveParams(time_limit=2.0, solver_params={
-        "num_workers": 1
-    })
+    assert params == SolveParams(
+        time_limit=2.0, solver_params={"num_workers": 1}
+    )
     assert hash(params) == hash(SolveParams(time_limit=2))
     # Process pools send the params to their workers.
     assert pickle.loads(pickle.dumps(params)) == params
@@ -441,7 +441,9 @@ def test_explain_result_with_params_is_with_keywords(
 ) -> None:
     assert result.unmet  # so that policy changes are re-solved
     settings: dict[str, Any] = {
-        "time_limit": 1.0, "workers": 1, "deterministic": True
+        "time_limit": 1.0,
+        "workers": 1,
+        "deterministic": True,
     }
     by_keywords = bm.explain_result(problem, policy, result, **settings)
     assert solves and all(p == SolveParams(**settings) for p in solves)
@@ -502,7 +504,9 @@ def test_explain_pair_with_params_is_with_keywords(
 ) -> None:
     pair = _allowed_pair(problem, policy, result)
     settings: dict[str, Any] = {
-        "time_limit": 5.0, "workers": 1, "deterministic": True
+        "time_limit": 5.0,
+        "workers": 1,
+        "deterministic": True,
     }
     own = SolveParams(**settings)
     solves.clear()

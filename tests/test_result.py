@@ -61,7 +61,9 @@ def unmet(**changes: Any) -> bm.UnmetNeed:
     ],
 )
 def test_is_feasible_and_all_met(
-    status: str, unmet_needs: tuple[bm.UnmetNeed, ...], feasible: bool,
+    status: str,
+    unmet_needs: tuple[bm.UnmetNeed, ...],
+    feasible: bool,
     met: bool,
 ) -> None:
     result = bm.Result(status=status, unmet=unmet_needs)
@@ -73,8 +75,9 @@ def test_trust_name_falls_back_to_the_id() -> None:
     result = bm.Result(
         status="optimal",
         trusts=(
-            TrustRef(id="A", name="Alpha NHS Trust", kind="acute", lat=52,
-                     lon=-1),
+            TrustRef(
+                id="A", name="Alpha NHS Trust", kind="acute", lat=52, lon=-1
+            ),
             TrustRef(id="B", name="", kind="acute", lat=52, lon=-1),
         ),
     )
@@ -177,8 +180,7 @@ def test_pairings_rows_sorted_with_unmet_last(
         ),
         (
             {"terms": {"expertise": 40.0, "prior": 10.0}},
-            "expertise 4/5, culture fit 0.95, 61 min away, prior "
-            "relationship",
+            "expertise 4/5, culture fit 0.95, 61 min away, prior relationship",
         ),
         # An override replaces the computed terms in words too.
         ({"terms": {"override": 42.5}}, "user score 42.5"),

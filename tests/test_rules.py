@@ -78,7 +78,10 @@ def _buddy(tid: str, minutes: float = 60.0, **kwargs: object) -> bm.Trust:
     kwargs.setdefault("capacity", 1)
     kwargs.setdefault("expertise", {"finance": 5, "governance": 5})
     return make_trust(
-        tid, _north(minutes), LON, **kwargs  # type: ignore[arg-type]
+        tid,
+        _north(minutes),
+        LON,
+        **kwargs,  # type: ignore[arg-type]
     )
 
 

@@ -66,8 +66,13 @@ def test_schemas_name_the_models_fields_and_choices() -> None:
     assert problem["required"] == ["trusts"]
     assert set(trust["properties"]) == set(bm.Trust.model_fields)
     assert trust["properties"]["kind"]["enum"] == [
-        "acute", "acute_teaching", "ambulance", "community", "integrated",
-        "mental_health", "specialist",
+        "acute",
+        "acute_teaching",
+        "ambulance",
+        "community",
+        "integrated",
+        "mental_health",
+        "specialist",
     ]
     relation = problem["$defs"]["Relation"]["properties"]["kind"]
     assert "pinned" in relation["enum"]

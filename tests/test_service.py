@@ -71,9 +71,7 @@ def test_a_proposal_is_the_result_json(
         recompute_objective(small_problem, policy, result), abs=1e-6
     )
     assert result.policy == policy
-    alone = bm.propose(
-        small_problem, policy, deterministic=True, time_limit=5
-    )
+    alone = bm.propose(small_problem, policy, deterministic=True, time_limit=5)
     assert result.assignments == alone.assignments
     assert result.objective == alone.objective
 
@@ -211,7 +209,11 @@ def test_openapi_describes_the_request_and_the_answer(
     request = schemas["ProposalRequest"]
     assert request["required"] == ["problem"]
     assert set(request["properties"]) == {
-        "problem", "policy", "time_limit", "seed", "deterministic"
+        "problem",
+        "policy",
+        "time_limit",
+        "seed",
+        "deterministic",
     }
     assert request["properties"]["problem"] == {
         "$ref": "#/components/schemas/Problem"

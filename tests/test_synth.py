@@ -77,9 +77,7 @@ def test_known_distances_between_places() -> None:
     assert dist("Westminster", "Birmingham") == pytest.approx(163, abs=4)
     assert dist("Leeds", "Manchester") == pytest.approx(58, abs=3)
     assert dist("Bristol", "Exeter") == pytest.approx(103, abs=4)
-    assert dist("Newcastle upon Tyne", "Carlisle") == pytest.approx(
-        83, abs=4
-    )
+    assert dist("Newcastle upon Tyne", "Carlisle") == pytest.approx(83, abs=4)
 
 
 # -- generate: determinism, sizes, validity -----------------------------------
@@ -215,9 +213,7 @@ def test_buddies_are_stronger_than_seekers(national: bm.Problem) -> None:
     assert strong > weak + 1.0
     assert teaching > weak + 1.0
     assert any(
-        5 in t.expertise.values()
-        for t in national.trusts
-        if t.capacity > 0
+        5 in t.expertise.values() for t in national.trusts if t.capacity > 0
     )
 
 
@@ -267,8 +263,11 @@ def test_relations_are_plausible(national: bm.Problem) -> None:
     assert kinds["competitor"] == round(0.03 * len(national.trusts))
     assert "pinned" not in kinds
     seekers = set(national.seeker_ids)
-    pairs = [frozenset((r.a, r.b)) for r in national.relations
-             if r.kind in ("competitor", "tertiary")]
+    pairs = [
+        frozenset((r.a, r.b))
+        for r in national.relations
+        if r.kind in ("competitor", "tertiary")
+    ]
     assert len(set(pairs)) == len(pairs)
     for rel in national.relations:
         a, b = by_id[rel.a], by_id[rel.b]
@@ -282,15 +281,21 @@ def test_relations_are_plausible(national: bm.Problem) -> None:
             assert rel.a in seekers
             assert b.capacity > 0
             assert 24.0 <= km(a, b) <= 111.0
-    preferred = {(r.a, r.b) for r in national.relations
-                 if r.kind == "preferred"}
+    preferred = {
+        (r.a, r.b) for r in national.relations if r.kind == "preferred"
+    }
     vetoed = {(r.a, r.b) for r in national.relations if r.kind == "veto"}
     assert not preferred & vetoed
 
 
 def test_no_relations_when_switched_off() -> None:
     problem = synth.generate(
-        10, 3, 200, seed=0, relation_density=0.0, partner_rate=0.0,
+        10,
+        3,
+        200,
+        seed=0,
+        relation_density=0.0,
+        partner_rate=0.0,
         veto_rate=0.0,
     )
     assert problem.relations == ()
@@ -302,7 +307,8 @@ def test_pins_obey_the_default_rules() -> None:
     by_id = {t.id: t for t in problem.trusts}
     needs = {(n.seeker, n.area): n for n in problem.needs}
     blocked = {
-        frozenset((r.a, r.b)) for r in problem.relations
+        frozenset((r.a, r.b))
+        for r in problem.relations
         if r.kind in ("competitor", "tertiary", "veto")
     }
     pins = [r for r in problem.relations if r.kind == "pinned"]
@@ -341,8 +347,11 @@ def test_presets_build(
 def test_programme_preset_sizes() -> None:
     # Built by the benchmarks; here only its declared size is checked.
     options = synth.PRESETS["programme"]
-    assert (options["n_seekers"], options["needs_per_seeker"],
-            options["n_buddies"]) == (3000, 3, 3000)
+    assert (
+        options["n_seekers"],
+        options["needs_per_seeker"],
+        options["n_buddies"],
+    ) == (3000, 3, 3000)
 
 
 def test_tiny_preset_is_one_region() -> None:
@@ -378,7 +387,9 @@ def test_unknown_preset() -> None:
 )
 def test_bad_arguments(kwargs: dict[str, object], message: str) -> None:
     args: dict[str, object] = {
-        "n_seekers": 2, "needs_per_seeker": 2, "n_buddies": 5,
+        "n_seekers": 2,
+        "needs_per_seeker": 2,
+        "n_buddies": 5,
     }
     args.update(kwargs)
     with pytest.raises(ValueError, match=message):

@@ -50,9 +50,7 @@ if "--replay" in sys.argv:
 else:
     import atheris  # type: ignore[import-untyped]
 
-    with atheris.instrument_imports(
-        include=["buddymatch", "tomllib", "json"]
-    ):
+    with atheris.instrument_imports(include=["buddymatch", "tomllib", "json"]):
         import test_fuzz_readers as contract
 
 #: Target name -> the readers it feeds, and the broken-corpus prefixes
@@ -71,17 +69,79 @@ TARGETS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 #: Tokens libFuzzer may splice in (its dictionary format: one quoted
 #: string a line).
 TOKENS = [
-    ",", ";", ":", '"', "'", "\n", "\r\n", "=", "[", "]", "{", "}",
-    "id", "name", "kind", "lat", "lon", "region", "capacity",
-    "max_partners", "needs", "culture_", "expertise_", "a", "b", "area",
-    "note", "seeker", "buddy", "score", "workload", "origin",
-    "destination", "minutes", "status", "start", "ongoing", "ended",
-    "acute", "acute_teaching", "mental_health", "competitor", "tertiary",
-    "acquirer", "veto", "prior", "preferred", "pinned", "light",
-    "programme", "intensive", "none", "true", "false", "null", "nan",
-    "inf", "1e999", "-0", "[tiers.", "fee", "months", "start_date",
-    "2025-04-01", "trusts", "relations", "overrides", "travel",
-    "assignments", "partnerships", "unmet", "status", "optimal",
+    ",",
+    ";",
+    ":",
+    '"',
+    "'",
+    "\n",
+    "\r\n",
+    "=",
+    "[",
+    "]",
+    "{",
+    "}",
+    "id",
+    "name",
+    "kind",
+    "lat",
+    "lon",
+    "region",
+    "capacity",
+    "max_partners",
+    "needs",
+    "culture_",
+    "expertise_",
+    "a",
+    "b",
+    "area",
+    "note",
+    "seeker",
+    "buddy",
+    "score",
+    "workload",
+    "origin",
+    "destination",
+    "minutes",
+    "status",
+    "start",
+    "ongoing",
+    "ended",
+    "acute",
+    "acute_teaching",
+    "mental_health",
+    "competitor",
+    "tertiary",
+    "acquirer",
+    "veto",
+    "prior",
+    "preferred",
+    "pinned",
+    "light",
+    "programme",
+    "intensive",
+    "none",
+    "true",
+    "false",
+    "null",
+    "nan",
+    "inf",
+    "1e999",
+    "-0",
+    "[tiers.",
+    "fee",
+    "months",
+    "start_date",
+    "2025-04-01",
+    "trusts",
+    "relations",
+    "overrides",
+    "travel",
+    "assignments",
+    "partnerships",
+    "unmet",
+    "status",
+    "optimal",
 ]
 
 
@@ -91,7 +151,8 @@ def _dictionary(folder: Path) -> Path:
     lines = []
     for token in TOKENS:
         escaped = "".join(
-            f"\\x{ord(char):02X}" if char in '\\"' or not char.isprintable()
+            f"\\x{ord(char):02X}"
+            if char in '\\"' or not char.isprintable()
             else char
             for char in token
         )
@@ -100,8 +161,9 @@ def _dictionary(folder: Path) -> Path:
     return path
 
 
-def _corpus(folder: Path, readers: tuple[str, ...], prefixes: tuple[str, ...]
-            ) -> Path:
+def _corpus(
+    folder: Path, readers: tuple[str, ...], prefixes: tuple[str, ...]
+) -> Path:
     corpus = folder / "corpus"
     corpus.mkdir(parents=True, exist_ok=True)
     seed = contract.BY_NAME[readers[0]].seed
@@ -133,12 +195,17 @@ def main() -> None:
     parser.add_argument("target", nargs="?", choices=sorted(TARGETS))
     parser.add_argument("--seconds", type=int, default=600)
     parser.add_argument(
-        "--out", type=Path, default=None,
+        "--out",
+        type=Path,
+        default=None,
         help="folder for the corpus and any crash inputs "
         "(default: a new folder under the system's temporary folder)",
     )
     parser.add_argument(
-        "--replay", type=Path, default=None, metavar="CORPUS",
+        "--replay",
+        type=Path,
+        default=None,
+        metavar="CORPUS",
         help="instead of fuzzing, feed every file of CORPUS to the target "
         "once (e.g. under coverage run)",
     )
@@ -178,8 +245,7 @@ def main() -> None:
         *libfuzzer,
         str(_corpus(out, tuple(readers_named), prefixes)),
     ]
-    print(f"fuzzing {options.target}: corpus and crashes in {out}",
-          flush=True)
+    print(f"fuzzing {options.target}: corpus and crashes in {out}", flush=True)
     import atheris
 
     atheris.Setup(argv, one_input)

@@ -57,8 +57,15 @@ def _trust_rows(
 
 def _trusts_header() -> str:
     columns = [
-        "id", "name", "kind", "lat", "lon", "region", "capacity",
-        "max_partners", "needs",
+        "id",
+        "name",
+        "kind",
+        "lat",
+        "lon",
+        "region",
+        "capacity",
+        "max_partners",
+        "needs",
         *(f"culture_{d}" for d in _DIMS),
         *(f"expertise_{a}" for a in _AREAS),
     ]
@@ -214,9 +221,7 @@ def _needs_flood(folder: Path) -> list[Path]:
 def _json_empty_objects(folder: Path) -> list[Path]:
     path = folder / "problem.json"
     count = (bio.MAX_FILE_BYTES - 100) // 3
-    path.write_text(
-        '{"trusts": [' + "{}," * count + "{}]}", encoding="utf-8"
-    )
+    path.write_text('{"trusts": [' + "{}," * count + "{}]}", encoding="utf-8")
     return [path]
 
 
@@ -254,73 +259,98 @@ def _policy_at_limit(folder: Path) -> list[Path]:
 #: Case name -> (reader, how to make the input, what it shows).
 CASES: dict[str, tuple[str, Callable[[Path], list[Path]], str]] = {
     "trusts_max": (
-        "trusts", _largest_trusts,
+        "trusts",
+        _largest_trusts,
         "99,999 trusts x 20 columns (MAX_CELLS); 33,333 have 2 needs",
     ),
     "trusts_50mb": (
-        "trusts", lambda folder: _largest_trusts(folder, name_length=420),
+        "trusts",
+        lambda folder: _largest_trusts(folder, name_length=420),
         "the same with 420-character names: 50 MB",
     ),
     "relations_max": (
-        "relations", _largest_relations,
+        "relations",
+        _largest_relations,
         "100,000 relations (MAX_ROWS) among 1,000 trusts",
     ),
     "pairs_max": (
-        "pairs", _largest_pairs,
+        "pairs",
+        _largest_pairs,
         "100,000 pair overrides (MAX_ROWS) for 1,000 needs",
     ),
     "travel_max": (
-        "travel", _largest_travel,
+        "travel",
+        _largest_travel,
         "100,000 travel times (MAX_ROWS), read_problem",
     ),
     "travel_matrix_max": (
-        "travel_matrix", _largest_travel,
+        "travel_matrix",
+        _largest_travel,
         "the same file, TravelMatrix.from_csv",
     ),
     "problem_json_max": (
-        "problem_json", _largest_json,
+        "problem_json",
+        _largest_json,
         "trusts_max as JSON",
     ),
     "arrangements_max": (
-        "arrangements", _largest_arrangements,
+        "arrangements",
+        _largest_arrangements,
         "100,000 arrangements (MAX_ROWS)",
     ),
     "policy_max": (
-        "policy", _policy_at_limit,
+        "policy",
+        _policy_at_limit,
         "100 kB of unknown keys (MAX_POLICY_BYTES)",
     ),
     "million_rows": (
-        "trusts", _million_rows, "1,000,000 short rows (21 MB)",
+        "trusts",
+        _million_rows,
+        "1,000,000 short rows (21 MB)",
     ),
     "hundred_mb_rows": (
-        "trusts", _hundred_mb_of_rows,
+        "trusts",
+        _hundred_mb_of_rows,
         "1,030,000 rows, just under MAX_FILE_BYTES",
     ),
     "wide_header": (
-        "trusts", _wide_header, "a header of 2,000,001 columns (4 MB)",
+        "trusts",
+        _wide_header,
+        "a header of 2,000,001 columns (4 MB)",
     ),
     "line_of_commas": (
-        "trusts", _line_of_commas, "a 100 MB line of commas",
+        "trusts",
+        _line_of_commas,
+        "a 100 MB line of commas",
     ),
     "all_bad": (
-        "trusts", _all_bad,
+        "trusts",
+        _all_bad,
         "trusts_max with 11 wrong cells in every row",
     ),
     "needs_flood": (
-        "trusts", _needs_flood, "19,000 rows of 100 needs each",
+        "trusts",
+        _needs_flood,
+        "19,000 rows of 100 needs each",
     ),
     "json_empty_objects": (
-        "problem_json", _json_empty_objects, "100 MB of empty objects",
+        "problem_json",
+        _json_empty_objects,
+        "100 MB of empty objects",
     ),
     "json_empty_items": (
-        "problem_json", _json_empty_items,
+        "problem_json",
+        _json_empty_items,
         "100,000 empty trusts (MAX_ROWS): 3 problems each",
     ),
     "json_nested": (
-        "problem_json", _json_nested, "lists nested 100,000 deep",
+        "problem_json",
+        _json_nested,
+        "lists nested 100,000 deep",
     ),
     "result_empty_items": (
-        "result_json", _result_of_empty_items,
+        "result_json",
+        _result_of_empty_items,
         "a result of 100,000 empty assignments",
     ),
 }
@@ -356,9 +386,7 @@ def _child(reader: str, paths: list[str]) -> None:
         "trusts": lambda: bio.read_problem(paths[0]),
         "relations": lambda: bio.read_problem(paths[0], relations=paths[1]),
         "pairs": lambda: bio.read_problem(paths[0], pairs=paths[1]),
-        "travel": lambda: bio.read_problem(
-            paths[0], travel_matrix=paths[1]
-        ),
+        "travel": lambda: bio.read_problem(paths[0], travel_matrix=paths[1]),
         "travel_matrix": lambda: TravelMatrix.from_csv(paths[-1]),
         "problem_json": lambda: bio.read_problem_json(paths[0]),
         "arrangements": lambda: bio.read_arrangements(paths[0]),
@@ -377,12 +405,16 @@ def _child(reader: str, paths: list[str]) -> None:
             f"{'s' if len(error.problems) != 1 else ''}: {first.message}"
         )
     seconds = time.perf_counter() - start
-    print(json.dumps({
-        "seconds": seconds,
-        "peak_mb": _peak_mb(),
-        "above_mb": _peak_mb() - base,
-        "outcome": outcome,
-    }))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "peak_mb": _peak_mb(),
+                "above_mb": _peak_mb() - base,
+                "outcome": outcome,
+            }
+        )
+    )
 
 
 def _describe(value: object) -> str:
@@ -390,7 +422,8 @@ def _describe(value: object) -> str:
 
     if isinstance(value, Problem):
         parts = [
-            f"{len(value.trusts):,} trusts", f"{len(value.needs):,} needs"
+            f"{len(value.trusts):,} trusts",
+            f"{len(value.needs):,} needs",
         ]
         for name in ("relations", "overrides"):
             if getattr(value, name):
@@ -415,7 +448,9 @@ def measure(name: str, folder: Path) -> dict[str, object]:
     size = sum(p.stat().st_size for p in paths)
     done = subprocess.run(
         [sys.executable, __file__, "--child", reader, *map(str, paths)],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     report: dict[str, object] = json.loads(done.stdout)
     report.update(case=name, what=what, megabytes=size / 1e6)
@@ -440,8 +475,7 @@ def main() -> None:
     unknown = [case for case in options.cases if case not in CASES]
     if unknown:
         parser.error(f"unknown cases {unknown}; see --list")
-    print("| case | input | MB | outcome | seconds | peak MB "
-          "(above import) |")
+    print("| case | input | MB | outcome | seconds | peak MB (above import) |")
     print("|---|---|---:|---|---:|---:|")
     with tempfile.TemporaryDirectory(prefix="buddymatch-limits-") as name:
         for case in options.cases or CASES:

@@ -208,9 +208,7 @@ def __getattr__(name: str) -> Any:
     """Import a public name from its module on first access (PEP 562)."""
     module = _LAZY.get(name)
     if module is None:
-        raise AttributeError(
-            f"module {__name__!r} has no attribute {name!r}"
-        )
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
     # Cache it: later look-ups do not come back here.
     globals()[name] = value

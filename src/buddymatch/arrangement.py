@@ -102,9 +102,7 @@ def arrangement_issues(
     known = set(problem.trust_ids)
     areas = set(problem.areas)
     needs = {(n.seeker, n.area) for n in problem.needs}
-    pinned = {
-        (r.a, r.b): r for r in problem.relations if r.kind == "pinned"
-    }
+    pinned = {(r.a, r.b): r for r in problem.relations if r.kind == "pinned"}
     ongoing_pairs: dict[tuple[str, str], str] = {}
     ended_pairs: dict[tuple[str, str], str] = {}
     for item in arrangements:

@@ -773,8 +773,7 @@ def summarise(cands: CandidateSet) -> InstanceSummary:
     buddies = [
         t
         for t in problem.trusts
-        if t.capacity > 0
-        and (policy.seekers_can_buddy or t.id not in seekers)
+        if t.capacity > 0 and (policy.seekers_can_buddy or t.id not in seekers)
     ]
     per_need = np.bincount(cands.need, minlength=len(problem.needs))
     fewest: dict[str, int] = {}
@@ -783,9 +782,7 @@ def summarise(cands: CandidateSet) -> InstanceSummary:
         count = int(per_need[i])
         fewest[n.area] = min(fewest.get(n.area, count), count)
         needs[n.area] = needs.get(n.area, 0) + 1
-    reasons = np.bincount(
-        cands.reason.ravel(), minlength=len(REASONS) + 1
-    )
+    reasons = np.bincount(cands.reason.ravel(), minlength=len(REASONS) + 1)
     return InstanceSummary(
         trusts=len(problem.trusts),
         seekers=len(seekers),

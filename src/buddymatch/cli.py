@@ -113,6 +113,7 @@ def _root(
 ) -> None:
     """Propose buddying arrangements between NHS trusts."""
 
+
 _T = TypeVar("_T")
 
 TrustsArg = Annotated[
@@ -253,8 +254,14 @@ class _Inputs:
 
     def files(self) -> list[Path | None]:
         """Every input file given (``None`` for an option left out)."""
-        return [self.trusts, self.arrangements, self.relations, self.pairs,
-                self.policy, self.travel_matrix]
+        return [
+            self.trusts,
+            self.arrangements,
+            self.relations,
+            self.pairs,
+            self.policy,
+            self.travel_matrix,
+        ]
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,8 @@ _e = html_escape
 def html_facts(rows: Sequence[tuple[str, str]]) -> str:
     """Return a two-column table of name: value (both escaped here)."""
     body = "".join(
-        f"<tr><th style=\"text-align:left\">{_e(name)}</th>"
-        f"<td style=\"text-align:left\">{_e(value)}</td></tr>"
+        f'<tr><th style="text-align:left">{_e(name)}</th>'
+        f'<td style="text-align:left">{_e(value)}</td></tr>'
         for name, value in rows
     )
     return f"<table>{body}</table>"

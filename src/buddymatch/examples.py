@@ -101,9 +101,6 @@ def write_example(
     # Bytes, not text: the files are copied exactly as packaged.
     write_file_set(
         target,
-        {
-            name: source.joinpath(name).read_bytes()
-            for name in EXAMPLE_FILES
-        },
+        {name: source.joinpath(name).read_bytes() for name in EXAMPLE_FILES},
     )
     return paths

@@ -379,8 +379,16 @@ def result_html(result: Result, *, max_rows: int = HTML_ROWS) -> str:
         parts.append(
             html_table(
                 "Assignments",
-                ("seeker", "area", "tier", "buddy", "minutes", "fit",
-                 "expertise", "score"),
+                (
+                    "seeker",
+                    "area",
+                    "tier",
+                    "buddy",
+                    "minutes",
+                    "fit",
+                    "expertise",
+                    "score",
+                ),
                 [
                     (
                         result.trust_name(a.seeker),
@@ -430,9 +438,7 @@ def problem_html(problem: Problem, *, max_rows: int = HTML_ROWS) -> str:
         (
             "needs",
             f"{len(problem.needs)} of {plural(len(seekers), 'seeker')} ("
-            + ", ".join(
-                f"priority {p}: {by_priority[p]}" for p in (3, 2, 1)
-            )
+            + ", ".join(f"priority {p}: {by_priority[p]}" for p in (3, 2, 1))
             + ")",
         ),
         (

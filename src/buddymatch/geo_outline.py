@@ -209,8 +209,10 @@ def outline(rings: Land) -> Polygon:
         walk = list(hole if _area(hole) < 0 else hole[::-1])
         i, j = min(
             ((i, j) for i in range(len(ring)) for j in range(len(walk))),
-            key=lambda ij: (ring[ij[0]][0] - walk[ij[1]][0]) ** 2
-            + (ring[ij[0]][1] - walk[ij[1]][1]) ** 2,
+            key=lambda ij: (
+                (ring[ij[0]][0] - walk[ij[1]][0]) ** 2
+                + (ring[ij[0]][1] - walk[ij[1]][1]) ** 2
+            ),
         )
         ring[i + 1 : i + 1] = [*walk[j:], *walk[: j + 1], ring[i]]
     return tuple(ring)
@@ -252,9 +254,9 @@ def _surrounds(ring: Polygon, lon: float, lat: float) -> bool:
     inside = False
     for k, (x1, y1) in enumerate(ring):
         x2, y2 = ring[k - 1]
-        if (y1 > lat) != (y2 > lat) and lon < x1 + (lat - y1) * (
-            x2 - x1
-        ) / (y2 - y1):
+        if (y1 > lat) != (y2 > lat) and lon < x1 + (lat - y1) * (x2 - x1) / (
+            y2 - y1
+        ):
             inside = not inside
     return inside
 

@@ -117,11 +117,11 @@ class Trust(_Frozen):
     lat: float = Field(ge=-90.0, le=90.0)
     lon: float = Field(ge=-180.0, le=180.0)
     region: Annotated[str, StringConstraints(max_length=200)] | None = None
-    culture: dict[Id, Annotated[float, Field(ge=0.0, le=CULTURE_MAX)]] = (
-        Field(default_factory=dict)
+    culture: dict[Id, Annotated[float, Field(ge=0.0, le=CULTURE_MAX)]] = Field(
+        default_factory=dict
     )
-    expertise: dict[Id, Annotated[int, Field(ge=0, le=EXPERTISE_MAX)]] = (
-        Field(default_factory=dict)
+    expertise: dict[Id, Annotated[int, Field(ge=0, le=EXPERTISE_MAX)]] = Field(
+        default_factory=dict
     )
     capacity: int = Field(default=0, ge=0)
     max_partners: int | None = Field(default=None, ge=0)
@@ -428,6 +428,7 @@ class Problem(_Frozen):
         travel entries by their fields.  The solver works on this form, so
         the order of rows in the input never changes a proposal.
         """
+
         def rel_key(r: Relation) -> tuple[str, str, str, str]:
             return (r.kind, r.a, r.b, r.area or "")
 
@@ -554,8 +555,7 @@ def problem_issues(problem: Problem) -> list[Issue]:
                     f"trust {trust.id!r} has culture dimensions "
                     f"{sorted(trust.culture)}, but {trusts[0].id!r} has "
                     f"{sorted(dims)}",
-                    "give every trust a score for the same culture "
-                    "dimensions",
+                    "give every trust a score for the same culture dimensions",
                 )
             )
         if set(trust.expertise) != areas:
@@ -624,8 +624,7 @@ def problem_issues(problem: Problem) -> list[Issue]:
             issues.append(
                 Issue(
                     ("relations", i, "area"),
-                    f"only a pinned relation may name an area, not "
-                    f"{rel.kind}",
+                    f"only a pinned relation may name an area, not {rel.kind}",
                     "leave the area empty",
                 )
             )
@@ -634,8 +633,7 @@ def problem_issues(problem: Problem) -> list[Issue]:
                 issues.append(
                     Issue(
                         ("relations", i, "a"),
-                        f"pin names {rel.a!r} as seeker, but it has no "
-                        "needs",
+                        f"pin names {rel.a!r} as seeker, but it has no needs",
                         "a pin reads 'seeker a with buddy b': put the "
                         "seeker first, or add its needs",
                     )
@@ -654,8 +652,7 @@ def problem_issues(problem: Problem) -> list[Issue]:
                 issues.append(
                     Issue(
                         ("relations", i, "kind"),
-                        f"{rel.a!r} with {rel.b!r} is both pinned and "
-                        "vetoed",
+                        f"{rel.a!r} with {rel.b!r} is both pinned and vetoed",
                         "remove either the pin or the veto",
                     )
                 )

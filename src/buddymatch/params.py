@@ -100,9 +100,7 @@ class SolveParams:
     stop: threading.Event | None = None
     log_search: bool = False
     # A dict is not hashable: the field is left out of the hash.
-    solver_params: Mapping[str, Any] = field(
-        default_factory=dict, hash=False
-    )
+    solver_params: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         """Check every value, once, for every entry point."""
@@ -138,8 +136,7 @@ class SolveParams:
             getattr(self.stop, "is_set", None)
         ):
             raise TypeError(
-                "stop must be a threading.Event or None, got "
-                f"{self.stop!r}"
+                f"stop must be a threading.Event or None, got {self.stop!r}"
             )
         extra = self.solver_params
         if not isinstance(extra, Mapping) or not all(

@@ -140,9 +140,7 @@ class RematchResult(Frozen):
         """Return whether there is a proposal and every need is met."""
         return self.is_feasible() and not self.unmet
 
-    def arrangements(
-        self, start: dt.date | None = None
-    ) -> list[Arrangement]:
+    def arrangements(self, start: dt.date | None = None) -> list[Arrangement]:
         """Return the arrangements in place once this re-match is agreed.
 
         Kept ones stay ongoing with their own start; new ones become
@@ -242,9 +240,7 @@ class RematchResult(Frozen):
                 f"  {label:7} {c.seeker} {c.area} <- {c.buddy}{how}"
                 + (f": {c.note}" if c.note else "")
             )
-            out.extend(
-                f"          FLAG {f.rule}: {f.detail}" for f in c.flags
-            )
+            out.extend(f"          FLAG {f.rule}: {f.detail}" for f in c.flags)
         for u in self.unmet:
             out.append(
                 f"  UNMET   {u.seeker} {u.area} ({u.reason}) {u.detail}"

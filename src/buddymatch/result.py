@@ -277,9 +277,12 @@ class Result(_Frozen):
         """
         yield "status", self.status
         if self.coverage:
-            yield "coverage", ", ".join(
-                f"priority {c.priority}: {c.covered}/{c.total}"
-                for c in self.coverage
+            yield (
+                "coverage",
+                ", ".join(
+                    f"priority {c.priority}: {c.covered}/{c.total}"
+                    for c in self.coverage
+                ),
             )
         if self.objective is not None:
             yield "objective", round(self.objective, 3)

@@ -215,7 +215,7 @@ def _exact_keys(schema: dict[str, Any]) -> None:
     patterns = schema.get("patternProperties")
     if not isinstance(patterns, dict) or len(patterns) != 1:
         return
-    (pattern, value), = patterns.items()
+    ((pattern, value),) = patterns.items()
     names = dict(schema.get("propertyNames", {}))
     names["pattern"] = pattern
     del schema["patternProperties"]
@@ -254,6 +254,7 @@ def _partial_tiers(schema: dict[str, Any]) -> None:
 # ---------------------------------------------------------------------------
 # Parsing JSON, every problem reported at its field path
 # ---------------------------------------------------------------------------
+
 
 def parse_problem(
     data: JsonInput,
@@ -330,9 +331,7 @@ def parse_problem(
         ) from None
 
 
-def parse_policy(
-    data: JsonInput | None, *, source: str = "policy"
-) -> Policy:
+def parse_policy(data: JsonInput | None, *, source: str = "policy") -> Policy:
     """Parse a policy from JSON text or decoded JSON.
 
     Parameters

@@ -68,22 +68,27 @@ KIND_MIX: dict[str, float] = {
 }
 
 #: Share of needs per tier (light mentoring is the common case).
-TIER_MIX: dict[str, float] = {"light": 0.50, "programme": 0.35,
-                              "intensive": 0.15}
+TIER_MIX: dict[str, float] = {
+    "light": 0.50,
+    "programme": 0.35,
+    "intensive": 0.15,
+}
 
 #: Benchmark sizes: seekers, needs per seeker and buddies, plus options.
 PRESETS: dict[str, dict[str, Any]] = {
     # One region only, so that a handful of trusts still has neighbours
     # within the travel window.
-    "tiny": {"n_seekers": 3, "needs_per_seeker": 2, "n_buddies": 20,
-             "regions": ("Midlands",)},
+    "tiny": {
+        "n_seekers": 3,
+        "needs_per_seeker": 2,
+        "n_buddies": 20,
+        "regions": ("Midlands",),
+    },
     # About the size of the NHS provider sector with a special-measures
     # cohort like the review's.
     "nhs": {"n_seekers": 15, "needs_per_seeker": 4, "n_buddies": 230},
-    "national": {"n_seekers": 200, "needs_per_seeker": 5,
-                 "n_buddies": 1000},
-    "programme": {"n_seekers": 3000, "needs_per_seeker": 3,
-                  "n_buddies": 3000},
+    "national": {"n_seekers": 200, "needs_per_seeker": 5, "n_buddies": 1000},
+    "programme": {"n_seekers": 3000, "needs_per_seeker": 3, "n_buddies": 3000},
 }
 
 # Services each kind does NOT run (expertise 0).  Specialist trusts run
@@ -99,8 +104,12 @@ _NOT_RUN: dict[str, frozenset[str]] = {
         {"maternity", "elective_recovery", "mental_health_services"}
     ),
     "ambulance": frozenset(
-        {"maternity", "paediatrics", "mental_health_services",
-         "elective_recovery"}
+        {
+            "maternity",
+            "paediatrics",
+            "mental_health_services",
+            "elective_recovery",
+        }
     ),
     "specialist": frozenset(
         {"maternity", "paediatrics", "urgent_care", "mental_health_services"}
@@ -122,17 +131,35 @@ _SPECIALISMS: tuple[str, ...] = (
 # Words for a trust's name, by kind; the k-th trust of one kind in one town
 # takes the k-th variant, then a compass prefix, so names rarely repeat.
 _NAME_WORDS: dict[str, tuple[str, ...]] = {
-    "acute": ("Hospitals", "General Hospital", "Royal Infirmary",
-              "Hospital", "Healthcare"),
+    "acute": (
+        "Hospitals",
+        "General Hospital",
+        "Royal Infirmary",
+        "Hospital",
+        "Healthcare",
+    ),
     "acute_teaching": ("Teaching Hospitals", "University Hospitals"),
-    "mental_health": ("Mental Health", "Health and Care Partnership",
-                      "Partnership", "Care"),
-    "community": ("Community Health", "Community Healthcare",
-                  "Community Services"),
+    "mental_health": (
+        "Mental Health",
+        "Health and Care Partnership",
+        "Partnership",
+        "Care",
+    ),
+    "community": (
+        "Community Health",
+        "Community Healthcare",
+        "Community Services",
+    ),
     "ambulance": ("Ambulance Service",),
 }
 _NAME_PREFIXES: tuple[str, ...] = (
-    "", "North ", "South ", "East ", "West ", "Central ", "Greater ",
+    "",
+    "North ",
+    "South ",
+    "East ",
+    "West ",
+    "Central ",
+    "Greater ",
     "Royal ",
 )
 
@@ -257,8 +284,17 @@ def generate(
     """
     low, high = _need_range(needs_per_seeker)
     _check_arguments(
-        n_seekers, n_buddies, low, high, n_areas, capacity_ratio,
-        culture_dims, relation_density, partner_rate, veto_rate, pins,
+        n_seekers,
+        n_buddies,
+        low,
+        high,
+        n_areas,
+        capacity_ratio,
+        culture_dims,
+        relation_density,
+        partner_rate,
+        veto_rate,
+        pins,
         regions,
     )
     rng = np.random.default_rng(seed)
@@ -292,13 +328,14 @@ def generate(
 
     tier_names = list(TIER_MIX)
     n_need_rows = int(need_area.sum())
-    tier = rng.choice(len(tier_names), size=n_need_rows,
-                      p=list(TIER_MIX.values()))
+    tier = rng.choice(
+        len(tier_names), size=n_need_rows, p=list(TIER_MIX.values())
+    )
     buddies = np.where(rng.random(n_need_rows) < 0.1, 2, 1)
     priority = rng.choice([1, 2, 3], size=n_need_rows, p=[0.25, 0.5, 0.25])
-    workload = np.array(
-        [DEFAULT_TIERS[name].workload for name in tier_names]
-    )[tier]
+    workload = np.array([DEFAULT_TIERS[name].workload for name in tier_names])[
+        tier
+    ]
     demand = int((workload * buddies).sum())
 
     capacity, max_partners = _capacities(
@@ -322,14 +359,31 @@ def generate(
         veto_rate=veto_rate,
     )
     pin_rows = _pins(
-        rng, pins, lat=lat, lon=lon, capacity=capacity,
-        expertise=expertise, seeker_of_need=seeker_of_need,
-        area_of_need=area_of_need, workload=workload, relations=relations,
+        rng,
+        pins,
+        lat=lat,
+        lon=lon,
+        capacity=capacity,
+        expertise=expertise,
+        seeker_of_need=seeker_of_need,
+        area_of_need=area_of_need,
+        workload=workload,
+        relations=relations,
     )
 
     trusts = _trusts(
-        ids, names, kind, lat, lon, town, capacity, max_partners,
-        expertise, culture, areas, culture_dims,
+        ids,
+        names,
+        kind,
+        lat,
+        lon,
+        town,
+        capacity,
+        max_partners,
+        expertise,
+        culture,
+        areas,
+        culture_dims,
     )
     needs = [
         Need(
@@ -340,8 +394,12 @@ def generate(
             priority=p,
         )
         for s, a, t, b, p in zip(
-            seeker_of_need.tolist(), area_of_need.tolist(), tier.tolist(),
-            buddies.tolist(), priority.tolist(), strict=True,
+            seeker_of_need.tolist(),
+            area_of_need.tolist(),
+            tier.tolist(),
+            buddies.tolist(),
+            priority.tolist(),
+            strict=True,
         )
     ]
     rels = [
@@ -391,8 +449,7 @@ def preset(name: str, seed: int = 0) -> Problem:
         options = PRESETS[name]
     except KeyError:
         raise ValueError(
-            f"unknown preset {name!r}; expected one of "
-            f"{', '.join(PRESETS)}"
+            f"unknown preset {name!r}; expected one of {', '.join(PRESETS)}"
         ) from None
     return generate(**options, seed=seed)
 
@@ -444,8 +501,10 @@ def _check_arguments(
         raise ValueError("capacity_ratio must be a non-negative number")
     if not (math.isfinite(relation_density) and relation_density >= 0):
         raise ValueError("relation_density must be a non-negative number")
-    for label, rate in (("partner_rate", partner_rate),
-                        ("veto_rate", veto_rate)):
+    for label, rate in (
+        ("partner_rate", partner_rate),
+        ("veto_rate", veto_rate),
+    ):
         if not 0 <= rate <= 1:
             raise ValueError(f"{label} must be 0-1, not {rate}")
     if pins < 0:
@@ -502,9 +561,9 @@ def _sites(
     # trusts spread as evenly as the table: a small problem never piles
     # several trusts into one small town.
     rounds = -(-n_trusts // towns.size)
-    town = np.concatenate(
-        [rng.permutation(towns) for _ in range(rounds)]
-    )[:n_trusts]
+    town = np.concatenate([rng.permutation(towns) for _ in range(rounds)])[
+        :n_trusts
+    ]
     # Teaching and specialist trusts sit in university towns, when the
     # regions have any.
     teaching = towns[[PLACES[i].name in TEACHING_TOWNS for i in towns]]
@@ -522,9 +581,7 @@ def _sites(
     ]
     km_per_deg = math.pi * _EARTH_RADIUS_KM / 180.0
     lat = base_lat + offset[:, 0] / km_per_deg
-    lon = base_lon + offset[:, 1] / (
-        km_per_deg * np.cos(np.radians(base_lat))
-    )
+    lon = base_lon + offset[:, 1] / (km_per_deg * np.cos(np.radians(base_lat)))
     # Rounding to 4 decimals (about 10 m) keeps CSV round trips exact.
     lat = np.clip(lat, *_LAT_RANGE).round(4)
     lon = np.clip(lon, *_LON_RANGE).round(4)
@@ -693,8 +750,7 @@ def _names(
         prefix = _NAME_PREFIXES[(nth // len(words)) % len(_NAME_PREFIXES)]
         suffix = "NHS Foundation Trust" if foundation[i] else "NHS Trust"
         names.append(
-            f"{prefix}{PLACES[town_i].name} {words[nth % len(words)]} "
-            f"{suffix}"
+            f"{prefix}{PLACES[town_i].name} {words[nth % len(words)]} {suffix}"
         )
     return names
 
@@ -728,9 +784,17 @@ def _trusts(
             max_partners=own,
         )
         for tid, name, kind_name, la, lo, t, cap, own, levels, scores in zip(
-            ids, names, kind.tolist(), lat.tolist(), lon.tolist(),
-            town.tolist(), capacity.tolist(), max_partners,
-            expertise.tolist(), culture.tolist(), strict=True,
+            ids,
+            names,
+            kind.tolist(),
+            lat.tolist(),
+            lon.tolist(),
+            town.tolist(),
+            capacity.tolist(),
+            max_partners,
+            expertise.tolist(),
+            culture.tolist(),
+            strict=True,
         )
     ]
 
@@ -769,8 +833,10 @@ def _pick(
     key = rng.random(allowed.shape)
     key[~allowed] = -1.0
     if allowed.shape[1] == 0:
-        return (np.zeros(allowed.shape[0], dtype=np.int64),
-                np.zeros(allowed.shape[0], dtype=bool))
+        return (
+            np.zeros(allowed.shape[0], dtype=np.int64),
+            np.zeros(allowed.shape[0], dtype=bool),
+        )
     return np.argmax(key, axis=1), key.max(axis=1) >= 0.0
 
 
@@ -790,11 +856,16 @@ def _near_pairs(
     """
     if count == 0 or anchors.size == 0 or partners.size == 0:
         return []
-    tried = rng.choice(anchors, size=min(anchors.size, 3 * count),
-                       replace=False)
+    tried = rng.choice(
+        anchors, size=min(anchors.size, 3 * count), replace=False
+    )
     partners = _sample(rng, partners)
-    dist = _km(lat[tried][:, None], lon[tried][:, None],
-               lat[partners][None, :], lon[partners][None, :])
+    dist = _km(
+        lat[tried][:, None],
+        lon[tried][:, None],
+        lat[partners][None, :],
+        lon[partners][None, :],
+    )
     allowed = (dist <= max_km) & (tried[:, None] != partners[None, :])
     column, found = _pick(rng, allowed)
     pairs = np.stack([tried[found], partners[column[found]]], axis=1)
@@ -828,18 +899,19 @@ def _relations(
     n_competitor = round(relation_density * n_trusts)
     relations += [
         (a, b, "competitor")
-        for a, b in _near_pairs(rng, lat, lon, acute, acute, _COMPETITOR_KM,
-                                n_competitor)
+        for a, b in _near_pairs(
+            rng, lat, lon, acute, acute, _COMPETITOR_KM, n_competitor
+        )
     ]
-    providers = np.flatnonzero(np.isin(kind, ["acute_teaching",
-                                               "specialist"]))
+    providers = np.flatnonzero(np.isin(kind, ["acute_teaching", "specialist"]))
     referrers = np.flatnonzero(np.isin(kind, ["acute", "community"]))
     n_tertiary = round(relation_density / 2 * n_trusts)
     taken = {(min(a, b), max(a, b)) for a, b, _ in relations}
     relations += [
         (a, b, "tertiary")
-        for a, b in _near_pairs(rng, lat, lon, providers, referrers,
-                                _TERTIARY_KM, n_tertiary)
+        for a, b in _near_pairs(
+            rng, lat, lon, providers, referrers, _TERTIARY_KM, n_tertiary
+        )
         if (min(a, b), max(a, b)) not in taken
     ]
 
@@ -855,19 +927,25 @@ def _relations(
     ):
         chosen = np.flatnonzero(rng.random(n_seekers) < rate)
         buddies = _sample(rng, offering)
-        dist = _km(lat[chosen][:, None], lon[chosen][:, None],
-                   lat[buddies][None, :], lon[buddies][None, :])
+        dist = _km(
+            lat[chosen][:, None],
+            lon[chosen][:, None],
+            lat[buddies][None, :],
+            lon[buddies][None, :],
+        )
         allowed = (dist >= _WINDOW_KM[0]) & (dist <= _WINDOW_KM[1])
         if rel_kind == "preferred":
             # A preferred buddy is expert in one of the seeker's needs.
             expert = expertise[buddies] >= _PLAUSIBLE_EXPERTISE
             allowed &= (
-                need_area[chosen].astype(np.int64)
-                @ expert.T.astype(np.int64)
+                need_area[chosen].astype(np.int64) @ expert.T.astype(np.int64)
             ) > 0
         column, found = _pick(rng, allowed)
-        for s, b in zip(chosen[found].tolist(),
-                        buddies[column[found]].tolist(), strict=True):
+        for s, b in zip(
+            chosen[found].tolist(),
+            buddies[column[found]].tolist(),
+            strict=True,
+        ):
             if rel_kind == "preferred":
                 preferred.add((s, b))
             elif rel_kind == "veto" and (s, b) in preferred:
@@ -900,7 +978,8 @@ def _pins(
     if pins == 0:
         return []
     blocked = {
-        (a, b) for a, b, k in relations
+        (a, b)
+        for a, b, k in relations
         if k in ("competitor", "tertiary", "veto")
     }
     blocked |= {(b, a) for a, b in blocked}

@@ -81,9 +81,18 @@ def test_propose_writes_each_format(
     elif suffix == ".csv":
         rows = list(csv.DictReader(text.splitlines()))
         assert list(rows[0]) == [
-            "seeker", "seeker_name", "area", "tier", "buddy", "buddy_name",
-            "travel_minutes", "culture_fit", "expertise", "workload",
-            "score", "reason",
+            "seeker",
+            "seeker_name",
+            "area",
+            "tier",
+            "buddy",
+            "buddy_name",
+            "travel_minutes",
+            "culture_fit",
+            "expertise",
+            "workload",
+            "score",
+            "reason",
         ]
         # Every need shows up: as its assignments or as one unmet row.
         needs = {(n.seeker, n.area) for n in problem.needs}
@@ -153,8 +162,12 @@ def test_infeasible_pin_exits_4(tmp_path: Path) -> None:
     (tmp_path / "r.csv").write_text("a,b,kind\nS,B,pinned\n", "utf-8")
     result = runner.invoke(
         app,
-        ["propose", str(tmp_path / "t.csv"), "--relations",
-         str(tmp_path / "r.csv")],
+        [
+            "propose",
+            str(tmp_path / "t.csv"),
+            "--relations",
+            str(tmp_path / "r.csv"),
+        ],
     )
     assert result.exit_code == 4, result.output
 
@@ -195,8 +208,7 @@ def test_travel_matrix_missing_pair_names_the_file(tmp_path: Path) -> None:
     )
     matrix = tmp_path / "m.csv"
     matrix.write_text("origin,destination,minutes\nS,B,75\n", "utf-8")
-    args = ["propose", str(tmp_path / "t.csv"), "--travel-matrix",
-            str(matrix)]
+    args = ["propose", str(tmp_path / "t.csv"), "--travel-matrix", str(matrix)]
     result = runner.invoke(app, args)
     assert result.exit_code == 2, result.output
     assert "m.csv" in result.output and "C" in result.output
@@ -237,9 +249,17 @@ def test_deterministic_outputs_are_byte_identical_across_processes(
     procs = []
     for run, suffix in itertools.product((1, 2), suffixes):
         command = [
-            sys.executable, "-m", "buddymatch", "propose",
-            str(files["trusts"]), "--deterministic", "--time-limit", "2",
-            "--quiet", "--out", str(tmp_path / f"r{run}{suffix}"),
+            sys.executable,
+            "-m",
+            "buddymatch",
+            "propose",
+            str(files["trusts"]),
+            "--deterministic",
+            "--time-limit",
+            "2",
+            "--quiet",
+            "--out",
+            str(tmp_path / f"r{run}{suffix}"),
         ]
         if "relations" in files:
             command += ["--relations", str(files["relations"])]

@@ -17,19 +17,31 @@ runner = CliRunner()
 
 def _result() -> Result:
     trusts = (
-        TrustRef(id="S1", name="Seeker NHS Trust", kind="acute",
-                 lat=52.41, lon=-1.51),
-        TrustRef(id="B1", name="Buddy NHS Trust", kind="acute",
-                 lat=51.75, lon=-1.26),
+        TrustRef(
+            id="S1",
+            name="Seeker NHS Trust",
+            kind="acute",
+            lat=52.41,
+            lon=-1.51,
+        ),
+        TrustRef(
+            id="B1", name="Buddy NHS Trust", kind="acute", lat=51.75, lon=-1.26
+        ),
     )
     assignment = Assignment(
-        seeker="S1", area="finance", tier="light", buddy="B1",
-        travel_minutes=80.0, culture_fit=0.95, expertise=5, workload=1,
-        fee=0.0, score=20.0, terms={"expertise": 20.0},
+        seeker="S1",
+        area="finance",
+        tier="light",
+        buddy="B1",
+        travel_minutes=80.0,
+        culture_fit=0.95,
+        expertise=5,
+        workload=1,
+        fee=0.0,
+        score=20.0,
+        terms={"expertise": 20.0},
     )
-    return Result(
-        status="optimal", assignments=(assignment,), trusts=trusts
-    )
+    return Result(status="optimal", assignments=(assignment,), trusts=trusts)
 
 
 @pytest.fixture
@@ -60,8 +72,17 @@ def test_map_width_and_title(result_json: Path, tmp_path: Path) -> None:
     out = tmp_path / "map.svg"
     run = runner.invoke(
         app,
-        ["map", str(result_json), "--out", str(out), "--width", "640",
-         "--title", "Midlands <draft>", "--quiet"],
+        [
+            "map",
+            str(result_json),
+            "--out",
+            str(out),
+            "--width",
+            "640",
+            "--title",
+            "Midlands <draft>",
+            "--quiet",
+        ],
     )
     assert run.exit_code == 0, run.output
     assert run.output == ""
@@ -106,8 +127,12 @@ def test_map_unknown_extension_is_exit_2(
 def test_map_missing_file_is_exit_2(tmp_path: Path) -> None:
     run = runner.invoke(
         app,
-        ["map", str(tmp_path / "absent.json"), "--out",
-         str(tmp_path / "m.svg")],
+        [
+            "map",
+            str(tmp_path / "absent.json"),
+            "--out",
+            str(tmp_path / "m.svg"),
+        ],
     )
     assert run.exit_code == 2
     assert "file not found" in run.output
@@ -149,8 +174,14 @@ def test_map_width_out_of_range_is_exit_2(
 ) -> None:
     run = runner.invoke(
         app,
-        ["map", str(result_json), "--out", str(tmp_path / "m.svg"),
-         "--width", "50"],
+        [
+            "map",
+            str(result_json),
+            "--out",
+            str(tmp_path / "m.svg"),
+            "--width",
+            "50",
+        ],
     )
     assert run.exit_code == 2
 
@@ -162,11 +193,19 @@ def test_map_of_a_real_proposal(tmp_path: Path) -> None:
     result_path = tmp_path / "result.json"
     run = runner.invoke(
         app,
-        ["propose", str(folder / "trusts.csv"),
-         "--relations", str(folder / "relations.csv"),
-         "--policy", str(folder / "policy.toml"),
-         "--time-limit", "10",
-         "--out", str(result_path), "--quiet"],
+        [
+            "propose",
+            str(folder / "trusts.csv"),
+            "--relations",
+            str(folder / "relations.csv"),
+            "--policy",
+            str(folder / "policy.toml"),
+            "--time-limit",
+            "10",
+            "--out",
+            str(result_path),
+            "--quiet",
+        ],
     )
     assert run.exit_code in (0, 1), run.output
     out = tmp_path / "map.svg"

@@ -127,8 +127,11 @@ def test_rematch_writes_the_diff_terms_and_next_arrangements(
     assert [
         (a.seeker, a.area, a.buddy) for a in after if a.status == "ended"
     ] == [(seeker, area, buddy)]
-    new = {(r["seeker"], r["area"], r["buddy"]) for r in rows
-           if r["change"] == "new"}
+    new = {
+        (r["seeker"], r["area"], r["buddy"])
+        for r in rows
+        if r["change"] == "new"
+    }
     assert new <= {(a.seeker, a.area, a.buddy) for a in after}
     files = sorted(p.name for p in terms.iterdir())
     assert files and all(p.endswith(".md") for p in files)

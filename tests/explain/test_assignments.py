@@ -92,8 +92,9 @@ def test_no_culture_data_is_said_so() -> None:
     problem = bm.Problem(
         trusts=(
             make_trust("S", *at(0), culture={}),
-            make_trust("B", *at(60), capacity=1, culture={},
-                       expertise={"finance": 4}),
+            make_trust(
+                "B", *at(60), capacity=1, culture={}, expertise={"finance": 4}
+            ),
         ),
         needs=(bm.Need(seeker="S", area="finance"),),
     )
@@ -116,7 +117,9 @@ def test_a_pinned_assignment_sharing_its_partnership(
     assert e.terms[-1].points == 0.0
     assert e.net == e.score == 33.0
     assert alternatives(e) == [
-        ("B1", "capacity"), ("B4", "capacity"), ("B5", "lower_score"),
+        ("B1", "capacity"),
+        ("B4", "capacity"),
+        ("B5", "lower_score"),
     ]
     b1, b4, b5 = e.alternatives
     assert b1.difference == 22.0
@@ -228,10 +231,18 @@ def test_an_alternative_beyond_the_seekers_buddy_limit() -> None:
         trusts=(
             seeker("S"),
             seeker("T"),
-            make_trust("B1", *at(60), capacity=5,
-                       expertise={"finance": 5, "maternity": 5}),
-            make_trust("B3", *at(70), capacity=5,
-                       expertise={"finance": 3, "maternity": 3}),
+            make_trust(
+                "B1",
+                *at(60),
+                capacity=5,
+                expertise={"finance": 5, "maternity": 5},
+            ),
+            make_trust(
+                "B3",
+                *at(70),
+                capacity=5,
+                expertise={"finance": 3, "maternity": 3},
+            ),
         ),
         needs=(
             bm.Need(seeker="S", area="finance"),

@@ -131,8 +131,10 @@ def expected_reason(steps: tuple[FunnelStep, ...], wanted: int) -> str:
             continue
         if step.step in HARD_STEPS:
             culture = next(s for s in steps if s.step == "culture")
-            return "no_candidate" if culture.remaining == 0 else (
-                "too_few_candidates"
+            return (
+                "no_candidate"
+                if culture.remaining == 0
+                else ("too_few_candidates")
             )
         return step.step if step.step == "budget" else "capacity"
     return "capacity"

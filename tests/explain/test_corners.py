@@ -216,8 +216,8 @@ def test_a_pin_whose_need_others_cannot_take_names_their_capacity() -> None:
     policy = bm.Policy()
     result = solve_verified(problem, policy)
     assert result.status == "infeasible"
-    assert "only 1 of the 3 that pass the hard rules" in (
-        result.infeasibility[0]
+    assert (
+        "only 1 of the 3 that pass the hard rules" in (result.infeasibility[0])
     )
     why = explain_infeasibility(problem, policy)
     assert why is not None

@@ -30,9 +30,10 @@ def infeasible(
 def test_feasible_pins_have_no_conflict(
     complete_problem: bm.Problem, complete_policy: bm.Policy
 ) -> None:
-    assert explain_infeasibility(
-        complete_problem, complete_policy, time_limit=5
-    ) is None
+    assert (
+        explain_infeasibility(complete_problem, complete_policy, time_limit=5)
+        is None
+    )
 
 
 def test_a_pin_no_candidate_can_honour(
@@ -48,7 +49,8 @@ def test_a_pin_no_candidate_can_honour(
     why = infeasible(problem, complete_policy)
     assert why.minimal
     assert [(m.kind, m.rule) for m in why.members] == [
-        ("pin", None), ("hard_rule", "too_few_candidates"),
+        ("pin", None),
+        ("hard_rule", "too_few_candidates"),
     ]
     assert why.members[1].words == (
         "maternity: S3's maternity need takes 2 buddies but only 1 pass "
@@ -100,8 +102,9 @@ def clash(*trusts: bm.Trust, tier: str = "light") -> bm.Problem:
 def test_a_core_of_two_pins_and_a_capacity() -> None:
     why = infeasible(clash(buddy("B1", 60, capacity=1)))
     assert why.minimal
-    assert sorted((m.kind, m.seeker, m.buddy, m.limit)
-                  for m in why.members) == [
+    assert sorted(
+        (m.kind, m.seeker, m.buddy, m.limit) for m in why.members
+    ) == [
         ("capacity", None, "B1", 1.0),
         ("pin", "S", "B1", None),
         ("pin", "T", "B1", None),
@@ -158,10 +161,18 @@ def test_budget_and_seeker_limits_in_words() -> None:
     problem = bm.Problem(
         trusts=(
             seeker("S"),
-            make_trust("B1", *at(60), capacity=5,
-                       expertise={"finance": 4, "maternity": 4}),
-            make_trust("B2", *at(70), capacity=5,
-                       expertise={"finance": 4, "maternity": 4}),
+            make_trust(
+                "B1",
+                *at(60),
+                capacity=5,
+                expertise={"finance": 4, "maternity": 4},
+            ),
+            make_trust(
+                "B2",
+                *at(70),
+                capacity=5,
+                expertise={"finance": 4, "maternity": 4},
+            ),
         ),
         needs=(
             bm.Need(seeker="S", area="finance"),
@@ -175,7 +186,9 @@ def test_budget_and_seeker_limits_in_words() -> None:
     why = infeasible(problem, bm.Policy(max_buddies_per_seeker=1))
     (member,) = [m for m in why.members if m.kind != "pin"]
     assert (member.kind, member.seeker, member.limit) == (
-        "max_buddies_per_seeker", "S", 1.0
+        "max_buddies_per_seeker",
+        "S",
+        1.0,
     )
     assert member.words == (
         "S's limit of 1 buddy (policy.max_buddies_per_seeker)"

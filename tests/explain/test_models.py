@@ -54,9 +54,7 @@ def test_re_solved_proposals_stay_out_of_the_json(
         for relaxation in unmet["relaxations"]:
             assert "result" not in relaxation
     back = ResultExplanation.model_validate_json(explanation.to_json())
-    assert all(
-        r.result is None for u in back.unmet for r in u.relaxations
-    )
+    assert all(r.result is None for u in back.unmet for r in u.relaxations)
 
 
 def test_a_pinned_re_solve_stays_out_of_the_json(
@@ -65,8 +63,13 @@ def test_a_pinned_re_solve_stays_out_of_the_json(
     complete_result: bm.Result,
 ) -> None:
     e = explain_pair(
-        complete_problem, complete_policy, complete_result,
-        "S5", "maternity", "BF", time_limit=5,
+        complete_problem,
+        complete_policy,
+        complete_result,
+        "S5",
+        "maternity",
+        "BF",
+        time_limit=5,
     )
     assert e.pinned_result is not None
     assert "pinned_result" not in e.to_dict()

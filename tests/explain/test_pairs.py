@@ -44,8 +44,7 @@ def test_excluded_names_the_first_rule(ask: Ask) -> None:
     e = ask("S3", "governance", "BC")
     assert (e.status, e.rule) == ("excluded", "culture")
     assert e.words == (
-        "BC cannot serve S3's governance need: culture fit 0.5877 < floor "
-        "0.8."
+        "BC cannot serve S3's governance need: culture fit 0.5877 < floor 0.8."
     )
     # BZ has capacity 0 and level 5: not_a_buddy comes before the rest.
     e = ask("S3", "governance", "BZ")
@@ -106,7 +105,8 @@ def test_an_allowed_pair_is_re_solved_with_it_pinned(
         ("S2", "maternity", 3)
     ]
     assert [(n.seeker, n.area) for n in e.newly_met] == [
-        ("S4", "finance"), ("S5", "maternity"),
+        ("S4", "finance"),
+        ("S5", "maternity"),
     ]
     added = {(m.seeker, m.area, m.buddy) for m in e.added}
     removed = {(m.seeker, m.area, m.buddy) for m in e.removed}
@@ -122,7 +122,8 @@ def test_a_pin_that_cannot_hold_gives_the_conflict(ask: Ask) -> None:
     assert (e.status, e.pinned_status) == ("allowed", "infeasible")
     assert e.infeasibility is not None
     assert [(m.kind, m.buddy) for m in e.infeasibility.members] == [
-        ("pin", "B2"), ("pin", "B5"),
+        ("pin", "B2"),
+        ("pin", "B5"),
     ]
     assert "but the proposal gives it B2" in e.words
     assert "Pinning it cannot hold with the other rules." in e.words
@@ -153,8 +154,7 @@ def test_policy_none_means_the_defaults() -> None:
     )
     result = bm.propose(problem, time_limit=5)
     assert bm.verify(problem, None, result) == []
-    e = explain_pair(problem, None, result, "S", "finance", "B2",
-                     time_limit=5)
+    e = explain_pair(problem, None, result, "S", "finance", "B2", time_limit=5)
     assert (e.status, e.pinned_status) == ("allowed", "optimal")
     assert e.objective_change is not None and e.objective_change < 0
     assert [(m.seeker, m.buddy) for m in e.removed] == [("S", "B1")]

@@ -79,7 +79,8 @@ def test_the_view_holds_the_proposal(view: ProposalView) -> None:
 def test_pins_and_the_pairs_they_hold(view: ProposalView) -> None:
     assert len(view.pins) == 2 and view.impossible == []
     assert [view.problem.relations[r].kind for r in view.pin_relations] == [
-        "pinned", "pinned"
+        "pinned",
+        "pinned",
     ]
     n = view.need_index[("S1", "finance")]
     at = view.cands.position(n, tix(view, "B2"))
@@ -88,9 +89,7 @@ def test_pins_and_the_pairs_they_hold(view: ProposalView) -> None:
     n = view.need_index[("S2", "finance")]
     at = view.cands.position(n, tix(view, "B4"))
     assert at is not None
-    assert view.held_by_pin(at) == (
-        "pin S2 with buddy B4 (any of its needs)"
-    )
+    assert view.held_by_pin(at) == ("pin S2 with buddy B4 (any of its needs)")
     n = view.need_index[("S2", "maternity")]
     at = view.cands.position(n, tix(view, "B1"))
     assert at is not None
@@ -149,7 +148,8 @@ def limits_view(max_buddies: int | None = 1) -> ProposalView:
     result = bm.propose(problem, policy, time_limit=5)
     assert bm.verify(problem, policy, result) == []
     assert {(a.seeker, a.buddy) for a in result.assignments} == {
-        ("S", "B1"), ("T", "B2"),
+        ("S", "B1"),
+        ("T", "B2"),
     }
     return ProposalView.build(problem, policy, result)
 
@@ -171,18 +171,24 @@ def test_room_names_the_partner_and_seeker_limits() -> None:
     assert limits_view(None).room(n, tix(view, "B3"), 1) is None
 
 
-def test_a_replaced_buddy_frees_room_only_if_it_ends_a_partnership() -> (
-    None
-):
+def test_a_replaced_buddy_frees_room_only_if_it_ends_a_partnership() -> None:
     # B1 serves both of S's areas and T's one; S and T may have one buddy.
     problem = bm.Problem(
         trusts=(
             seeker("S"),
             seeker("T", 5),
-            make_trust("B1", *at(60), capacity=5,
-                       expertise={"finance": 5, "maternity": 5}),
-            make_trust("B3", *at(70), capacity=5,
-                       expertise={"finance": 3, "maternity": 3}),
+            make_trust(
+                "B1",
+                *at(60),
+                capacity=5,
+                expertise={"finance": 5, "maternity": 5},
+            ),
+            make_trust(
+                "B3",
+                *at(70),
+                capacity=5,
+                expertise={"finance": 3, "maternity": 3},
+            ),
         ),
         needs=(
             bm.Need(seeker="S", area="finance"),
@@ -241,5 +247,7 @@ def test_pin_words_and_names() -> None:
     )
     # Sorted by id; the id stands in for an empty name.
     assert list(names_of(problem, ["S", "B", "A", "Z"]).items()) == [
-        ("A", "A NHS Trust"), ("B", "B"), ("S", "S NHS Trust"),
+        ("A", "A NHS Trust"),
+        ("B", "B"),
+        ("S", "S NHS Trust"),
     ]

@@ -47,8 +47,15 @@ def view(
 def counts(view: ProposalView, seeker_id: str, area: str) -> list[int]:
     steps = funnel(view, view.need_index[(seeker_id, area)])
     assert [s.step for s in steps] == [
-        "trusts", "expertise", "service", "travel", "conflicts", "culture",
-        "workload", "capacity", "budget",
+        "trusts",
+        "expertise",
+        "service",
+        "travel",
+        "conflicts",
+        "culture",
+        "workload",
+        "capacity",
+        "budget",
     ]
     for before, step in itertools.pairwise(steps):
         assert step.removed == before.remaining - step.remaining
@@ -73,8 +80,12 @@ def test_funnel_of_a_capacity_blocked_need(view: ProposalView) -> None:
         "B4: relation tertiary",
         "B5: relation competitor",
     )
-    assert steps[7].examples[0].startswith(
-        "B1: capacity used by its partnerships with S2 (maternity)"
+    assert (
+        steps[7]
+        .examples[0]
+        .startswith(
+            "B1: capacity used by its partnerships with S2 (maternity)"
+        )
     )
 
 
@@ -109,8 +120,7 @@ def test_the_expertise_step_applies_the_rule_itself(
 def test_unmet_words_name_the_bottleneck(view: ProposalView) -> None:
     by_key = {(u.seeker, u.area): u for u in view.result.unmet}
     explained = {
-        key: explain_unmet_need(view, unmet)
-        for key, unmet in by_key.items()
+        key: explain_unmet_need(view, unmet) for key, unmet in by_key.items()
     }
     assert {key: e.bottleneck for key, e in explained.items()} == {
         ("S3", "governance"): "culture",
@@ -178,7 +188,9 @@ def test_relaxations_are_confirmed_by_a_verified_re_solve(
     (relax,) = explained.relaxations
     # The least budget that takes the need: 168,000 spent + 60,000.
     assert (relax.parameter, relax.current, relax.proposed) == (
-        "budget", 180_000.0, 228_000.0
+        "budget",
+        180_000.0,
+        228_000.0,
     )
     assert relax.buddies == ("BF",)
     assert relax.words == "budget 180000 → 228000 covers it (with BF)"
@@ -216,9 +228,7 @@ def test_changes_that_do_not_cover_the_need_are_listed_as_tried(
     view: ProposalView,
 ) -> None:
     # S3's maternity need takes two buddies and each change brings in one.
-    relaxer = Relaxer(
-        view, params=_PARAMS, max_resolves=2
-    )
+    relaxer = Relaxer(view, params=_PARAMS, max_resolves=2)
     by_key = {(u.seeker, u.area): u for u in view.result.unmet}
     explained = explain_unmet_need(view, by_key[("S3", "maternity")], relaxer)
     assert explained.relaxations == ()

@@ -86,25 +86,46 @@ _FUZZ = settings(
 def _result_json() -> str:
     """A small valid result, as ``propose --out x.json`` writes it."""
     assignment = bm.Assignment(
-        seeker="S1", area="finance", tier="light", buddy="B1",
-        travel_minutes=62.5, culture_fit=0.93, expertise=5, workload=1,
-        fee=5000.0, score=12.5, terms={"expertise": 10.0, "culture": 2.5},
+        seeker="S1",
+        area="finance",
+        tier="light",
+        buddy="B1",
+        travel_minutes=62.5,
+        culture_fit=0.93,
+        expertise=5,
+        workload=1,
+        fee=5000.0,
+        score=12.5,
+        terms={"expertise": 10.0, "culture": 2.5},
     )
     unmet = bm.UnmetNeed(
-        seeker="S2", area="maternity", tier="light", priority=2, buddies=1,
-        candidates=0, reason="no_candidate", detail="no buddy qualifies",
+        seeker="S2",
+        area="maternity",
+        tier="light",
+        priority=2,
+        buddies=1,
+        candidates=0,
+        reason="no_candidate",
+        detail="no buddy qualifies",
     )
     return bm.Result(
         status="optimal",
         assignments=(assignment,),
         unmet=(unmet,),
         trusts=(
-            TrustRef(id="S1", name="Seaside", kind="acute", lat=50.8,
-                     lon=-0.1),
-            TrustRef(id="S2", name="Northern", kind="acute", lat=53.8,
-                     lon=-1.5),
-            TrustRef(id="B1", name="University", kind="acute_teaching",
-                     lat=52.4, lon=-1.9),
+            TrustRef(
+                id="S1", name="Seaside", kind="acute", lat=50.8, lon=-0.1
+            ),
+            TrustRef(
+                id="S2", name="Northern", kind="acute", lat=53.8, lon=-1.5
+            ),
+            TrustRef(
+                id="B1",
+                name="University",
+                kind="acute_teaching",
+                lat=52.4,
+                lon=-1.9,
+            ),
         ),
     ).to_json()
 
@@ -139,29 +160,40 @@ READERS = [
         "trusts", ".csv", bio.read_problem, bm.Problem, _text("trusts.csv")
     ),
     Reader(
-        "relations", ".csv",
+        "relations",
+        ".csv",
         lambda path: bio.read_problem(TRUSTS, relations=path),
-        bm.Problem, _text("relations.csv"),
+        bm.Problem,
+        _text("relations.csv"),
     ),
     Reader(
-        "pairs", ".csv",
+        "pairs",
+        ".csv",
         lambda path: bio.read_problem(TRUSTS, pairs=path),
-        bm.Problem, _text("pairs.csv"),
+        bm.Problem,
+        _text("pairs.csv"),
     ),
     Reader(
-        "travel", ".csv",
+        "travel",
+        ".csv",
         lambda path: bio.read_problem(TRUSTS, travel_matrix=path),
-        bm.Problem, _text("travel.csv"),
+        bm.Problem,
+        _text("travel.csv"),
     ),
     Reader(
-        "travel_matrix", ".csv", TravelMatrix.from_csv, TravelMatrix,
-        _text("travel.csv"), by_name=True,
+        "travel_matrix",
+        ".csv",
+        TravelMatrix.from_csv,
+        TravelMatrix,
+        _text("travel.csv"),
+        by_name=True,
     ),
     Reader(
         "policy", ".toml", bio.read_policy, bm.Policy, _text("policy.toml")
     ),
     Reader(
-        "arrangements", ".csv",
+        "arrangements",
+        ".csv",
         lambda path: bio.read_arrangements(path, problem=FIXTURE),
         list,
         "seeker,area,buddy,status,start\n"
@@ -169,7 +201,10 @@ READERS = [
         "S2,maternity,B1,ended,\n",
     ),
     Reader(
-        "problem_json", ".json", bio.read_problem_json, bm.Problem,
+        "problem_json",
+        ".json",
+        bio.read_problem_json,
+        bm.Problem,
         FIXTURE.model_dump_json(indent=1),
     ),
     Reader("result_json", ".json", read_result, bm.Result, _result_json()),
@@ -210,8 +245,12 @@ def check_problems(reader: Reader, path: Path, error: InputError) -> None:
         assert problem.message.strip(), problem
         assert problem.fix.strip(), problem
         # Safe to print: no terminal escapes, line breaks or bidi marks.
-        for text in (problem.line, problem.column, problem.message,
-                     problem.fix):
+        for text in (
+            problem.line,
+            problem.column,
+            problem.message,
+            problem.fix,
+        ):
             assert not isinstance(text, str) or text.isprintable(), problem
         if problem.line is None:
             assert WHOLE_FILE.search(problem.message), (
@@ -246,9 +285,29 @@ def _write(folder: Path, reader: Reader, data: bytes) -> Path:
 #: Characters that mean something to CSV, TOML, JSON or the readers.
 _SPECIAL = [
     *",;:\"'\n\r\t =+-@#.[]{}0123456789eE\\_",
-    "\x00", "\ufeff", "\u2028", "\x1c", "\xa0", "é", "中", "\U0001f600",
-    "none", "nan", "inf", "-0", "1e999", "true", "null", "[[", "\"\"\"",
-    "9" * 30, "pinned", "veto", "ongoing", "ended", "programme",
+    "\x00",
+    "\ufeff",
+    "\u2028",
+    "\x1c",
+    "\xa0",
+    "é",
+    "中",
+    "\U0001f600",
+    "none",
+    "nan",
+    "inf",
+    "-0",
+    "1e999",
+    "true",
+    "null",
+    "[[",
+    '"""',
+    "9" * 30,
+    "pinned",
+    "veto",
+    "ongoing",
+    "ended",
+    "programme",
 ]
 _pieces = st.one_of(
     st.sampled_from(_SPECIAL),

@@ -73,7 +73,10 @@ def test_reads_the_fixture_files() -> None:
     )
     assert problem.relations[0].note == "worked together on finance, 2019"
     assert problem.relations[2] == bm.Relation(
-        a="S1", b="B2", kind="pinned", area="finance",
+        a="S1",
+        b="B2",
+        kind="pinned",
+        area="finance",
         note="agreed by both boards",
     )
     assert problem.relations[3].note is None
@@ -83,7 +86,9 @@ def test_reads_the_fixture_files() -> None:
     )
     assert problem.travel is not None
     assert [(e.origin, e.destination, e.minutes) for e in problem.travel] == [
-        ("S1", "B1", 150.0), ("S1", "B2", 120.5), ("S2", "B1", 95.0),
+        ("S1", "B1", 150.0),
+        ("S1", "B2", 120.5),
+        ("S2", "B1", 95.0),
     ]
 
 
@@ -215,8 +220,10 @@ def test_every_file_is_checked_in_one_read(tmp_path: Path) -> None:
     pairs = tmp_path / "p.csv"
     pairs.write_text("seeker,area,buddy,score\nS1,finance,B1,x\n", "utf-8")
     found = errors_of(
-        bio.read_problem, DATA / "broken" / "trusts_latitude_95.csv",
-        relations=relations, pairs=pairs,
+        bio.read_problem,
+        DATA / "broken" / "trusts_latitude_95.csv",
+        relations=relations,
+        pairs=pairs,
     )
     assert [(Path(p.file).name, p.line, p.column) for p in found] == [
         ("trusts_latitude_95.csv", 3, "lat"),
@@ -297,7 +304,9 @@ def test_policy_reports_every_bad_key(tmp_path: Path) -> None:
     )
     found = errors_of(bio.read_policy, path)
     assert [(p.line, p.column) for p in found] == [
-        (1, "min_expertise"), (2, "speed"), (3, "budget"),
+        (1, "min_expertise"),
+        (2, "speed"),
+        (3, "budget"),
         (4, "seekers_can_buddy"),
     ]
     assert "did you mean 'speed_kmh'" in found[1].fix
@@ -317,8 +326,9 @@ def test_policy_file_must_be_utf8(tmp_path: Path) -> None:
         bm.Policy(),
         bio.read_policy(POLICY),
         bm.Policy(
-            max_partners=None, budget=1e6, tiers={"a.b": bm.Tier(
-                workload=2, months=4, fee=0.1)}
+            max_partners=None,
+            budget=1e6,
+            tiers={"a.b": bm.Tier(workload=2, months=4, fee=0.1)},
         ),
     ],
     ids=["defaults", "fixture", "switched-off-and-dotted-tier"],
@@ -372,10 +382,14 @@ def test_json_type_errors_are_plain_words() -> None:
     assert sorted((p.line, p.message) for p in found) == [
         ("trusts.0.culture", "3 is not an object"),
         ("trusts.0.id", "7 is not a valid trust id"),
-        ("trusts.0.lat",
-         "'far' is not a number; expected a number from -90 to 90"),
-        ("trusts.0.lon",
-         "true is not a number; expected a number from -180 to 180"),
+        (
+            "trusts.0.lat",
+            "'far' is not a number; expected a number from -90 to 90",
+        ),
+        (
+            "trusts.0.lon",
+            "true is not a number; expected a number from -180 to 180",
+        ),
     ]
 
 
@@ -407,7 +421,9 @@ def test_csv_round_trip_of_the_fixture(tmp_path: Path) -> None:
     written = bio.write_problem_csv(problem, tmp_path / "out")
     assert sorted(written) == ["pairs", "relations", "travel", "trusts"]
     again = bio.read_problem(
-        written["trusts"], written["relations"], written["pairs"],
+        written["trusts"],
+        written["relations"],
+        written["pairs"],
         written["travel"],
     )
     assert again == problem
@@ -424,13 +440,14 @@ def test_csv_writes_only_files_with_content(
     assert written["travel"].read_bytes() == (
         b"origin,destination,minutes\r\n"
     )
-    assert bio.read_problem(
-        written["trusts"], travel_matrix=written["travel"]
-    ) == empty_matrix
+    assert (
+        bio.read_problem(written["trusts"], travel_matrix=written["travel"])
+        == empty_matrix
+    )
 
 
 def test_csv_neutralises_formulas_reversibly(tmp_path: Path) -> None:
-    names = ["=HYPERLINK(\"x\")", "+1", "-2", "@SUM(A1)", "'=quoted", "'Twas"]
+    names = ['=HYPERLINK("x")', "+1", "-2", "@SUM(A1)", "'=quoted", "'Twas"]
     problem = bm.Problem(
         trusts=tuple(
             bm.Trust(id=f"T{i}", name=name, lat=0, lon=0, region=name)
@@ -441,7 +458,12 @@ def test_csv_neutralises_formulas_reversibly(tmp_path: Path) -> None:
     with path.open(encoding="utf-8", newline="") as handle:
         cells = [row[1] for row in list(csv.reader(handle))[1:]]
     assert cells == [
-        "'=HYPERLINK(\"x\")", "'+1", "'-2", "'@SUM(A1)", "''=quoted", "''Twas"
+        '\'=HYPERLINK("x")',
+        "'+1",
+        "'-2",
+        "'@SUM(A1)",
+        "''=quoted",
+        "''Twas",
     ]
     assert bio.read_problem(path) == problem
 
@@ -458,8 +480,12 @@ def test_hand_written_apostrophes_are_kept(tmp_path: Path) -> None:
 
 def test_needs_are_written_compactly(small_problem: bm.Problem) -> None:
     tokens = [bio.problem_csv._need_token(n) for n in small_problem.needs]
-    assert tokens == ["finance:programme::3", "governance", "maternity::2",
-                      "finance:::1"]
+    assert tokens == [
+        "finance:programme::3",
+        "governance",
+        "maternity::2",
+        "finance:::1",
+    ]
 
 
 @_FILES
@@ -512,23 +538,43 @@ def _result() -> bm.Result:
     from buddymatch.result import TrustRef
 
     assignment = bm.Assignment(
-        seeker="S1", area="finance", tier="light", buddy="B1",
-        travel_minutes=62.5, culture_fit=0.93, expertise=5, workload=1,
-        fee=5000.0, score=-3.5, terms={"override": -3.5},
+        seeker="S1",
+        area="finance",
+        tier="light",
+        buddy="B1",
+        travel_minutes=62.5,
+        culture_fit=0.93,
+        expertise=5,
+        workload=1,
+        fee=5000.0,
+        score=-3.5,
+        terms={"override": -3.5},
     )
     unmet = bm.UnmetNeed(
-        seeker="S1", area="maternity", tier="light", priority=2, buddies=1,
-        candidates=0, reason="no_candidate", detail="no buddy qualifies",
+        seeker="S1",
+        area="maternity",
+        tier="light",
+        priority=2,
+        buddies=1,
+        candidates=0,
+        reason="no_candidate",
+        detail="no buddy qualifies",
     )
     return bm.Result(
         status="optimal",
         assignments=(assignment,),
         unmet=(unmet,),
         trusts=(
-            TrustRef(id="S1", name="=cmd|' /C calc'!A0", kind="acute",
-                     lat=52.0, lon=-1.0),
-            TrustRef(id="B1", name="Buddy, \"One\"", kind="acute",
-                     lat=51.0, lon=-1.0),
+            TrustRef(
+                id="S1",
+                name="=cmd|' /C calc'!A0",
+                kind="acute",
+                lat=52.0,
+                lon=-1.0,
+            ),
+            TrustRef(
+                id="B1", name='Buddy, "One"', kind="acute", lat=51.0, lon=-1.0
+            ),
         ),
     )
 
@@ -674,9 +720,7 @@ def test_cell_beyond_the_csv_module_limit(tmp_path: Path) -> None:
 def test_needs_per_cell_limit(tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     needs = ";".join(f"a{i}" for i in range(bio.MAX_NEEDS_PER_CELL + 1))
-    path.write_text(
-        f"id,kind,lat,lon,needs\nS,acute,52,-1,{needs}\n", "utf-8"
-    )
+    path.write_text(f"id,kind,lat,lon,needs\nS,acute,52,-1,{needs}\n", "utf-8")
     [problem] = errors_of(bio.read_problem, path)
     assert (problem.line, problem.column) == (2, "needs")
     assert "MAX_NEEDS_PER_CELL" in problem.message

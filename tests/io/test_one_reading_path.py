@@ -55,7 +55,8 @@ def test_every_reader_decodes_alike(name: str, tmp_path: Path) -> None:
     path.write_bytes(b"origin\n\xff\n")
     [problem] = errors_of(READERS[name], path)
     assert (problem.line, problem.message) == (
-        2, "not UTF-8 text (byte 0xFF cannot be read)"
+        2,
+        "not UTF-8 text (byte 0xFF cannot be read)",
     )
 
 
@@ -67,7 +68,8 @@ def test_a_service_decodes_bytes_as_files_are(
 ) -> None:
     [problem] = errors_of(parse, b"{\n\xff}")
     assert (problem.line, problem.message) == (
-        2, "not UTF-8 text (byte 0xFF cannot be read)"
+        2,
+        "not UTF-8 text (byte 0xFF cannot be read)",
     )
 
 

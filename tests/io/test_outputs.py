@@ -282,8 +282,12 @@ def test_other_commands_refuse_a_missing_folder_before_solving(
         )
         option = "--out" if command == "rematch" else "--save-arrangements"
         args = [
-            "rematch", *_inputs(example), "--arrangements",
-            str(arrangements), option, str(target),
+            "rematch",
+            *_inputs(example),
+            "--arrangements",
+            str(arrangements),
+            option,
+            str(target),
         ]
     run = runner.invoke(app, args)
     assert run.exit_code == 73, run.output
@@ -342,8 +346,14 @@ def test_propose_on_a_full_disk(
     run = runner.invoke(
         app,
         [
-            "propose", *_inputs(example), "--time-limit", "0.5",
-            "--out", str(target), "--terms", str(terms),
+            "propose",
+            *_inputs(example),
+            "--time-limit",
+            "0.5",
+            "--out",
+            str(target),
+            "--terms",
+            str(terms),
         ],
     )
     assert run.exit_code == 73, run.output
@@ -356,8 +366,14 @@ def test_propose_on_a_full_disk(
     run = runner.invoke(
         app,
         [
-            "propose", *_inputs(example), "--time-limit", "0.5",
-            "--out", str(target), "--terms", str(terms),
+            "propose",
+            *_inputs(example),
+            "--time-limit",
+            "0.5",
+            "--out",
+            str(target),
+            "--terms",
+            str(terms),
         ],
     )
     assert run.exit_code == 73, run.output

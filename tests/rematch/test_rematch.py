@@ -144,8 +144,9 @@ def test_example_rematch_keeps_bans_and_verifies(
         trusts=(*problem.trusts, newcomer),
         needs=(
             *problem.needs,
-            bm.Need(seeker="NEW1", area="finance", tier="programme",
-                    priority=3),
+            bm.Need(
+                seeker="NEW1", area="finance", tier="programme", priority=3
+            ),
         ),
     )
 
@@ -176,11 +177,15 @@ def test_example_rematch_keeps_bans_and_verifies(
     assert rm.total_fee == pytest.approx(rm.result.total_fee)
     # The next arrangements file: kept and new ongoing, ended still ended.
     after = rm.arrangements()
-    assert {(a.seeker, a.area, a.buddy) for a in after if a.status ==
-            "ongoing"} == assigned(rm.result)
+    assert {
+        (a.seeker, a.area, a.buddy) for a in after if a.status == "ongoing"
+    } == assigned(rm.result)
     assert next(a for a in after if a.status == "ended").buddy == gone.buddy
-    new_starts = {a.start for a in after if (a.seeker, a.area, a.buddy)
-                  in triples(rm.new)}
+    new_starts = {
+        a.start
+        for a in after
+        if (a.seeker, a.area, a.buddy) in triples(rm.new)
+    }
     assert new_starts == {dt.date(2026, 4, 1)}  # the example's start_date
 
 
@@ -255,7 +260,10 @@ def test_soft_keeps_the_users_own_override_workload() -> None:
     problem = two_buddies(50.0, 60.0).replace(
         overrides=(
             bm.PairOverride(
-                seeker="S", area="finance", buddy="OLD", score=50.0,
+                seeker="S",
+                area="finance",
+                buddy="OLD",
+                score=50.0,
                 workload=2,
             ),
         )
@@ -624,8 +632,10 @@ def test_outputs_in_three_formats(
         "ended",
     ]
     write_rematch(hostile, tmp_path / "d.md")
-    assert (tmp_path / "d.md").read_text(encoding="utf-8").startswith(
-        "# Re-matching"
+    assert (
+        (tmp_path / "d.md")
+        .read_text(encoding="utf-8")
+        .startswith("# Re-matching")
     )
     text = str(hostile)
     assert "NEW     S finance <- C" in text
@@ -641,8 +651,14 @@ def test_outputs_in_three_formats(
 @pytest.mark.parametrize("seed", range(8))
 def test_random_arrangements_keep_every_rule(seed: int) -> None:
     rng = random.Random(seed)
-    base = generate(6, (1, 3), 20, seed=seed, n_areas=5,
-                    capacity_ratio=rng.choice([0.8, 2.0]))
+    base = generate(
+        6,
+        (1, 3),
+        20,
+        seed=seed,
+        n_areas=5,
+        capacity_ratio=rng.choice([0.8, 2.0]),
+    )
     problem = base.replace(
         needs=tuple(
             n.model_copy(update={"buddies": rng.choice([1, 1, 2])})
@@ -678,8 +694,9 @@ def test_random_arrangements_keep_every_rule(seed: int) -> None:
             if status.setdefault((need.seeker, b), row.status) == row.status:
                 rows.append(row)
     rm = check(
-        rematch(problem, policy, rows, time_limit=20, workers=2,
-                deterministic=True)
+        rematch(
+            problem, policy, rows, time_limit=20, workers=2, deterministic=True
+        )
     )
     assert rm.is_feasible()
     banned = {(a.seeker, a.buddy) for a in rows if a.status == "ended"}
@@ -749,9 +766,7 @@ def test_room_left_is_pins_plus_what_every_kept_arrangement_leaves() -> None:
             seeker("S"),
             seeker("T"),
             seeker("U"),
-            buddy("B", 60, capacity=4).model_copy(
-                update={"max_partners": 2}
-            ),
+            buddy("B", 60, capacity=4).model_copy(update={"max_partners": 2}),
             buddy("C", 60, capacity=3),
             buddy("D", 60, capacity=2),
         ),
@@ -761,8 +776,7 @@ def test_room_left_is_pins_plus_what_every_kept_arrangement_leaves() -> None:
     # T with B is both kept outside (one area) and pinned (another): one
     # partnership.  D is overrun by S's arrangement, yet U's pin holds.
     pinned = [("T", "B", 1, 500.0), ("U", "D", 1, 0.0)]
-    outside = [("S", "B", 2, 1000.0), ("T", "B", 1, 500.0),
-               ("S", "D", 3, 0.0)]
+    outside = [("S", "B", 2, 1000.0), ("T", "B", 1, 500.0), ("S", "D", 3, 0.0)]
     room = room_left(
         problem.trusts,
         ledger_of(problem, policy, outside + pinned),

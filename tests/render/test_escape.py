@@ -46,9 +46,7 @@ def test_only_render_escape_escapes_markup() -> None:
         f"{path.relative_to(SOURCE)}: {match.group(0).strip()}"
         for path in sorted(SOURCE.rglob("*.py"))
         if path != ESCAPE
-        for match in _HAND_ESCAPING.finditer(
-            path.read_text(encoding="utf-8")
-        )
+        for match in _HAND_ESCAPING.finditer(path.read_text(encoding="utf-8"))
     ]
     assert found == []
 

@@ -146,8 +146,9 @@ def test_svg_has_one_line_per_assignment(result: Result) -> None:
         (e.get("data-seeker"), e.get("data-area"), e.get("data-buddy"))
         for e in lines
     )
-    assert drawn == sorted((a.seeker, a.area, a.buddy) for a in
-                           result.assignments)
+    assert drawn == sorted(
+        (a.seeker, a.area, a.buddy) for a in result.assignments
+    )
 
 
 def test_svg_has_one_marker_per_named_trust(result: Result) -> None:
@@ -175,12 +176,14 @@ def test_seekers_and_buddies_are_drawn_differently(result: Result) -> None:
 def test_a_partnerships_lines_run_side_by_side(result: Result) -> None:
     root = parse(render_svg(result))
     s1_b1 = [
-        e for e in by_class(root, "line", "assignment")
+        e
+        for e in by_class(root, "line", "assignment")
         if (e.get("data-seeker"), e.get("data-buddy")) == ("S1", "B1")
     ]
     assert len(s1_b1) == 2
-    first, second = ({k: float(e.get(k, "nan")) for k in ("x1", "y1")}
-                     for e in s1_b1)
+    first, second = (
+        {k: float(e.get(k, "nan")) for k in ("x1", "y1")} for e in s1_b1
+    )
     assert first != second
     assert {e.get("stroke") for e in s1_b1} == set(AREA_COLOURS[:2])
 
@@ -222,7 +225,8 @@ def test_unmet_needs_are_listed_and_ringed(result: Result) -> None:
     assert "S2" in legend
     assert "maternity, priority 3: too few candidates" in legend
     ring = [
-        c for c in by_class(root, "g", "unmet")[0].iter(f"{SVG}circle")
+        c
+        for c in by_class(root, "g", "unmet")[0].iter(f"{SVG}circle")
         if c.get("stroke-dasharray")
     ]
     assert len(ring) == 1
@@ -231,8 +235,7 @@ def test_unmet_needs_are_listed_and_ringed(result: Result) -> None:
 def test_every_seeker_is_labelled_by_short_name(result: Result) -> None:
     root = parse(render_svg(result))
     labels = {
-        "".join(g[-1].itertext())
-        for g in by_class(root, "g", "seeker-label")
+        "".join(g[-1].itertext()) for g in by_class(root, "g", "seeker-label")
     }
     assert labels == {"S1 Hospitals", "S2 Hospitals"}
 
@@ -240,7 +243,8 @@ def test_every_seeker_is_labelled_by_short_name(result: Result) -> None:
 def test_hover_titles_give_names_area_and_minutes(result: Result) -> None:
     root = parse(render_svg(result))
     line = next(
-        e for e in by_class(root, "line", "assignment")
+        e
+        for e in by_class(root, "line", "assignment")
         if e.get("data-area") == "maternity"
     )
     title = line.findtext(f"{SVG}title") or ""
@@ -253,7 +257,7 @@ def test_hover_titles_give_names_area_and_minutes(result: Result) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    [HOSTILE, 'A & B "quoted" \'single\' ]]> <!-- x -->', "bell \x07 nul"],
+    [HOSTILE, "A & B \"quoted\" 'single' ]]> <!-- x -->", "bell \x07 nul"],
 )
 def test_user_text_is_escaped_in_svg(name: str) -> None:
     trusts = [ref("S1", 52.4, -1.5, name=name), ref("B1", 51.7, -1.2)]
@@ -272,8 +276,10 @@ def test_user_text_is_escaped_in_svg(name: str) -> None:
     assert "fin<ance>" in text
     # The hostile name is drawn as a label (it needs no shortening).
     if name == HOSTILE:
-        labels = ["".join(g[-1].itertext())
-                  for g in by_class(root, "g", "seeker-label")]
+        labels = [
+            "".join(g[-1].itertext())
+            for g in by_class(root, "g", "seeker-label")
+        ]
         assert labels == [HOSTILE]
 
 
@@ -316,12 +322,15 @@ def test_projection_keeps_north_up_and_distances_true() -> None:
         trusts, [assign("S1", "finance", b) for b in ("BN", "BS", "BE", "BW")]
     )
     lines = {
-        e.get("data-buddy"): [float(e.get(k, "nan"))
-                              for k in ("x1", "y1", "x2", "y2")]
+        e.get("data-buddy"): [
+            float(e.get(k, "nan")) for k in ("x1", "y1", "x2", "y2")
+        ]
         for e in by_class(parse(render_svg(result)), "line", "assignment")
     }
-    lengths = {b: math.hypot(x2 - x1, y2 - y1)
-               for b, (x1, y1, x2, y2) in lines.items()}
+    lengths = {
+        b: math.hypot(x2 - x1, y2 - y1)
+        for b, (x1, y1, x2, y2) in lines.items()
+    }
     assert max(lengths.values()) == pytest.approx(
         min(lengths.values()), rel=0.03
     )
@@ -330,11 +339,12 @@ def test_projection_keeps_north_up_and_distances_true() -> None:
 
 
 def test_trusts_on_one_site_are_pulled_apart() -> None:
-    trusts = [ref("S1", 52.0, -1.0), ref("B1", 52.0, -1.0),
-              ref("B2", 53.0, -1.0)]
-    result = make_result(
-        trusts, [assign("S1", "finance", "B2")]
-    )
+    trusts = [
+        ref("S1", 52.0, -1.0),
+        ref("B1", 52.0, -1.0),
+        ref("B2", 53.0, -1.0),
+    ]
+    result = make_result(trusts, [assign("S1", "finance", "B2")])
     root = parse(render_svg(result))
     centre = {}
     for marker in by_class(root, "g", "trust"):
@@ -357,8 +367,10 @@ def test_output_does_not_depend_on_the_order_of_trusts(
     result: Result,
 ) -> None:
     shuffled = result.model_copy(
-        update={"trusts": tuple(reversed(result.trusts)),
-                "assignments": tuple(reversed(result.assignments))}
+        update={
+            "trusts": tuple(reversed(result.trusts)),
+            "assignments": tuple(reversed(result.assignments)),
+        }
     )
     assert render_svg(shuffled) == render_svg(result)
 
@@ -419,9 +431,7 @@ def test_short_name_drops_the_nhs_suffix() -> None:
 def test_a_solved_problem_maps(small_problem: bm.Problem) -> None:
     solved = solve_verified(small_problem)
     root = parse(render_svg(solved))
-    assert len(by_class(root, "line", "assignment")) == len(
-        solved.assignments
-    )
+    assert len(by_class(root, "line", "assignment")) == len(solved.assignments)
     named = {a.seeker for a in solved.assignments}
     named |= {a.buddy for a in solved.assignments}
     named |= {u.seeker for u in solved.unmet}
@@ -441,11 +451,14 @@ def test_read_result_round_trips(result: Result, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "line", "message"),
     [
-        ("{\n  \"status\": \"optimal\",\n}", 3, "not valid JSON"),
+        ('{\n  "status": "optimal",\n}', 3, "not valid JSON"),
         ("[1, 2]", None, "expected a JSON object"),
-        ('{"status": "optimal", "trusts": [{"id": "A", "name": "A", '
-         '"kind": "acute", "lat": "north", "lon": 0}]}',
-         "trusts.0.lat", "valid number"),
+        (
+            '{"status": "optimal", "trusts": [{"id": "A", "name": "A", '
+            '"kind": "acute", "lat": "north", "lon": 0}]}',
+            "trusts.0.lat",
+            "valid number",
+        ),
         ('{"status": "maybe"}', "status", "optimal"),
     ],
 )

@@ -13,8 +13,7 @@ def _problem(name: str) -> bm.Problem:
     return bm.Problem(
         trusts=(
             seeker,
-            make_trust("B", 52.6, -1.5, capacity=3,
-                       expertise={"finance": 5}),
+            make_trust("B", 52.6, -1.5, capacity=3, expertise={"finance": 5}),
         ),
         needs=(
             bm.Need(seeker="S", area="finance", tier="programme"),
@@ -27,8 +26,13 @@ def test_sections_and_costs() -> None:
     policy = bm.Policy(cost_neutral_allowance=10_000)
     result = solve_verified(_problem("Seeker NHS Trust"), policy)
     text = bm.render_markdown(result)
-    for heading in ("## Summary", "## Pairings by seeker", "## Unmet needs",
-                    "## Costs by seeker", "## Buddy utilisation"):
+    for heading in (
+        "## Summary",
+        "## Pairings by seeker",
+        "## Unmet needs",
+        "## Costs by seeker",
+        "## Buddy utilisation",
+    ):
         assert heading in text
     # One programme assignment (£20,000) against a £10,000 allowance.
     assert "| Seeker NHS Trust (S) | 1 | 1 | £20,000 | **no** |" in text

@@ -82,10 +82,10 @@ def priced_problem() -> bm.Problem:
     return bm.Problem(
         trusts=(seeker("S1"), seeker("S2", 5), buddy("B", 60)),
         needs=(
-            bm.Need(seeker="S1", area="finance", tier="programme",
-                    priority=3),
-            bm.Need(seeker="S2", area="maternity", tier="programme",
-                    priority=2),
+            bm.Need(seeker="S1", area="finance", tier="programme", priority=3),
+            bm.Need(
+                seeker="S2", area="maternity", tier="programme", priority=2
+            ),
             bm.Need(seeker="S1", area="governance", priority=1),
             bm.Need(seeker="S2", area="finance", priority=1),
         ),
@@ -174,7 +174,9 @@ def test_seeker_costs_against_the_allowance() -> None:
     assert seeker_costs(result, bm.Policy())[0].within_allowance is None
     extra = seeker_costs(result, extra={"S2": 6_000.0, "S9": 1.0})
     assert [(c.seeker, c.fee) for c in extra] == [
-        ("S1", 20_000), ("S2", 16_000), ("S9", 1.0)
+        ("S1", 20_000),
+        ("S2", 16_000),
+        ("S9", 1.0),
     ]
 
 
@@ -364,8 +366,13 @@ def test_terms_need_the_partnership_in_the_result(
 ) -> None:
     _, result = example
     stranger = bm.Partnership(
-        seeker="X", buddy="Y", areas=("finance",), tiers={}, workload=1,
-        fee=1.0, months=6,
+        seeker="X",
+        buddy="Y",
+        areas=("finance",),
+        tiers={},
+        workload=1,
+        fee=1.0,
+        months=6,
     )
     with pytest.raises(ValueError, match="no assignments"):
         terms_for(result, stranger)
@@ -392,9 +399,12 @@ def test_hostile_names_are_escaped(tmp_path: Path) -> None:
     assert "\\| \\*x\\* \\_y\\_ \\[z\\](http://e) \\`c\\`" in text
     # JSON keeps the name as it is: it is data, not markup.
     (json_path,) = write_terms(result, tmp_path, fmt="json")
-    assert Terms.model_validate_json(
-        json_path.read_text(encoding="utf-8")
-    ).seeker.name == evil
+    assert (
+        Terms.model_validate_json(
+            json_path.read_text(encoding="utf-8")
+        ).seeker.name
+        == evil
+    )
 
 
 def test_names_differing_in_case_never_overwrite(tmp_path: Path) -> None:

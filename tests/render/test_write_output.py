@@ -47,10 +47,8 @@ def problem() -> bm.Problem:
     return bm.Problem(
         trusts=(
             seeker.model_copy(update={"name": HOSTILE}),
-            make_trust("B", 52.6, -1.5, capacity=3,
-                       expertise={"finance": 5}),
-            make_trust("C", 52.9, -1.2, capacity=3,
-                       expertise={"finance": 4}),
+            make_trust("B", 52.6, -1.5, capacity=3, expertise={"finance": 5}),
+            make_trust("C", 52.9, -1.2, capacity=3, expertise={"finance": 4}),
         ),
         needs=(bm.Need(seeker="S", area="finance"),),
     )
@@ -76,9 +74,7 @@ def pair(problem: bm.Problem, result: bm.Result) -> PairExplanation:
 
 @pytest.fixture(scope="module")
 def terms(result: bm.Result) -> Terms:
-    return terms_for(
-        result, result.partnerships[0], start=dt.date(2026, 4, 1)
-    )
+    return terms_for(result, result.partnerships[0], start=dt.date(2026, 4, 1))
 
 
 def _text(path: Path) -> str:
@@ -107,9 +103,7 @@ def test_a_result_as_csv_json_and_markdown(
     )
 
 
-def test_a_map_as_svg_html_and_htm(
-    result: bm.Result, tmp_path: Path
-) -> None:
+def test_a_map_as_svg_html_and_htm(result: bm.Result, tmp_path: Path) -> None:
     write_output(Map(result), tmp_path / "m.svg", width=600)
     assert _text(tmp_path / "m.svg") == render_svg(result, width=600)
     for name in ("m.html", "m.htm"):
@@ -174,20 +168,48 @@ def test_terms_as_markdown_and_json(terms: Terms, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("kind", "name", "message", "fix"),
     [
-        ("result", "r.txt", "unknown output format '.txt'",
-         "name the output file .csv, .json or .md"),
-        ("result", "r", "unknown output format '(none)'",
-         "name the output file .csv, .json or .md"),
-        ("map", "m.pdf", "unknown map format '.pdf'",
-         "name the output file .svg, .html or .png"),
-        ("map", "m.svg.txt", "unknown map format '.txt'",
-         "name the output file .svg, .html or .png"),
-        ("explanation", "e.htm", "unknown output format '.htm'",
-         "name the explanation file .md, .html or .json"),
-        ("pair explanation", "p.csv", "unknown output format '.csv'",
-         "name the explanation file .md, .html or .json"),
-        ("terms", "t.html", "unknown output format '.html'",
-         "name the terms file .md or .json"),
+        (
+            "result",
+            "r.txt",
+            "unknown output format '.txt'",
+            "name the output file .csv, .json or .md",
+        ),
+        (
+            "result",
+            "r",
+            "unknown output format '(none)'",
+            "name the output file .csv, .json or .md",
+        ),
+        (
+            "map",
+            "m.pdf",
+            "unknown map format '.pdf'",
+            "name the output file .svg, .html or .png",
+        ),
+        (
+            "map",
+            "m.svg.txt",
+            "unknown map format '.txt'",
+            "name the output file .svg, .html or .png",
+        ),
+        (
+            "explanation",
+            "e.htm",
+            "unknown output format '.htm'",
+            "name the explanation file .md, .html or .json",
+        ),
+        (
+            "pair explanation",
+            "p.csv",
+            "unknown output format '.csv'",
+            "name the explanation file .md, .html or .json",
+        ),
+        (
+            "terms",
+            "t.html",
+            "unknown output format '.html'",
+            "name the terms file .md or .json",
+        ),
     ],
 )
 def test_an_unknown_extension_is_refused_with_the_formats_there_are(
@@ -197,7 +219,9 @@ def test_an_unknown_extension_is_refused_with_the_formats_there_are(
         output_format(tmp_path / name, kind)
     (problem,) = caught.value.problems
     assert (problem.file, problem.message, problem.fix) == (
-        str(tmp_path / name), message, fix
+        str(tmp_path / name),
+        message,
+        fix,
     )
 
 

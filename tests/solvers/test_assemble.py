@@ -85,9 +85,7 @@ def three_needs() -> bm.Problem:
     )
 
 
-def test_usable_drops_short_pairs_and_needs_without_enough_that_fit() -> (
-    None
-):
+def test_usable_drops_short_pairs_and_needs_without_enough_that_fit() -> None:
     cands = cands_of(three_needs())
     usable = usable_candidates(cands)
     ok = {
@@ -100,9 +98,7 @@ def test_usable_drops_short_pairs_and_needs_without_enough_that_fit() -> (
     assert ok == {("S", "B2"), ("S", "B3")}
 
 
-def test_coverable_keeps_short_pairs_of_needs_with_enough_candidates() -> (
-    None
-):
+def test_coverable_keeps_short_pairs_of_needs_with_enough_candidates() -> None:
     cands = cands_of(three_needs())
     coverable = coverable_candidates(cands)
     ok = {
@@ -112,7 +108,11 @@ def test_coverable_keeps_short_pairs_of_needs_with_enough_candidates() -> (
         )
     }
     assert ok == {
-        ("S", "B1"), ("S", "B2"), ("S", "B3"), ("T", "B1"), ("T", "B2"),
+        ("S", "B1"),
+        ("S", "B2"),
+        ("S", "B3"),
+        ("T", "B1"),
+        ("T", "B2"),
     }
 
 
@@ -129,8 +129,9 @@ def test_no_candidates_give_empty_masks() -> None:
 def test_workload_and_capacity_words() -> None:
     problem = three_needs().replace(
         overrides=(
-            bm.PairOverride(seeker="S", area="finance", buddy="B2",
-                            workload=4),
+            bm.PairOverride(
+                seeker="S", area="finance", buddy="B2", workload=4
+            ),
         )
     )
     cands = cands_of(problem)
@@ -165,8 +166,12 @@ def test_resolve_pins() -> None:
         trusts=(
             seeker("S"),
             seeker("T", 5),
-            make_trust("B1", *at(60), capacity=5,
-                       expertise={"finance": 4, "maternity": 4}),
+            make_trust(
+                "B1",
+                *at(60),
+                capacity=5,
+                expertise={"finance": 4, "maternity": 4},
+            ),
             buddy("B2", 60, capacity=1),
         ),
         needs=(
@@ -209,15 +214,18 @@ def two_seekers() -> tuple[bm.Problem, bm.Policy]:
             bm.Trust(**{**seeker("S").model_dump(), "region": "Midlands"}),
             # Capacity, but a seeker: not a buddy (seekers_can_buddy off).
             seeker("T", 5, capacity=2),
-            make_trust("B1", *at(60), capacity=9,
-                       expertise={"finance": 5, "maternity": 4}),
+            make_trust(
+                "B1",
+                *at(60),
+                capacity=9,
+                expertise={"finance": 5, "maternity": 4},
+            ),
             buddy("B2", 90, capacity=4, max_partners=1),
             buddy("BX", 60, capacity=0),  # not a buddy: not in utilisation
             seeker("U", 20),  # no needs, capacity 0: named nowhere
         ),
         needs=(
-            bm.Need(seeker="S", area="finance", tier="programme",
-                    priority=3),
+            bm.Need(seeker="S", area="finance", tier="programme", priority=3),
             bm.Need(seeker="S", area="maternity", tier="intensive"),
             bm.Need(seeker="T", area="finance", priority=1),
         ),
@@ -236,12 +244,18 @@ def test_assemble_builds_the_result_of_a_mask() -> None:
     )
     pinned = mask(cands, ("T", "finance", "B2"))
     result = assemble(
-        cands, chosen, "optimal", bound=200.0, runtime=0.25,
-        solver={"backend": "test"}, pinned=pinned,
+        cands,
+        chosen,
+        "optimal",
+        bound=200.0,
+        runtime=0.25,
+        solver={"backend": "test"},
+        pinned=pinned,
     )
     assert bm.verify(problem, policy, result) == []
-    assert [(a.seeker, a.area, a.buddy, a.pinned)
-            for a in result.assignments] == [
+    assert [
+        (a.seeker, a.area, a.buddy, a.pinned) for a in result.assignments
+    ] == [
         ("S", "finance", "B1", False),
         ("S", "maternity", "B1", False),
         ("T", "finance", "B2", True),
@@ -249,7 +263,9 @@ def test_assemble_builds_the_result_of_a_mask() -> None:
     # One partnership for S and B1 in two areas, sums and the longest tier.
     first = result.partnerships[0]
     assert (first.seeker, first.buddy, first.areas) == (
-        "S", "B1", ("finance", "maternity")
+        "S",
+        "B1",
+        ("finance", "maternity"),
     )
     assert first.tiers == {"finance": "programme", "maternity": "intensive"}
     assert (first.workload, first.fee, first.months) == (9, 80_000.0, 24)
@@ -258,9 +274,9 @@ def test_assemble_builds_the_result_of_a_mask() -> None:
     assert result.gap == pytest.approx(
         abs(200.0 - expected) / max(1.0, abs(expected))
     )
-    assert [(c.priority, c.covered, c.total, c.bound)
-            for c in result.coverage] == [(3, 1, 1, 1), (2, 1, 1, 1),
-                                          (1, 1, 1, 1)]
+    assert [
+        (c.priority, c.covered, c.total, c.bound) for c in result.coverage
+    ] == [(3, 1, 1, 1), (2, 1, 1, 1), (1, 1, 1, 1)]
     assert result.total_fee == 85_000.0
     assert {u.buddy for u in result.utilisation} == {"B1", "B2"}
     use = {u.buddy: u for u in result.utilisation}
@@ -270,9 +286,7 @@ def test_assemble_builds_the_result_of_a_mask() -> None:
     # Trust references: seekers and assigned buddies only.
     assert {t.id for t in result.trusts} == {"S", "T", "B1", "B2"}
     assert result.trust_name("S") == "S NHS Trust"
-    assert next(t for t in result.trusts if t.id == "S").region == (
-        "Midlands"
-    )
+    assert next(t for t in result.trusts if t.id == "S").region == ("Midlands")
     assert (result.runtime, result.solver) == (0.25, {"backend": "test"})
 
 
@@ -297,7 +311,9 @@ def test_without_a_proposal_every_need_is_unmet_for_that_reason(
     problem, policy = two_seekers()
     cands = cands_of(problem, policy)
     result = assemble(
-        cands, np.zeros(cands.n_candidates, dtype=bool), status,  # type: ignore[arg-type]
+        cands,
+        np.zeros(cands.n_candidates, dtype=bool),
+        status,  # type: ignore[arg-type]
         infeasibility=("why",),
     )
     assert bm.verify(problem, policy, result) == []
@@ -313,7 +329,9 @@ def test_an_untried_need_is_not_solved_unless_a_rule_explains_it() -> None:
     cands = cands_of(problem)
     untried = np.ones(len(cands.problem.needs), dtype=bool)
     result = assemble(
-        cands, np.zeros(cands.n_candidates, dtype=bool), "feasible",
+        cands,
+        np.zeros(cands.n_candidates, dtype=bool),
+        "feasible",
         untried=untried,
     )
     assert bm.verify(problem, bm.Policy(), result) == []
@@ -382,7 +400,9 @@ def test_the_budget_is_blamed_only_when_lifting_it_alone_helps(
     problem, policy = budget_problem()
     cands = cands_of(problem, policy)
     result = assemble(
-        cands, mask(cands, ("S", "finance", "B1")), "optimal",
+        cands,
+        mask(cands, ("S", "finance", "B1")),
+        "optimal",
         budget_check=check,
     )
     assert bm.verify(problem, policy, result) == []

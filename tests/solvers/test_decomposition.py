@@ -115,9 +115,7 @@ def enumerate_proposals(cands: CandidateSet) -> Iterator[Outcome]:
     options: list[list[tuple[int, ...]]] = []
     for n, need in enumerate(problem.needs):
         mine = np.flatnonzero(cands.need == n).tolist()
-        options.append(
-            [(), *itertools.combinations(mine, need.buddies)]
-        )
+        options.append([(), *itertools.combinations(mine, need.buddies)])
     limit = [
         t.max_partners if t.max_partners is not None else policy.max_partners
         for t in trusts

@@ -18,7 +18,6 @@ AREA = "review"
 CPSAT = {"num_workers": 8}
 
 
-
 def without_partner_limits(problem: bm.Problem) -> bm.Problem:
     """*problem* with every trust's own partner limit removed."""
     return problem.model_copy(
@@ -29,6 +28,7 @@ def without_partner_limits(problem: bm.Problem) -> bm.Problem:
             )
         }
     )
+
 
 def reviewing(
     seed: int,
@@ -191,7 +191,10 @@ def test_several_buddies_per_need(seed: int) -> None:
     need in full; either way the answer is the optimum."""
     wanted = 2 + seed % 2
     problem, policy = reviewing(
-        200 + seed, seekers=5, buddies=6 + seed % 7, wanted=wanted,
+        200 + seed,
+        seekers=5,
+        buddies=6 + seed % 7,
+        wanted=wanted,
         density=0.8,
     )
     assert structure(problem, policy) is not None
@@ -236,8 +239,12 @@ def test_several_buddies_partly_met_goes_to_the_search() -> None:
         bm.Need(seeker="C", area=AREA),
         bm.Need(seeker="D", area=AREA),
     ]
-    pairs = [("A", "X", 50.0), ("A", "Y", 50.0), ("C", "X", 1.0),
-             ("D", "Y", 1.0)]
+    pairs = [
+        ("A", "X", 50.0),
+        ("A", "Y", 50.0),
+        ("C", "X", 1.0),
+        ("D", "Y", 1.0),
+    ]
     overrides = [
         bm.PairOverride(seeker=s, area=AREA, buddy=b, score=v, workload=1)
         for s, b, v in pairs
@@ -278,8 +285,7 @@ def test_synthetic_one_need_unit_workloads() -> None:
         problem = problem.model_copy(
             update={
                 "needs": tuple(
-                    n.model_copy(update={"buddies": 1})
-                    for n in problem.needs
+                    n.model_copy(update={"buddies": 1}) for n in problem.needs
                 )
             }
         )
@@ -368,7 +374,8 @@ def test_refuses_a_workload_of_two() -> None:
             if n.seeker == first.seeker
         ),
         next(
-            k for k, t in enumerate(cands.problem.trusts)
+            k
+            for k, t in enumerate(cands.problem.trusts)
             if t.id == first.buddy
         ),
     )

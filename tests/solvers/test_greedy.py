@@ -254,8 +254,9 @@ def test_a_passed_deadline_leaves_the_rest_untried() -> None:
     )
     assert start.chosen is not None
     # The pin is still honoured; S2's need is not even tried.
-    s2 = [n for n, need in enumerate(cands.problem.needs)
-          if need.seeker == "S2"]
+    s2 = [
+        n for n, need in enumerate(cands.problem.needs) if need.seeker == "S2"
+    ]
     assert start.untried[s2].all()
     result = assemble(cands, start.chosen, "feasible", untried=start.untried)
     assert bm.verify(problem, bm.Policy(), result) == []
@@ -271,7 +272,8 @@ def test_a_passed_deadline_leaves_the_rest_untried() -> None:
 
 @pytest.mark.parametrize("deadline", [None, 0.0])
 def test_the_complete_problem_gives_a_valid_start(
-    complete_problem: bm.Problem, complete_policy: bm.Policy,
+    complete_problem: bm.Problem,
+    complete_policy: bm.Policy,
     deadline: float | None,
 ) -> None:
     cands = candidates(complete_problem, complete_policy)

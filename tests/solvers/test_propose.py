@@ -36,9 +36,7 @@ def test_expertise_floor() -> None:
     )
     assert assigned(solve_verified(problem)) == {("S", "finance", "OK")}
     low = bm.Policy(min_expertise=2, weight_travel=1.0)
-    assert assigned(solve_verified(problem, low)) == {
-        ("S", "finance", "WEAK")
-    }
+    assert assigned(solve_verified(problem, low)) == {("S", "finance", "WEAK")}
 
 
 def test_require_stronger_than_seeker() -> None:
@@ -57,8 +55,15 @@ def test_require_stronger_than_seeker() -> None:
 
 
 @pytest.mark.parametrize(
-    ("minutes", "met"), [(10, False), (29, False), (31, True), (149, True),
-                         (151, False), (300, False)]
+    ("minutes", "met"),
+    [
+        (10, False),
+        (29, False),
+        (31, True),
+        (149, True),
+        (151, False),
+        (300, False),
+    ],
 )
 def test_travel_window(minutes: float, met: bool) -> None:
     problem = bm.Problem(
@@ -119,8 +124,9 @@ def test_capacity_counts_override_workload() -> None:
         trusts=trusts,
         needs=needs,
         overrides=(
-            bm.PairOverride(seeker="S1", area="finance", buddy="B",
-                            workload=2),
+            bm.PairOverride(
+                seeker="S1", area="finance", buddy="B", workload=2
+            ),
         ),
     )
     result = solve_verified(heavy)
@@ -152,8 +158,7 @@ def test_max_buddies_per_seeker() -> None:
     trusts = (
         seeker(),
         buddy("B1", 60, level=5),
-        make_trust("B2", *at(70), capacity=5,
-                   expertise={"maternity": 5}),
+        make_trust("B2", *at(70), capacity=5, expertise={"maternity": 5}),
     )
     needs = (
         bm.Need(seeker="S", area="finance"),
@@ -168,8 +173,9 @@ def test_max_buddies_per_seeker() -> None:
 def test_one_buddy_may_serve_several_needs_as_one_partnership() -> None:
     trusts = (
         seeker(),
-        make_trust("B", *at(60), capacity=5,
-                   expertise={"finance": 4, "maternity": 4}),
+        make_trust(
+            "B", *at(60), capacity=5, expertise={"finance": 4, "maternity": 4}
+        ),
     )
     needs = (
         bm.Need(seeker="S", area="finance"),
@@ -185,11 +191,16 @@ def test_one_buddy_may_serve_several_needs_as_one_partnership() -> None:
 def test_partnership_cost_prefers_fewer_partnerships() -> None:
     trusts = (
         seeker(),
-        make_trust("BOTH", *at(100), capacity=5,
-                   expertise={"finance": 4, "maternity": 4}),
+        make_trust(
+            "BOTH",
+            *at(100),
+            capacity=5,
+            expertise={"finance": 4, "maternity": 4},
+        ),
         make_trust("FIN", *at(99), capacity=5, expertise={"finance": 4}),
-        make_trust("MAT", *at(99, east=True), capacity=5,
-                   expertise={"maternity": 4}),
+        make_trust(
+            "MAT", *at(99, east=True), capacity=5, expertise={"maternity": 4}
+        ),
     )
     needs = (
         bm.Need(seeker="S", area="finance"),
@@ -205,8 +216,7 @@ def test_partnership_cost_prefers_fewer_partnerships() -> None:
 def test_exact_number_of_buddies() -> None:
     trusts = (seeker(), buddy("B1", 60), buddy("B2", 80), buddy("B3", 100))
     problem = bm.Problem(
-        trusts=trusts, needs=(bm.Need(seeker="S", area="finance",
-                                      buddies=2),)
+        trusts=trusts, needs=(bm.Need(seeker="S", area="finance", buddies=2),)
     )
     result = solve_verified(problem)
     assert {a.buddy for a in result.assignments} == {"B1", "B2"}
@@ -234,9 +244,7 @@ def test_partial_cover_is_not_kept() -> None:
     )
     result = solve_verified(bm.Problem(trusts=trusts, needs=needs))
     assert [a.seeker for a in result.assignments] == ["S1"]
-    assert [(u.seeker, u.reason) for u in result.unmet] == [
-        ("S2", "capacity")
-    ]
+    assert [(u.seeker, u.reason) for u in result.unmet] == [("S2", "capacity")]
 
 
 def test_priority_comes_before_score() -> None:
@@ -277,8 +285,9 @@ def test_cover_comes_before_score() -> None:
 def test_seekers_do_not_buddy_unless_allowed() -> None:
     trusts = (
         seeker("S1"),
-        make_trust("S2", *at(60), capacity=3,
-                   expertise={"finance": 5, "maternity": 1}),
+        make_trust(
+            "S2", *at(60), capacity=3, expertise={"finance": 5, "maternity": 1}
+        ),
     )
     needs = (
         bm.Need(seeker="S1", area="finance"),
@@ -357,10 +366,12 @@ def test_override_score_replaces_computed_terms() -> None:
         trusts=trusts,
         needs=(bm.Need(seeker="S", area="finance"),),
         overrides=(
-            bm.PairOverride(seeker="S", area="finance", buddy="NEXT",
-                            score=1000.0),
-            bm.PairOverride(seeker="S", area="finance", buddy="BEST",
-                            score=-3.5),
+            bm.PairOverride(
+                seeker="S", area="finance", buddy="NEXT", score=1000.0
+            ),
+            bm.PairOverride(
+                seeker="S", area="finance", buddy="BEST", score=-3.5
+            ),
         ),
     )
     result = solve_verified(problem)
@@ -375,8 +386,9 @@ def test_override_never_bypasses_a_hard_rule() -> None:
         trusts=trusts,
         needs=(bm.Need(seeker="S", area="finance"),),
         overrides=(
-            bm.PairOverride(seeker="S", area="finance", buddy="NEAR",
-                            score=1e6),
+            bm.PairOverride(
+                seeker="S", area="finance", buddy="NEAR", score=1e6
+            ),
         ),
     )
     assert assigned(solve_verified(problem)) == {("S", "finance", "OK")}
@@ -474,9 +486,7 @@ def test_progress_reports_improving_solutions() -> None:
 
     problem = preset("nhs")
     calls: list[tuple[float, float, float, float]] = []
-    result = solve_verified(
-        problem, progress=lambda *args: calls.append(args)
-    )
+    result = solve_verified(problem, progress=lambda *args: calls.append(args))
     assert result.status == "optimal"
     assert calls, "progress was never called"
     for elapsed, objective, bound, gap in calls:
@@ -534,10 +544,12 @@ def test_scores_resolve_to_a_thousandth_of_a_point() -> None:
             trusts=trusts,
             needs=(bm.Need(seeker="S", area="finance"),),
             overrides=(
-                bm.PairOverride(seeker="S", area="finance", buddy=better,
-                                score=10.001),
-                bm.PairOverride(seeker="S", area="finance", buddy=worse,
-                                score=10.0),
+                bm.PairOverride(
+                    seeker="S", area="finance", buddy=better, score=10.001
+                ),
+                bm.PairOverride(
+                    seeker="S", area="finance", buddy=worse, score=10.0
+                ),
             ),
         )
         result = solve_verified(problem)
@@ -560,9 +572,14 @@ def test_ties_are_broken_the_same_way_every_time() -> None:
 def test_largest_realistic_scores_fit_in_integer_arithmetic() -> None:
     # Maximum weights of the policy on a long-distance pair.
     policy = bm.Policy(
-        weight_expertise=1e4, weight_culture=1e4, weight_travel=1e4,
-        bonus_preferred=1e5, bonus_prior=1e5, partnership_cost=1e5,
-        max_travel_minutes=None, min_travel_minutes=0,
+        weight_expertise=1e4,
+        weight_culture=1e4,
+        weight_travel=1e4,
+        bonus_preferred=1e5,
+        bonus_prior=1e5,
+        partnership_cost=1e5,
+        max_travel_minutes=None,
+        min_travel_minutes=0,
     )
     trusts = (seeker(), buddy("FAR", 2_000))
     problem = bm.Problem(
@@ -583,8 +600,9 @@ def test_overflowing_user_scores_are_an_input_error() -> None:
         trusts=trusts,
         needs=(bm.Need(seeker="S", area="finance"),),
         overrides=(
-            bm.PairOverride(seeker="S", area="finance", buddy="A",
-                            score=1e300),
+            bm.PairOverride(
+                seeker="S", area="finance", buddy="A", score=1e300
+            ),
         ),
     )
     with pytest.raises(bm.InputError, match="too large"):

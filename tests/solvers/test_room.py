@@ -108,8 +108,9 @@ def five_buddies() -> tuple[bm.Problem, CandidateSet]:
             bm.Need(seeker="T", area="finance"),
         ),
         overrides=(
-            bm.PairOverride(seeker="T", area="finance", buddy="B2",
-                            workload=2),
+            bm.PairOverride(
+                seeker="T", area="finance", buddy="B2", workload=2
+            ),
         ),
     )
     policy = bm.Policy(max_partners=None, max_buddies_per_seeker=1)
@@ -122,7 +123,8 @@ def index(cands: CandidateSet, tid: str) -> int:
 
 def pick(cands: CandidateSet, seeker_id: str, buddy_id: str) -> int:
     n = next(
-        i for i, need in enumerate(cands.problem.needs)
+        i
+        for i, need in enumerate(cands.problem.needs)
         if need.seeker == seeker_id
     )
     at = cands.position(n, index(cands, buddy_id))

@@ -92,9 +92,7 @@ def _impossible_pin(cands: CandidateSet, relation: int) -> list[CoreMember]:
     return members
 
 
-def _capacity_words(
-    cands: CandidateSet, buddy: int, pinned: list[int]
-) -> str:
+def _capacity_words(cands: CandidateSet, buddy: int, pinned: list[int]) -> str:
     """Name a buddy's capacity, and the workloads among *pinned* (candidate
     positions) it is too small for."""
     trust = cands.problem.trusts[buddy]

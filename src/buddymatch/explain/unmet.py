@@ -699,9 +699,7 @@ def explain_unmet_need(
     need_index = view.need_index[(unmet.seeker, unmet.area)]
     need = view.need(need_index)
     steps = funnel(view, need_index)
-    bottleneck, words = _funnel_words(
-        view, need_index, steps, unmet.reason
-    )
+    bottleneck, words = _funnel_words(view, need_index, steps, unmet.reason)
     relaxations: tuple[Relaxation, ...] = ()
     tried: tuple[str, ...] = ()
     if relaxer is not None:

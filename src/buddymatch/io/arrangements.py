@@ -73,9 +73,7 @@ def read_arrangements(
         for line, cells in table.rows:
             site = CsvSite(table.file, line, columns)
             item = Item(site, problems)
-            values = row_values(
-                item, table, cells, _ARRANGEMENTS_CSV.names
-            )
+            values = row_values(item, table, cells, _ARRANGEMENTS_CSV.names)
             good, stand_in = build_item(
                 item,
                 Arrangement,

@@ -120,7 +120,9 @@ def _csv_records(
             break
         except LineTooLong as exc:
             problems.add(
-                file, exc.line, None,
+                file,
+                exc.line,
+                None,
                 f"the line is {exc.length:,} characters long, more than a "
                 f"row can be within the limits of {files.MAX_COLUMNS:,} "
                 f"columns (MAX_COLUMNS) of {files.MAX_FIELD_CHARS:,} "
@@ -135,7 +137,7 @@ def _csv_records(
                     f"{files.MAX_FIELD_CHARS:,} characters (MAX_FIELD_CHARS)"
                 )
                 fix = (
-                    "shorten the cell; check for a quote (\") that is "
+                    'shorten the cell; check for a quote (") that is '
                     "never closed"
                 )
             else:
@@ -150,7 +152,9 @@ def _csv_records(
         blank = not trim("".join(cells))
         if not blank and not records and len(cells) > files.MAX_COLUMNS:
             problems.add(
-                file, line, None,
+                file,
+                line,
+                None,
                 f"the header has {len(cells):,} columns; the limit is "
                 f"{files.MAX_COLUMNS:,} (MAX_COLUMNS)",
                 "delete the columns the matching does not use",
@@ -159,11 +163,12 @@ def _csv_records(
         cells_read += len(cells)
         if cells_read > files.MAX_CELLS:
             problems.add(
-                file, None, None,
+                file,
+                None,
+                None,
                 f"the file has more than {files.MAX_CELLS:,} cells (rows "
                 "times columns), the limit (MAX_CELLS)",
-                "split the input, or leave out data the matching does "
-                "not use",
+                "split the input, or leave out data the matching does not use",
             )
             return None
         if blank:
@@ -171,11 +176,12 @@ def _csv_records(
         records.append(_Record(line, reader.line_num, cells))
         if len(records) > limit:
             problems.add(
-                file, None, None,
+                file,
+                None,
+                None,
                 f"the file has more than {files.MAX_ROWS:,} rows, the limit "
                 "(MAX_ROWS)",
-                "split the input, or leave out rows the matching does "
-                "not use",
+                "split the input, or leave out rows the matching does not use",
             )
             return None
     return records
@@ -190,7 +196,7 @@ def _canonical_column(
         return lowered, None
     for prefix in kind.prefixes:
         if lowered.startswith(prefix):
-            suffix = name[len(prefix):]
+            suffix = name[len(prefix) :]
             try:
                 return prefix + _PREFIX_NOUNS[prefix](suffix), None
             except Bad as bad:
@@ -198,9 +204,7 @@ def _canonical_column(
     return None, None
 
 
-def read_csv(
-    path: StrPath, kind: CsvKind, problems: Problems
-) -> Table | None:
+def read_csv(path: StrPath, kind: CsvKind, problems: Problems) -> Table | None:
     """Read a CSV file of *kind*; report problems of the file and header."""
     file = os.fspath(path)
     text = problems.take(files.read_text(file))
@@ -211,7 +215,10 @@ def read_csv(
         return None
     if not records:
         problems.add(
-            file, None, None, "the file is empty",
+            file,
+            None,
+            None,
+            "the file is empty",
             f"start the file with a header row naming its columns: "
             f"{kind.listing()}",
         )
@@ -222,7 +229,9 @@ def read_csv(
         name = trim(raw)
         if not name:
             problems.add(
-                file, header_line, None,
+                file,
+                header_line,
+                None,
                 f"column {index + 1} of the header has no name",
                 "name the column, or delete it if it is empty",
             )
@@ -231,17 +240,20 @@ def read_csv(
         if bad is not None:
             problems.add(file, header_line, name, bad.message, bad.fix)
         elif canonical is None:
-            hint = did_you_mean(
-                name.lower(), [*kind.names, *kind.prefixes]
-            )
+            hint = did_you_mean(name.lower(), [*kind.names, *kind.prefixes])
             problems.add(
-                file, header_line, name, f"unknown column {name!r}",
+                file,
+                header_line,
+                name,
+                f"unknown column {name!r}",
                 f"rename or delete it{hint}; the {kind.what} columns are "
                 f"{kind.listing()}",
             )
         elif canonical in columns:
             problems.add(
-                file, header_line, canonical,
+                file,
+                header_line,
+                canonical,
                 f"column {canonical!r} appears more than once",
                 "keep one column of each name",
             )
@@ -251,13 +263,14 @@ def read_csv(
     missing = tuple(c for c in kind.required if c not in columns)
     for name in missing:
         problems.add(
-            file, header_line, name, f"the header has no {name!r} column",
+            file,
+            header_line,
+            name,
+            f"the header has no {name!r} column",
             f"add a {name!r} column; the {kind.what} file needs "
             f"{', '.join(kind.required)}",
         )
-    table = Table(
-        file, kind, [trim(h) for h in header], columns, missing
-    )
+    table = Table(file, kind, [trim(h) for h in header], columns, missing)
     for record in records[1:]:
         _table_row(table, record, problems)
     return table
@@ -274,10 +287,12 @@ def _table_row(table: Table, record: _Record, problems: Problems) -> None:
         if end > line:
             fix += (
                 f"; the quoted cell starting here runs to line {end}: "
-                "check for a quote (\") that is never closed"
+                'check for a quote (") that is never closed'
             )
         problems.add(
-            table.file, line, None,
+            table.file,
+            line,
+            None,
             f"this row has {len(cells)} cells, but the header has "
             f"{len(table.header)} columns",
             fix,
@@ -288,7 +303,9 @@ def _table_row(table: Table, record: _Record, problems: Problems) -> None:
     for index, cell in enumerate(cells):
         if len(cell) > files.MAX_FIELD_CHARS:
             problems.add(
-                table.file, line, table.header[index] or None,
+                table.file,
+                line,
+                table.header[index] or None,
                 f"the cell is {len(cell):,} characters long; the limit is "
                 f"{files.MAX_FIELD_CHARS:,} (MAX_FIELD_CHARS)",
                 "shorten the cell",
@@ -325,9 +342,7 @@ def row_values(
         if not cell:
             if name not in table.kind.required:
                 continue
-            item.report(
-                name, f"the {name} cell is empty", f"give the {name}"
-            )
+            item.report(name, f"the {name} cell is empty", f"give the {name}")
             continue
         values[name] = unescape_text(cell) if name in texts else cell
     return values

@@ -136,8 +136,7 @@ def read_text(
     if limit is None:
         limit = MAX_FILE_BYTES
     too_big = problem(
-        f"the file is larger than the limit of {limit:,} bytes "
-        f"({limit_name})",
+        f"the file is larger than the limit of {limit:,} bytes ({limit_name})",
         "split the input, or leave out data the matching does not use",
     )
     if info.st_size > limit:
@@ -181,14 +180,18 @@ def decode_text(
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         return InputProblem(
-            name, data.count(b"\n", 0, exc.start) + 1, None,
+            name,
+            data.count(b"\n", 0, exc.start) + 1,
+            None,
             f"not UTF-8 text (byte 0x{data[exc.start]:02X} cannot be read)",
             encoding_fix,
         )
     nul = text.find("\x00")
     if nul >= 0:
         return InputProblem(
-            name, text.count("\n", 0, nul) + 1, None,
+            name,
+            text.count("\n", 0, nul) + 1,
+            None,
             "not UTF-8 text: it holds NUL characters, so it is binary "
             "data, not a text file",
             encoding_fix,
@@ -292,6 +295,5 @@ def list_too_long(count: int) -> str | None:
     if count <= MAX_ROWS:
         return None
     return (
-        f"the list has {count:,} items; the limit is {MAX_ROWS:,} "
-        "(MAX_ROWS)"
+        f"the list has {count:,} items; the limit is {MAX_ROWS:,} (MAX_ROWS)"
     )

@@ -222,9 +222,7 @@ def allowed_tiers(policy: Policy | None) -> tuple[str, ...]:
 SECTIONS = ("trusts", "needs", "relations", "overrides", "travel")
 #: Fields that name a trust; an issue about one of them may be an echo of a
 #: trust row that could not be read at all.
-_ID_FIELDS = frozenset(
-    {"seeker", "buddy", "a", "b", "origin", "destination"}
-)
+_ID_FIELDS = frozenset({"seeker", "buddy", "a", "b", "origin", "destination"})
 
 
 @dataclass

@@ -52,7 +52,12 @@ _TOML_ERROR_AT = re.compile(
 
 _TOML_ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))")
 _TOML_SIMPLE_ESCAPES = {
-    "b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '"',
+    "b": "\b",
+    "t": "\t",
+    "n": "\n",
+    "f": "\f",
+    "r": "\r",
+    '"': '"',
     "\\": "\\",
 }
 
@@ -252,12 +257,12 @@ def _toml_key_lines(text: str) -> dict[str, int]:
         table_match = _TOML_TABLE.match(raw)
         if table_match:
             table = path = _toml_parts(table_match.group(1))
-            rest = raw[table_match.end():]
+            rest = raw[table_match.end() :]
         else:
             assign = _TOML_ASSIGN.match(raw)
             if assign:
                 path = table + _toml_parts(assign.group(1))
-                rest = raw[assign.end():]
+                rest = raw[assign.end() :]
         for end in range(1, len(path) + 1):
             lines.setdefault(".".join(path[:end]), number)
         # Any line may open a multi-line string (a value, or an item of
@@ -299,7 +304,8 @@ def _policy_tiers(
 ) -> dict[str, dict[str, object]] | None:
     if not isinstance(value, dict):
         item.report(
-            "tiers", f"{show(value)} is not a table",
+            "tiers",
+            f"{show(value)} is not a table",
             "write each tier as a table: [tiers.light] then workload, "
             "months and fee",
         )
@@ -313,7 +319,8 @@ def _policy_tiers(
             continue
         if not isinstance(table, dict):
             item.report(
-                key, f"{show(table)} is not a table",
+                key,
+                f"{show(table)} is not a table",
                 f"write [tiers.{name}] then workload, months and fee",
             )
             continue
@@ -321,7 +328,8 @@ def _policy_tiers(
         for field_name, raw in table.items():
             if field_name not in tier_fields:
                 item.report(
-                    f"{key}.{field_name}", f"unknown tier key {field_name!r}",
+                    f"{key}.{field_name}",
+                    f"unknown tier key {field_name!r}",
                     f"use only {', '.join(tier_fields)}"
                     f"{did_you_mean(field_name, tier_fields)}",
                 )
@@ -381,7 +389,9 @@ def read_policy(path: StrPath) -> Policy:
         # Before parsing: a header of thousands of parts costs the
         # parser little but every key's line (and report) a lot.
         problems.add(
-            file, deep[0], None,
+            file,
+            deep[0],
+            None,
             f"keys and values nest deeper than {files.MAX_POLICY_NESTING} "
             f"levels here (column {deep[1]}), the limit "
             "(MAX_POLICY_NESTING)",
@@ -398,13 +408,13 @@ def read_policy(path: StrPath) -> Policy:
         if where is not None:
             reason = reason[: where.start()]
             line = (
-                int(where.group(1))
-                if where.group(1)
-                else text.count("\n") + 1
+                int(where.group(1)) if where.group(1) else text.count("\n") + 1
             )
         problems.add(
-            file, line, None, f"not valid TOML: {reason[:1].lower()}"
-            f"{reason[1:]}",
+            file,
+            line,
+            None,
+            f"not valid TOML: {reason[:1].lower()}{reason[1:]}",
             "write one key = value per line; text in double quotes; "
             "true/false and numbers without quotes",
         )
@@ -412,7 +422,10 @@ def read_policy(path: StrPath) -> Policy:
     except (ValueError, RecursionError) as exc:
         # Numbers of thousands of digits, or arrays nested thousands deep.
         problems.add(
-            file, None, None, f"cannot read the TOML: {exc}",
+            file,
+            None,
+            None,
+            f"cannot read the TOML: {exc}",
             "write numbers of ordinary size; the policy needs no arrays",
         )
         raise problems.error() from None
@@ -431,7 +444,8 @@ def read_policy(path: StrPath) -> Policy:
                 values[key] = parsed
         else:
             item.report(
-                key, f"unknown key {key!r}",
+                key,
+                f"unknown key {key!r}",
                 f"rename or delete it{did_you_mean(key, keys)}; the keys "
                 f"are {', '.join(keys)}, and [tiers.<name>] tables",
             )

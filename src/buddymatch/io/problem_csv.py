@@ -40,7 +40,14 @@ from buddymatch.io.write import (
 from buddymatch.model import CULTURE_MAX, Need, Policy, Problem
 
 _TRUSTS_COLUMNS = (
-    "id", "name", "kind", "lat", "lon", "region", "capacity", "max_partners",
+    "id",
+    "name",
+    "kind",
+    "lat",
+    "lon",
+    "region",
+    "capacity",
+    "max_partners",
     "needs",
 )
 _TRUSTS_CSV = CsvKind(
@@ -134,7 +141,10 @@ def _load_trusts_csv(
             loaded.unsure_ids.add(trim(raw[id_index]))
     if not table.rows and not table.broken and not table.missing:
         problems.add(
-            file, None, None, "the file has a header but no trust rows",
+            file,
+            None,
+            None,
+            "the file has a header but no trust rows",
             "add one row per trust; a file with no trust rows is an error",
         )
         loaded.trusts_reported = True
@@ -158,7 +168,9 @@ def _load_needs_cell(
     tokens = [token for token in map(trim, text.split(";")) if token]
     if len(tokens) > files.MAX_NEEDS_PER_CELL:
         problems.add(
-            file, line, "needs",
+            file,
+            line,
+            "needs",
             f"the cell lists {len(tokens):,} needs; the limit is "
             f"{files.MAX_NEEDS_PER_CELL} per trust (MAX_NEEDS_PER_CELL)",
             "list fewer needs; each need is one area of the trust",
@@ -171,11 +183,12 @@ def _load_needs_cell(
         # the row limit (as the needs list of a JSON problem has): up to
         # MAX_NEEDS_PER_CELL per row, they could be a hundred times more.
         problems.add(
-            file, line, "needs",
+            file,
+            line,
+            "needs",
             f"the file lists more than {files.MAX_ROWS:,} needs in all, the "
             "limit (MAX_ROWS), from this row on",
-            "split the input, or leave out needs the matching does not "
-            "use",
+            "split the input, or leave out needs the matching does not use",
         )
         loaded.needs_refused = True
         loaded.complete = False
@@ -199,7 +212,8 @@ def _load_needs_cell(
         }
         if "area" not in values:
             item.report(
-                "area", "names no area",
+                "area",
+                "names no area",
                 "start each need with its area, e.g. finance:programme",
             )
         if seeker is None:
@@ -284,8 +298,13 @@ def read_problem(
     _load_trusts_csv(trusts, loaded, problems, allowed_tiers(policy))
     if relations is not None:
         _load_leaf_csv(
-            relations, _RELATIONS_CSV, "relations", build_relation,
-            loaded, problems, text_fields=("note",),
+            relations,
+            _RELATIONS_CSV,
+            "relations",
+            build_relation,
+            loaded,
+            problems,
+            text_fields=("note",),
         )
     if pairs is not None:
         _load_leaf_csv(
@@ -293,8 +312,12 @@ def read_problem(
         )
     if travel_matrix is not None:
         _load_leaf_csv(
-            travel_matrix, _TRAVEL_CSV, "travel", build_travel,
-            loaded, problems,
+            travel_matrix,
+            _TRAVEL_CSV,
+            "travel",
+            build_travel,
+            loaded,
+            problems,
         )
     return assemble(loaded, problems)
 

@@ -100,7 +100,8 @@ class _JsonReader:
         for key, value in obj.items():
             if key not in names:
                 item.report(
-                    _json_key(key), f"unknown field {show(key)}",
+                    _json_key(key),
+                    f"unknown field {show(key)}",
                     f"rename or delete it{did_you_mean(key, names)}; the "
                     f"fields are {', '.join(names)}",
                 )
@@ -115,7 +116,8 @@ class _JsonReader:
             return {}
         if not isinstance(value, dict):
             item.report(
-                key, f"{show(value)} is not an object",
+                key,
+                f"{show(value)} is not an object",
                 f"give {key} as an object of name: value",
             )
             return {}
@@ -134,7 +136,9 @@ class _JsonReader:
             loaded.section_sites[section] = JsonSite(self.file, section)
         if not isinstance(data, dict):
             self.problems.add(
-                self.file, None, None,
+                self.file,
+                None,
+                None,
                 f"the document is {show(data)}, not an object",
                 "give an object with trusts, needs, relations, overrides "
                 "and travel",
@@ -145,8 +149,9 @@ class _JsonReader:
         self.fields(top, data, SECTIONS)
         if "trusts" not in data:
             top.report(
-                "trusts", "the problem has no trusts list",
-                "add \"trusts\": [...] with one object per trust",
+                "trusts",
+                "the problem has no trusts list",
+                'add "trusts": [...] with one object per trust',
             )
             loaded.complete = False
         for section in SECTIONS:
@@ -155,7 +160,8 @@ class _JsonReader:
                 continue
             if not isinstance(value, list):
                 top.report(
-                    section, f"{show(value)} is not a list",
+                    section,
+                    f"{show(value)} is not a list",
                     f"give {section} as a list of objects",
                 )
                 if section == "trusts":
@@ -181,7 +187,8 @@ class _JsonReader:
         item = Item(site, self.problems)
         if not isinstance(obj, dict):
             item.report(
-                "", f"{show(obj)} is not an object",
+                "",
+                f"{show(obj)} is not an object",
                 "give each item as an object of field: value",
             )
             if section == "trusts":

@@ -106,7 +106,8 @@ def parse_result_json(
         text = data
         if isinstance(data, bytes | bytearray):
             decoded = files.decode_text(
-                bytes(data), source,
+                bytes(data),
+                source,
                 encoding_fix=fix or "send the JSON encoded as UTF-8",
             )
             if isinstance(decoded, InputProblem):
@@ -123,7 +124,10 @@ def _result(document: object, file: str, fix: str | None) -> Result:
         return InputError(
             [
                 InputProblem(
-                    file, line, None, message,
+                    file,
+                    line,
+                    None,
+                    message,
                     fix or "give the result as Result.to_json writes it",
                 )
             ]
@@ -157,7 +161,9 @@ def _result(document: object, file: str, fix: str | None) -> Result:
     if len(errors) > MAX_LISTED_PROBLEMS:
         problems.append(
             InputProblem(
-                file, None, None,
+                file,
+                None,
+                None,
                 f"... and at least {len(errors) - MAX_LISTED_PROBLEMS:,} "
                 "more problems: this is not a result file",
                 value_fix or "give the result as Result.to_json writes it",
@@ -183,7 +189,8 @@ def _validate(document: dict[str, Any]) -> Result | list[ErrorDetails]:
     for start in starts:
         window = {
             key: value[start : start + _WINDOW]
-            if isinstance(value, list) else value
+            if isinstance(value, list)
+            else value
             for key, value in document.items()
         }
         try:

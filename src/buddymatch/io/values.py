@@ -53,9 +53,7 @@ _NUMBER_RE = re.compile(
 )
 _INTEGER_RE = re.compile(r"[+-]?[0-9]+")
 
-_ID_FIX = (
-    "use letters, digits and _ . - only, starting with a letter or digit"
-)
+_ID_FIX = "use letters, digits and _ . - only, starting with a letter or digit"
 
 
 def trim(text: str) -> str:
@@ -172,8 +170,7 @@ class Rule:
                 number = float(text)
             else:
                 raise Bad(
-                    f"{show(text)} is not a number; expected "
-                    f"{self.expected}",
+                    f"{show(text)} is not a number; expected {self.expected}",
                     fix,
                 )
         else:
@@ -183,8 +180,7 @@ class Rule:
         if self.whole and isinstance(number, float):
             if not number.is_integer():
                 raise Bad(
-                    f"{shown} is not a whole number; expected "
-                    f"{self.expected}",
+                    f"{shown} is not a whole number; expected {self.expected}",
                     fix,
                 )
             number = int(number)
@@ -194,8 +190,9 @@ class Rule:
             or (self.hi is not None and number > self.hi)
             or (self.hi is not None and self.hi_open and number == self.hi)
         ):
-            raise Bad(f"{shown} is not {self.noun}; expected "
-                       f"{self.expected}", fix)
+            raise Bad(
+                f"{shown} is not {self.noun}; expected {self.expected}", fix
+            )
         return number if self.whole else float(number)
 
 
@@ -272,9 +269,7 @@ def identifier(noun: str, example: str) -> Parser[str]:
 def _text(noun: str, max_length: int) -> Parser[str]:
     def parse(value: object) -> str:
         if not isinstance(value, str):
-            raise Bad(
-                f"{show(value)} is not text", f"give the {noun} as text"
-            )
+            raise Bad(f"{show(value)} is not text", f"give the {noun} as text")
         length = len(trim(value))
         if length > max_length:
             raise Bad(
@@ -348,34 +343,50 @@ def or_none(parser: Parser[_T]) -> Parser[_T | None]:
 # Field rules, derived from the model's own constraints so the words and the
 # model never disagree.
 LAT = field_rule(
-    Trust, "lat", "a latitude",
+    Trust,
+    "lat",
+    "a latitude",
     "give degrees north (WGS84) of the main site, e.g. 52.41",
 )
 LON = field_rule(
-    Trust, "lon", "a longitude",
+    Trust,
+    "lon",
+    "a longitude",
     "give degrees east (WGS84; west is negative), e.g. -1.51",
 )
 CAPACITY = field_rule(
-    Trust, "capacity", "a capacity",
+    Trust,
+    "capacity",
+    "a capacity",
     "give the workload units it can offer as a buddy; 0 = not a buddy",
 )
 MAX_PARTNERS = field_rule(
-    Trust, "max_partners", "a partner limit",
+    Trust,
+    "max_partners",
+    "a partner limit",
     "give how many seekers it may support, or leave the cell empty for "
     "the policy's max_partners",
 )
 CULTURE = Rule(
-    "a culture score", False, 0.0, CULTURE_MAX,
+    "a culture score",
+    False,
+    0.0,
+    CULTURE_MAX,
     fix=f"give a score from 0 to {bound_text(CULTURE_MAX)}, the scale of NHS "
     "Staff Survey theme scores",
 )
 EXPERTISE = Rule(
-    "an expertise level", True, 0, EXPERTISE_MAX,
+    "an expertise level",
+    True,
+    0,
+    EXPERTISE_MAX,
     fix=f"give a whole number from 0 (does not run the service) to "
     f"{EXPERTISE_MAX}",
 )
 BUDDIES = field_rule(
-    Need, "buddies", "a number of buddies",
+    Need,
+    "buddies",
+    "a number of buddies",
     "give how many distinct buddies this area needs (usually 1)",
 )
 PRIORITY = field_rule(
@@ -385,11 +396,15 @@ SCORE = field_rule(
     PairOverride, "score", "a score", "give a finite number of points"
 )
 WORKLOAD = field_rule(
-    PairOverride, "workload", "a workload",
+    PairOverride,
+    "workload",
+    "a workload",
     "give the workload units the pair takes, a whole number 0 or more",
 )
 MINUTES = field_rule(
-    TravelTime, "minutes", "a travel time",
+    TravelTime,
+    "minutes",
+    "a travel time",
     "give the travel time in minutes, 0 or more",
 )
 NAME = _text("name", constraints(Trust, "name")["max_length"])

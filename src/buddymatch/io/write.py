@@ -141,9 +141,7 @@ def check_output_file(path: StrPath) -> None:
     target = Path(os.path.abspath(path))
     _check_writable_folder(path, target.parent)
     if target.is_dir():
-        raise OutputError(
-            os.fspath(path), "it is a folder", errno.EISDIR
-        )
+        raise OutputError(os.fspath(path), "it is a folder", errno.EISDIR)
 
 
 def check_output_folder(path: StrPath) -> None:

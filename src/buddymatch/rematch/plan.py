@@ -109,9 +109,7 @@ def _describe_ongoing(
             workload = workloads.get(
                 (item.seeker, item.area, item.buddy), tier.workload
             )
-        entry = Ongoing(
-            order, item, need, workload, tier.fee, position
-        )
+        entry = Ongoing(order, item, need, workload, tier.fee, position)
         exclusion = original.exclusion(n, j)
         if exclusion is not None:
             entry.flags.append(Flag(rule=exclusion[0], detail=exclusion[1]))
@@ -136,9 +134,7 @@ def _flag_overruns(
         if not entry.flags:
             entry.flags.extend(
                 Flag(rule=rule, detail=_overrun(rule, ledger, entry, j))
-                for rule in ledger.broken(
-                    j, seeker, entry.workload, entry.fee
-                )
+                for rule in ledger.broken(j, seeker, entry.workload, entry.fee)
             )
         ledger.take(j, seeker, entry.workload, entry.fee)
 
@@ -172,9 +168,7 @@ def _overrun(
     )
 
 
-def _place(
-    policy: Policy, ongoing: Sequence[Ongoing]
-) -> None:
+def _place(policy: Policy, ongoing: Sequence[Ongoing]) -> None:
     """Decide which arrangements the model holds and which stay outside.
 
     Pinned mode pins a need's ongoing arrangements only when they serve it
@@ -314,8 +308,7 @@ def make_plan(
         notes.append(
             f"{trust_id}: "
             + " and ".join(
-                f"{name} {was} -> {now}"
-                for name, (was, now) in change.items()
+                f"{name} {was} -> {now}" for name, (was, now) in change.items()
             )
             + " for arrangements kept outside the model"
         )

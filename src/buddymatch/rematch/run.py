@@ -194,8 +194,6 @@ def _limit_note(seeker: str, limit: int) -> str:
     )
 
 
-
-
 def _restrict(
     problem: Problem, seeker: str, keep: set[str], why: str
 ) -> list[Relation]:

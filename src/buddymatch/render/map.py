@@ -369,7 +369,11 @@ class _Occupancy:
 
 
 def _label_spot(
-    taken: _Occupancy, x: float, y: float, text_w: float, size: float,
+    taken: _Occupancy,
+    x: float,
+    y: float,
+    text_w: float,
+    size: float,
     gap: float,
 ) -> tuple[float, float, str, float]:
     """Return the least crowded place for a label beside a marker.
@@ -623,8 +627,15 @@ class _Roles:
 
 
 def _halo_text(
-    x: float, y: float, text: str, *, size: float, anchor: str,
-    colour: str, weight: str = "normal", css: str = "label",
+    x: float,
+    y: float,
+    text: str,
+    *,
+    size: float,
+    anchor: str,
+    colour: str,
+    weight: str = "normal",
+    css: str = "label",
 ) -> str:
     """Return text drawn over a white halo, readable on top of lines."""
     common = (
@@ -703,9 +714,7 @@ def render_svg(
         width=width - _PANEL_W - 2 * _MARGIN,
     )
     xs, ys = _spread(*frame.project(lons, lats), gap=look.min_gap)
-    at = {
-        i: (float(x), float(y)) for i, x, y in zip(ids, xs, ys, strict=True)
-    }
+    at = {i: (float(x), float(y)) for i, x, y in zip(ids, xs, ys, strict=True)}
     scale_bar, scale_box = _scale_bar(frame)
     panel, panel_h = _panel(result, roles, left=width - _PANEL_W)
     height = math.ceil(_TITLE_H + max(frame.height, panel_h) + _MARGIN)
@@ -715,8 +724,7 @@ def render_svg(
         f'font-family="{_FONT}" role="img" aria-labelledby="map-title">',
         f'<title id="map-title">{_x(title)}: {_x(_summary_line(result))}'
         "</title>",
-        f'<rect class="page" width="{width}" height="{height}" '
-        'fill="white"/>',
+        f'<rect class="page" width="{width}" height="{height}" fill="white"/>',
         f'<text x="{_num(_MARGIN)}" y="28" font-size="20" '
         f'font-weight="bold" fill="{_INK}">{_x(title)}</text>',
         f'<text x="{_num(_MARGIN)}" y="50" font-size="13" '
@@ -871,8 +879,12 @@ def _labels(
     still name every trust.
     """
     taken = _Occupancy(
-        (frame.left, frame.top, frame.left + frame.width,
-         frame.top + frame.height)
+        (
+            frame.left,
+            frame.top,
+            frame.left + frame.width,
+            frame.top + frame.height,
+        )
     )
     for box in reserved:
         taken.add(box)
@@ -904,8 +916,14 @@ def _labels(
         taken.add(_label_box(tx, ty, anchor, w, _LABEL_SIZE))
         out.append(
             _halo_text(
-                tx, ty, text, size=_LABEL_SIZE, anchor=anchor, colour=_INK,
-                weight="bold", css="label seeker-label",
+                tx,
+                ty,
+                text,
+                size=_LABEL_SIZE,
+                anchor=anchor,
+                colour=_INK,
+                weight="bold",
+                css="label seeker-label",
             )
         )
     seekers = set(roles.seekers)
@@ -922,8 +940,13 @@ def _labels(
         taken.add(_label_box(tx, ty, anchor, w, _BUDDY_LABEL_SIZE))
         out.append(
             _halo_text(
-                tx, ty, trust_id, size=_BUDDY_LABEL_SIZE, anchor=anchor,
-                colour=_MUTED, css="label buddy-label",
+                tx,
+                ty,
+                trust_id,
+                size=_BUDDY_LABEL_SIZE,
+                anchor=anchor,
+                colour=_MUTED,
+                css="label buddy-label",
             )
         )
     out.append("</g>")
@@ -1158,8 +1181,7 @@ def render_html(
         '<html lang="en">',
         "<head>",
         '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, '
-        'initial-scale=1">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_x(title)}</title>",
         f"<style>\n{_CSS}\n</style>",
         "</head>",

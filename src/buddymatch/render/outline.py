@@ -68,9 +68,7 @@ class Outline:
         """Add a paragraph."""
         self.blocks.append(Paragraph(text))
 
-    def table(
-        self, header: Row, rows: Sequence[Row], right: set[int]
-    ) -> None:
+    def table(self, header: Row, rows: Sequence[Row], right: set[int]) -> None:
         """Add a table; columns in *right* are aligned right."""
         self.blocks.append(Table(header, list(rows), right))
 

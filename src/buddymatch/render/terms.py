@@ -31,8 +31,18 @@ _ID_RE = re.compile(ID_PATTERN)
 # them gets a leading "_", which no id starts with.
 _DEVICE_NAME = re.compile(r"(?i)(?:con|prn|aux|nul|com[0-9]|lpt[0-9])")
 _MONTHS = (
-    "January", "February", "March", "April", "May", "June", "July",
-    "August", "September", "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 )
 
 
@@ -246,8 +256,10 @@ def write_terms(
     for p in result.partnerships:
         name = f"{stems[(p.seeker, p.buddy)]}.{fmt}"
         # Ids cannot hold a separator, but the guard costs nothing.
-        if Path(name).name != name or os.sep in name or (
-            os.altsep and os.altsep in name
+        if (
+            Path(name).name != name
+            or os.sep in name
+            or (os.altsep and os.altsep in name)
         ):
             raise BuddymatchError(f"unsafe terms file name {name!r}")
         targets.append((p, folder / name))

@@ -492,11 +492,7 @@ solver_params
     decomposition: Decomposition | None = None
     decomposed = 0.0
     n_usable = int(np.count_nonzero(usable))
-    left = (
-        time_limit
-        if deadline is None
-        else deadline - time.perf_counter()
-    )
+    left = time_limit if deadline is None else deadline - time.perf_counter()
     if (
         warm is not None
         and not untried.any()

@@ -101,9 +101,7 @@ def workload_words(cands: CandidateSet, position: int) -> str:
     """Name a candidate pair's workload and where it comes from (see
     :func:`workload_source`)."""
     need = cands.problem.needs[int(cands.need[position])]
-    return workload_source(
-        cands.policy, need, int(cands.workload[position])
-    )
+    return workload_source(cands.policy, need, int(cands.workload[position]))
 
 
 def capacity_shortfall(cands: CandidateSet, position: int) -> str | None:
@@ -125,9 +123,7 @@ def capacity_shortfall(cands: CandidateSet, position: int) -> str | None:
     capacity = cands.problem.trusts[int(cands.buddy[position])].capacity
     if int(cands.workload[position]) <= capacity:
         return None
-    return (
-        f"capacity ({capacity}) is below {workload_words(cands, position)}"
-    )
+    return f"capacity ({capacity}) is below {workload_words(cands, position)}"
 
 
 def _capacities(cands: CandidateSet) -> np.ndarray:
@@ -287,9 +283,7 @@ def _blocked_words(
     blocked = np.flatnonzero(~room.free)
     blocked = blocked[
         np.argsort(
-            np.asarray(
-                [room.code(int(i)) == "workload" for i in blocked]
-            ),
+            np.asarray([room.code(int(i)) == "workload" for i in blocked]),
             kind="stable",
         )
     ]
@@ -298,8 +292,7 @@ def _blocked_words(
         code = room.code(i)
         if code == "workload":
             shown.append(
-                f"{trust.id}'s "
-                f"{capacity_shortfall(cands, int(pairs[i]))}"
+                f"{trust.id}'s {capacity_shortfall(cands, int(pairs[i]))}"
             )
         elif code == "capacity":
             shown.append(
@@ -407,8 +400,7 @@ def _unmet_reason(
         return "capacity", blocked + (f"; and {budget}" if over else "")
     if over:
         return "budget", (
-            f"{budget}; every other limit leaves room for it in this "
-            "proposal"
+            f"{budget}; every other limit leaves room for it in this proposal"
         )
     # The proposal as it stands has room for the need within every
     # limit; only a search that stopped early leaves such a need.
@@ -420,8 +412,7 @@ def _unmet_reason(
     return "capacity", (
         f"{_passing(candidates)} the hard rules and {room.together} "
         f"{'has' if room.together == 1 else 'have'} room in this "
-        "proposal; not met in this proposal, not proven impossible"
-        + stopped
+        "proposal; not met in this proposal, not proven impossible" + stopped
     )
 
 
@@ -446,9 +437,7 @@ def _cover_bounds(
     n_needs = len(cands.problem.needs)
     # A need met by a proposal that breaks a rule (assemble builds what it
     # is given; verify reports the rule) counts too.
-    coverable = (
-        np.bincount(cands.need[usable], minlength=n_needs) > 0
-    ) | met
+    coverable = (np.bincount(cands.need[usable], minlength=n_needs) > 0) | met
     priority_of = np.fromiter(
         (need.priority for need in cands.problem.needs), np.int64, n_needs
     )
@@ -588,9 +577,7 @@ def assemble(
         (need.priority for need in problem.needs), np.int64, n_needs
     )
     met = (per_need == wanted) & (per_need > 0)
-    covered_by_priority: Counter[int] = Counter(
-        priority_of[met].tolist()
-    )
+    covered_by_priority: Counter[int] = Counter(priority_of[met].tolist())
     total_by_priority: Counter[int] = Counter(priority_of.tolist())
     bounds = _cover_bounds(
         cands, status, met, covered_by_priority, cover_bounds

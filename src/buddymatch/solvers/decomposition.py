@@ -295,8 +295,7 @@ class _Pairs:
             dtype=np.int64,
         )
         limits = [
-            partner_limit(problem.trusts[int(t)], policy)
-            for t in self.buddies
+            partner_limit(problem.trusts[int(t)], policy) for t in self.buddies
         ]
         # Groups: one per (buddy, seeker), ordered by buddy row.
         order = np.lexsort((need, seeker, buddy_row))
@@ -318,8 +317,7 @@ class _Pairs:
         per_buddy = np.bincount(self.group_buddy, minlength=n_buddies)
         first_group = np.r_[0, np.cumsum(per_buddy)[:-1]].astype(np.int64)
         self.group_slot = (
-            np.arange(n_groups, dtype=np.int64)
-            - first_group[self.group_buddy]
+            np.arange(n_groups, dtype=np.int64) - first_group[self.group_buddy]
         )
         # A partner limit at least the buddy's number of seekers never
         # binds: such buddies count as unlimited in the pricing.
@@ -342,9 +340,7 @@ class _Pairs:
         self.item_at[self.group, self.slot] = np.arange(len(key))
         slots = int(per_buddy.max()) if n_buddies else 0
         self.group_at = np.full((n_buddies, slots), -1, dtype=np.int64)
-        self.group_at[self.group_buddy, self.group_slot] = np.arange(
-            n_groups
-        )
+        self.group_at[self.group_buddy, self.group_slot] = np.arange(n_groups)
 
     def _reorder(self, order: IntArray) -> None:
         for name in (
@@ -796,8 +792,11 @@ def _stage(
     began = time.perf_counter()
     values = 1.0 if priority is None else 0.0
     # A penalty on the artificial slacks larger than any stage value.
-    penalty = 1.0 + len(master.coverable) + values * float(
-        np.maximum(master.pairs.score_units, 0).sum() / POINTS_SCALE
+    penalty = (
+        1.0
+        + len(master.coverable)
+        + values
+        * float(np.maximum(master.pairs.score_units, 0).sum() / POINTS_SCALE)
     )
     master.set_stage(priority, fixed, penalty)
     stage = _Stage(master, priority)
@@ -949,9 +948,7 @@ def decomposition_bounds(
     for i, priority in enumerate(stages):
         left = time_limit - (time.perf_counter() - began)
         deadline = time.perf_counter() + max(0.0, left) / (len(stages) - i)
-        above = [
-            q for q in PRIORITY_ORDER if priority is None or q > priority
-        ]
+        above = [q for q in PRIORITY_ORDER if priority is None or q > priority]
         fixed = {q: int(cover[q]) for q in above if cover.get(q)}
         if i and restart:
             master = _restarted(master, cands, seeds)

@@ -181,13 +181,9 @@ def flow_structure(
     seeker = cands.need_seeker[need].astype(np.int64)
     active = np.zeros(n_needs, dtype=bool)
     active[need] = True
-    wanted = np.fromiter(
-        (n.buddies for n in problem.needs), np.int64, n_needs
-    )
+    wanted = np.fromiter((n.buddies for n in problem.needs), np.int64, n_needs)
     seeker_of_need = cands.need_seeker.astype(np.int64)
-    per_seeker = np.bincount(
-        seeker_of_need[active], minlength=n_seekers
-    )
+    per_seeker = np.bincount(seeker_of_need[active], minlength=n_seekers)
     seeker_limit = policy.max_buddies_per_seeker
     if seeker_limit is not None:
         asked = np.bincount(
@@ -303,8 +299,9 @@ def solve_flow(
     supply = int(wanted[active].sum())
     top = max(weights.values()) + int(np.abs(flow.quality).max())
     n_nodes = n_needs + n_trusts + 2
-    total = sum(w * int(wanted[priority == p].sum()) for p, w in
-                weights.items()) + int(np.abs(flow.quality).sum())
+    total = sum(
+        w * int(wanted[priority == p].sum()) for p, w in weights.items()
+    ) + int(np.abs(flow.quality).sum())
     if top * (n_nodes + 1) >= MAX_WEIGHT or total >= MAX_WEIGHT:
         return None
     # Nodes: needs 0..n_needs-1, trusts after them, then source, sink.

@@ -65,11 +65,13 @@ class Model:
         """Whether the rules allow *picks* together (and none of *off*)."""
         model = self.model.clone()
         for pick in picks:
-            model.add(model.get_bool_var_from_proto_index(
-                self.var(*pick).index) == 1)
+            model.add(
+                model.get_bool_var_from_proto_index(self.var(*pick).index) == 1
+            )
         for pick in off:
-            model.add(model.get_bool_var_from_proto_index(
-                self.var(*pick).index) == 0)
+            model.add(
+                model.get_bool_var_from_proto_index(self.var(*pick).index) == 0
+            )
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = 1
         code = solver.solve(model)
@@ -96,10 +98,19 @@ def two_seekers(**policy: object) -> Model:
         trusts=(
             seeker("S"),
             seeker("T", 5),
-            make_trust("B1", *at(60), capacity=2,
-                       expertise={"finance": 4, "maternity": 4}),
-            make_trust("B2", *at(70), capacity=5, max_partners=1,
-                       expertise={"finance": 4, "maternity": 4}),
+            make_trust(
+                "B1",
+                *at(60),
+                capacity=2,
+                expertise={"finance": 4, "maternity": 4},
+            ),
+            make_trust(
+                "B2",
+                *at(70),
+                capacity=5,
+                max_partners=1,
+                expertise={"finance": 4, "maternity": 4},
+            ),
         ),
         needs=(
             bm.Need(seeker="S", area="finance"),
@@ -127,13 +138,13 @@ def test_a_covered_need_has_exactly_its_buddies() -> None:
     assert not m.feasible(both[0], off=(both[1],))
     covered = m.vars.covered
     n = next(
-        i for i, need in enumerate(m.cands.problem.needs)
+        i
+        for i, need in enumerate(m.cands.problem.needs)
         if need.area == "maternity"
     )
     model = m.model.clone()
     model.add(model.get_bool_var_from_proto_index(covered[n].index) == 0)
-    model.add(model.get_bool_var_from_proto_index(
-        m.var(*both[0]).index) == 1)
+    model.add(model.get_bool_var_from_proto_index(m.var(*both[0]).index) == 1)
     assert cp_model.CpSolver().solve(model) == cp_model.INFEASIBLE
 
 
@@ -142,8 +153,7 @@ def test_an_assignment_makes_a_partnership() -> None:
     p = m.vars.partner[m.vars.pair_partner[0]]
     model = m.model.clone()
     model.add(model.get_bool_var_from_proto_index(p.index) == 0)
-    model.add(model.get_bool_var_from_proto_index(m.vars.assign[0].index)
-              == 1)
+    model.add(model.get_bool_var_from_proto_index(m.vars.assign[0].index) == 1)
     assert cp_model.CpSolver().solve(model) == cp_model.INFEASIBLE
 
 
@@ -183,8 +193,12 @@ def test_the_seekers_buddy_limit(limit: int | None, ok: bool) -> None:
 
 @pytest.mark.parametrize(
     ("budget", "ok"),
-    [(9_999.99, False), (9_999.999, False), (10_000.0, True),
-     (10_000.004, True)],
+    [
+        (9_999.99, False),
+        (9_999.999, False),
+        (10_000.0, True),
+        (10_000.004, True),
+    ],
 )
 def test_the_budget_is_a_cap_in_whole_pence(budget: float, ok: bool) -> None:
     m = two_seekers(budget=budget)
@@ -221,7 +235,8 @@ def test_a_pin_forces_its_pair() -> None:
     # Max cover keeps the pin: T goes to B2.
     result = m.max_cover()
     assert {(a.seeker, a.buddy) for a in result.assignments} == {
-        ("S", "B1"), ("T", "B2"),
+        ("S", "B1"),
+        ("T", "B2"),
     }
     assert not pinned().feasible(
         ("S", "finance", "B1"), ("T", "finance", "B1")
@@ -247,6 +262,8 @@ def test_maximum_cover_of_the_complete_problem_breaks_no_rule(
     # Plain cover gives up S2's two intensive buddies (120,000) for S4's
     # and S5's needs; S3's two needs cannot be met at all.
     assert sorted((u.seeker, u.area) for u in result.unmet) == [
-        ("S2", "maternity"), ("S3", "governance"), ("S3", "maternity"),
+        ("S2", "maternity"),
+        ("S3", "governance"),
+        ("S3", "maternity"),
     ]
     assert result.total_fee <= (complete_policy.budget or 0)

@@ -89,7 +89,9 @@ def test_a_proposal_exists_exactly_when_there_is_no_core() -> None:
     cands, usable, pins = inputs(problem)
     outcome = infeasibility_core(cands, usable, pins, time_limit=5)
     assert (outcome.status, outcome.core, outcome.minimal) == (
-        "feasible", (), False
+        "feasible",
+        (),
+        False,
     )
     assert outcome.solves == 1
     result = bm.propose(problem, time_limit=5)
@@ -140,10 +142,18 @@ def test_the_seekers_buddy_limit_is_a_core_member() -> None:
     problem = bm.Problem(
         trusts=(
             seeker("S"),
-            make_trust("B1", *at(60), capacity=5,
-                       expertise={"finance": 4, "maternity": 4}),
-            make_trust("B2", *at(70), capacity=5,
-                       expertise={"finance": 4, "maternity": 4}),
+            make_trust(
+                "B1",
+                *at(60),
+                capacity=5,
+                expertise={"finance": 4, "maternity": 4},
+            ),
+            make_trust(
+                "B2",
+                *at(70),
+                capacity=5,
+                expertise={"finance": 4, "maternity": 4},
+            ),
         ),
         needs=(
             bm.Need(seeker="S", area="finance"),
@@ -154,9 +164,7 @@ def test_the_seekers_buddy_limit_is_a_core_member() -> None:
             bm.Relation(a="S", b="B2", kind="pinned", area="maternity"),
         ),
     )
-    cands, usable, pins = inputs(
-        problem, bm.Policy(max_buddies_per_seeker=1)
-    )
+    cands, usable, pins = inputs(problem, bm.Policy(max_buddies_per_seeker=1))
     outcome = infeasibility_core(cands, usable, pins, time_limit=5)
     assert kinds(outcome.core) == ["max_buddies_per_seeker", "pin", "pin"]
     (rule,) = [r for r in outcome.core if r.kind != "pin"]
@@ -284,8 +292,12 @@ def budget_inputs(spare: bool) -> tuple[bm.Problem, Inputs]:
     """
     extra = (buddy("B2", 70, level=3, capacity=1),) if spare else ()
     problem = bm.Problem(
-        trusts=(seeker("S"), seeker("T", 5),
-                buddy("B1", 60, level=5, capacity=1), *extra),
+        trusts=(
+            seeker("S"),
+            seeker("T", 5),
+            buddy("B1", 60, level=5, capacity=1),
+            *extra,
+        ),
         needs=(
             bm.Need(seeker="S", area="finance", priority=3),
             bm.Need(seeker="T", area="finance", priority=1),
@@ -304,7 +316,8 @@ def budget_inputs(spare: bool) -> tuple[bm.Problem, Inputs]:
 
 def need_index(cands: CandidateSet, seeker_id: str, area: str) -> int:
     return next(
-        n for n, need in enumerate(cands.problem.needs)
+        n
+        for n, need in enumerate(cands.problem.needs)
         if (need.seeker, need.area) == (seeker_id, area)
     )
 
@@ -324,7 +337,9 @@ def test_budget_check(spare: bool, alone: bool) -> None:
     chosen = np.zeros(cands.n_candidates, dtype=bool)
     chosen[cands.position(s, cands.problem.trust_ids.index("B1"))] = True
     result = assemble(
-        cands, chosen, "optimal",
+        cands,
+        chosen,
+        "optimal",
         budget_check=lambda n: check(n, time_limit=5),
     )
     assert bm.verify(problem, cands.policy, result) == []

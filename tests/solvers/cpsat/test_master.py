@@ -80,9 +80,7 @@ def _with_pin(
         kind="pinned",
         area=need.area if rng.random() < 0.5 else None,
     )
-    return problem.model_copy(
-        update={"relations": (*problem.relations, pin)}
-    )
+    return problem.model_copy(update={"relations": (*problem.relations, pin)})
 
 
 def _result(cands: CandidateSet, chosen: np.ndarray) -> Result:
@@ -196,14 +194,16 @@ def test_the_pool_keeps_every_column_of_every_master() -> None:
     found = decomposition_bounds(cands, time_limit=30)
     pool = {
         (b, c.tobytes())
-        for b, c in zip(found.pool_buddy.tolist(), found.pool_columns,
-                        strict=True)
+        for b, c in zip(
+            found.pool_buddy.tolist(), found.pool_columns, strict=True
+        )
     }
     assert len(pool) == len(found.pool_columns)  # distinct
     last = {
         (b, c.tobytes())
-        for b, c in zip(found.column_buddy.tolist(), found.columns,
-                        strict=True)
+        for b, c in zip(
+            found.column_buddy.tolist(), found.columns, strict=True
+        )
     }
     # The restarts drop unused columns from the masters, not the pool.
     assert last < pool
@@ -218,9 +218,7 @@ def test_the_pool_keeps_every_column_of_every_master() -> None:
 def test_the_pool_stops_growing_at_its_limit(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(
-        "buddymatch.solvers.decomposition.POOL_LIMIT", 25
-    )
+    monkeypatch.setattr("buddymatch.solvers.decomposition.POOL_LIMIT", 25)
     assert _Pool().limit == 25
     _, _, cands = _nhs()
     found = decomposition_bounds(cands, time_limit=10)
@@ -253,8 +251,6 @@ def test_a_pin_no_column_holds_leaves_no_solution() -> None:
         for k in np.flatnonzero(usable_candidates(cands)).tolist()
         if k not in held
     ]
-    found = integer_master(
-        cands, columns, owners, [[free[0]]], time_limit=1
-    )
+    found = integer_master(cands, columns, owners, [[free[0]]], time_limit=1)
     assert found.status == "no_solution"
     assert not found.chosen.any()

@@ -139,8 +139,7 @@ def test_quality_coefficients_are_score_units(
     m = Staged(complete_problem, complete_policy)
     scores, partnership = quality_coefficients(m.cands, m.vars)
     expected = [
-        round(float(m.cands.score[k]) * POINTS_SCALE)
-        for k in m.vars.positions
+        round(float(m.cands.score[k]) * POINTS_SCALE) for k in m.vars.positions
     ]
     assert scores == expected
     assert partnership == 4_000  # partnership_cost 4.0

@@ -19,8 +19,12 @@ def problem() -> bm.Problem:
         trusts=(
             seeker("S"),
             seeker("T", 5),
-            make_trust("B1", *at(60), capacity=5,
-                       expertise={"finance": 4, "maternity": 4}),
+            make_trust(
+                "B1",
+                *at(60),
+                capacity=5,
+                expertise={"finance": 4, "maternity": 4},
+            ),
             buddy("B2", 70),
             buddy("B3", 80, capacity=1),
         ),
@@ -79,7 +83,11 @@ def test_one_partnership_per_seeker_and_buddy() -> None:
     keys = [(cands.seekers[s], ids[b]) for s, b in variables.partner_keys]
     assert keys == sorted(keys)
     assert sorted(keys) == [
-        ("S", "B1"), ("S", "B2"), ("S", "B3"), ("T", "B1"), ("T", "B2"),
+        ("S", "B1"),
+        ("S", "B2"),
+        ("S", "B3"),
+        ("T", "B1"),
+        ("T", "B2"),
     ]
     assert len(variables.partner) == len(keys)
     # Each assignment points at its own partnership; S's two areas with

@@ -326,9 +326,12 @@ def solve(
     def rank(values: np.ndarray) -> tuple[int, ...]:
         """Cover per priority (most urgent first), then quality units:
         the order in which the objective compares two proposals."""
-        met = np.bincount(
-            cands.need[variables.positions][values], minlength=n_needs
-        ) > 0
+        met = (
+            np.bincount(
+                cands.need[variables.positions][values], minlength=n_needs
+            )
+            > 0
+        )
         partnerships = len(np.unique(variables.pair_partner[values]))
         quality = int(unit_scores[values].sum()) - partnership * partnerships
         return (
