@@ -28,8 +28,9 @@ from buddymatch.explain import (
     render_pair_markdown,
 )
 from buddymatch.explain.proposal import ProposalView
-from buddymatch.solvers.assemble import resolve_pins, usable_candidates
+from buddymatch.solvers.assemble import resolve_pins
 from buddymatch.solvers.cpsat.core import infeasibility_core, rules_status
+from buddymatch.solvers.room import usable_candidates
 from buddymatch.verify import (
     culture_fit,
     recompute_objective,

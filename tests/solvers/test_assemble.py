@@ -18,16 +18,14 @@ import buddymatch as bm
 # Internal modules: their paths may move, so every such import is here.
 from buddymatch.candidates import CandidateSet
 from buddymatch.errors import SolverError
-from buddymatch.solvers.assemble import (
-    assemble,
+from buddymatch.solvers.assemble import assemble, resolve_pins
+from buddymatch.solvers.reasons import (
     capacity_shortfall,
-    coverable_candidates,
-    resolve_pins,
     too_few_fitting,
-    usable_candidates,
     workload_source,
     workload_words,
 )
+from buddymatch.solvers.room import coverable_candidates, usable_candidates
 from conftest import at, buddy, make_trust, seeker
 
 

@@ -24,13 +24,13 @@ from buddymatch import synth
 from buddymatch.candidates import CandidateSet, build_candidates
 from buddymatch.scoring import to_units
 from buddymatch.solvers import propose
-from buddymatch.solvers.assemble import usable_candidates
 from buddymatch.solvers.cpsat.constraints import FEE_SCALE, fee_units
 from buddymatch.solvers.decomposition import (
     _Pairs,
     _price,
     decomposition_bounds,
 )
+from buddymatch.solvers.room import usable_candidates
 
 AREAS = ("a1", "a2", "a3")
 

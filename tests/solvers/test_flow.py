@@ -11,7 +11,7 @@ import pytest
 import buddymatch as bm
 from buddymatch import synth
 from buddymatch.solvers import flow
-from buddymatch.solvers.assemble import usable_candidates
+from buddymatch.solvers.room import usable_candidates
 
 AREA = "review"
 # Any CP-SAT parameter sends propose down the CP-SAT path.

@@ -15,12 +15,9 @@ import buddymatch as bm
 
 # Internal modules: their paths may move, so every such import is here.
 from buddymatch.candidates import CandidateSet
-from buddymatch.solvers.assemble import (
-    assemble,
-    resolve_pins,
-    usable_candidates,
-)
+from buddymatch.solvers.assemble import assemble, resolve_pins
 from buddymatch.solvers.greedy import best_first, greedy, greedy_start
+from buddymatch.solvers.room import usable_candidates
 from conftest import at, buddy, make_trust, seeker
 
 

@@ -13,9 +13,9 @@ import pytest
 import buddymatch as bm
 from buddymatch import solvers, synth
 from buddymatch.candidates import build_candidates
-from buddymatch.solvers.assemble import usable_candidates
 from buddymatch.solvers.bounds import cover_counts
 from buddymatch.solvers.greedy import greedy
+from buddymatch.solvers.room import usable_candidates
 from conftest import solve_verified
 
 

@@ -11,8 +11,9 @@ import buddymatch as bm
 from buddymatch import solvers, synth
 from buddymatch.candidates import CandidateSet, build_candidates
 from buddymatch.solvers import shortlist as shortlists
-from buddymatch.solvers.assemble import resolve_pins, usable_candidates
+from buddymatch.solvers.assemble import resolve_pins
 from buddymatch.solvers.greedy import greedy
+from buddymatch.solvers.room import usable_candidates
 from conftest import solve_verified
 
 

@@ -73,8 +73,8 @@ def test_greedy_start_without_deadline_tries_every_need(
     problem: bm.Problem,
 ) -> None:
     from buddymatch.candidates import build_candidates
-    from buddymatch.solvers.assemble import usable_candidates
     from buddymatch.solvers.greedy import greedy, greedy_start
+    from buddymatch.solvers.room import usable_candidates
 
     cands = build_candidates(problem.canonical(), bm.Policy())
     usable = usable_candidates(cands)

@@ -26,14 +26,10 @@ from buddymatch.model import Policy, Problem
 from buddymatch.params import DEFAULT_TIME_LIMIT, ProgressCallback, SolveParams
 from buddymatch.result import Result
 from buddymatch.solvers import shortlist as shortlists
-from buddymatch.solvers.assemble import (
-    assemble,
-    resolve_pins,
-    usable_candidates,
-)
+from buddymatch.solvers.assemble import assemble, resolve_pins
 from buddymatch.solvers.flow import flow_structure, solve_flow
 from buddymatch.solvers.greedy import greedy_start
-from buddymatch.solvers.room import Ledger
+from buddymatch.solvers.room import Ledger, usable_candidates
 from buddymatch.solvers.settings import Outcome, SolverSettings
 
 if TYPE_CHECKING:

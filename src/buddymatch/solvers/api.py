@@ -18,15 +18,7 @@ modules behind it, so that the solvers may change their insides freely:
 
 from __future__ import annotations
 
-from buddymatch.solvers.assemble import (
-    capacity_shortfall,
-    coverable_candidates,
-    resolve_pins,
-    too_few_fitting,
-    usable_candidates,
-    workload_source,
-    workload_words,
-)
+from buddymatch.solvers.assemble import resolve_pins
 from buddymatch.solvers.cpsat.constraints import CoreRule
 from buddymatch.solvers.cpsat.core import (
     DEFAULT_CORE_TIME_LIMIT,
@@ -34,11 +26,19 @@ from buddymatch.solvers.cpsat.core import (
     infeasibility_core,
     rules_status,
 )
+from buddymatch.solvers.reasons import (
+    capacity_shortfall,
+    too_few_fitting,
+    workload_source,
+    workload_words,
+)
 from buddymatch.solvers.room import (
     BLOCKS,
     NeedRoom,
     ProposalUse,
+    coverable_candidates,
     over_budget,
+    usable_candidates,
 )
 
 __all__ = [

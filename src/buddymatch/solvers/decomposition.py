@@ -90,7 +90,6 @@ from ortools.linear_solver import pywraplp
 from buddymatch.candidates import CandidateSet
 from buddymatch.rules import partner_limit
 from buddymatch.scoring import POINTS_SCALE, from_units, to_units
-from buddymatch.solvers.assemble import usable_candidates
 from buddymatch.solvers.cpsat.constraints import (
     FEE_SCALE,
     budget_units,
@@ -98,6 +97,7 @@ from buddymatch.solvers.cpsat.constraints import (
 )
 from buddymatch.solvers.cpsat.objective import PRIORITY_ORDER
 from buddymatch.solvers.greedy import greedy
+from buddymatch.solvers.room import usable_candidates
 
 __all__ = [
     "Decomposition",

@@ -10,7 +10,7 @@ loads neither CP-SAT nor pandas).
 The condition
 -------------
 Call a need *active* when it has a usable pair
-(:func:`~buddymatch.solvers.assemble.usable_candidates`); only active needs
+(:func:`~buddymatch.solvers.room.usable_candidates`); only active needs
 can ever be met, so only they can couple anything.  The flow path is taken
 when all of these hold:
 

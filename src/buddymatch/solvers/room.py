@@ -442,3 +442,38 @@ class Ledger(Generic[Seeker]):
             partners=np.asarray(self.partners, dtype=np.int64),
             buddies_of={s: set(b) for s, b in self.buddies_of.items() if b},
         )
+
+
+def usable_candidates(cands: CandidateSet) -> np.ndarray:
+    """Return the mask of candidates that can ever be chosen.
+
+    A pair whose workload exceeds the buddy's whole capacity never fits
+    (34% of the pairs of the "national" benchmark); and a need is met with
+    exactly ``buddies`` distinct buddies or not at all, so the candidates
+    of a need with fewer fitting candidates than that can never be chosen.
+    """
+    if not len(cands.need):
+        return np.zeros(0, dtype=bool)
+    capacity = np.array(
+        [t.capacity for t in cands.problem.trusts], dtype=np.int64
+    )
+    fits = cands.workload <= capacity[cands.buddy]
+    counts = np.bincount(cands.need[fits], minlength=len(cands.problem.needs))
+    wanted = np.array([n.buddies for n in cands.problem.needs], dtype=int)
+    return np.asarray(
+        fits & (counts[cands.need] >= wanted[cands.need]), dtype=bool
+    )
+
+
+def coverable_candidates(cands: CandidateSet) -> np.ndarray:
+    """Return the mask of candidates whose need has enough of them.
+
+    Unlike :func:`usable_candidates`, a pair whose workload exceeds the
+    buddy's capacity is kept: it passes every hard pair rule, and only the
+    buddy's capacity (a limit, not a pair rule) stops it.
+    """
+    if not len(cands.need):
+        return np.zeros(0, dtype=bool)
+    counts = np.bincount(cands.need, minlength=len(cands.problem.needs))
+    wanted = np.array([n.buddies for n in cands.problem.needs], dtype=int)
+    return np.asarray(counts[cands.need] >= wanted[cands.need], dtype=bool)

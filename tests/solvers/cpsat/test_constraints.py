@@ -15,11 +15,7 @@ from ortools.sat.python import cp_model
 import buddymatch as bm
 
 # Internal modules: their paths may move, so every such import is here.
-from buddymatch.solvers.assemble import (
-    assemble,
-    resolve_pins,
-    usable_candidates,
-)
+from buddymatch.solvers.assemble import assemble, resolve_pins
 from buddymatch.solvers.cpsat.constraints import (
     FEE_SCALE,
     Constraints,
@@ -27,6 +23,7 @@ from buddymatch.solvers.cpsat.constraints import (
 )
 from buddymatch.solvers.cpsat.objective import set_cover_objective
 from buddymatch.solvers.cpsat.variables import Variables
+from buddymatch.solvers.room import usable_candidates
 from conftest import at, buddy, make_trust, seeker
 
 Pick = tuple[str, str, str]

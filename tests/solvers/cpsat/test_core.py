@@ -16,12 +16,7 @@ import buddymatch as bm
 
 # Internal modules: their paths may move, so every such import is here.
 from buddymatch.candidates import CandidateSet
-from buddymatch.solvers.assemble import (
-    assemble,
-    coverable_candidates,
-    resolve_pins,
-    usable_candidates,
-)
+from buddymatch.solvers.assemble import assemble, resolve_pins
 from buddymatch.solvers.cpsat import core
 from buddymatch.solvers.cpsat.core import (
     BudgetCheck,
@@ -29,6 +24,7 @@ from buddymatch.solvers.cpsat.core import (
     infeasibility_core,
     rules_status,
 )
+from buddymatch.solvers.room import coverable_candidates, usable_candidates
 from conftest import at, buddy, make_trust, seeker
 
 Inputs = tuple[CandidateSet, np.ndarray, list[list[int]]]

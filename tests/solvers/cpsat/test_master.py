@@ -21,17 +21,14 @@ from buddymatch import synth
 from buddymatch.candidates import CandidateSet, build_candidates
 from buddymatch.result import Result
 from buddymatch.solvers import propose
-from buddymatch.solvers.assemble import (
-    assemble,
-    resolve_pins,
-    usable_candidates,
-)
+from buddymatch.solvers.assemble import assemble, resolve_pins
 from buddymatch.solvers.cpsat.master import integer_master
 from buddymatch.solvers.decomposition import (
     _Pool,
     decomposition_bounds,
 )
 from buddymatch.solvers.greedy import greedy
+from buddymatch.solvers.room import usable_candidates
 from solvers.test_decomposition import tiny_problem
 
 

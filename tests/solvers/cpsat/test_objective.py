@@ -16,11 +16,7 @@ import buddymatch as bm
 # Internal modules: their paths may move, so every such import is here.
 from buddymatch.errors import InputError
 from buddymatch.scoring import POINTS_SCALE
-from buddymatch.solvers.assemble import (
-    assemble,
-    resolve_pins,
-    usable_candidates,
-)
+from buddymatch.solvers.assemble import assemble, resolve_pins
 from buddymatch.solvers.cpsat.constraints import Constraints
 from buddymatch.solvers.cpsat.objective import (
     MAX_OBJECTIVE_UNITS,
@@ -34,6 +30,7 @@ from buddymatch.solvers.cpsat.objective import (
     set_quality_objective,
 )
 from buddymatch.solvers.cpsat.variables import Variables
+from buddymatch.solvers.room import usable_candidates
 
 
 def solve(model: cp_model.CpModel) -> cp_model.CpSolver:

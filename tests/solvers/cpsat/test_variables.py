@@ -9,8 +9,8 @@ import buddymatch as bm
 
 # Internal modules: their paths may move, so every such import is here.
 from buddymatch.candidates import CandidateSet
-from buddymatch.solvers.assemble import usable_candidates
 from buddymatch.solvers.cpsat.variables import Variables
+from buddymatch.solvers.room import usable_candidates
 from conftest import at, buddy, make_trust, seeker
 
 

@@ -45,7 +45,6 @@ from ortools.sat.python import cp_model
 from buddymatch.candidates import CandidateSet
 from buddymatch.rules import partner_limit
 from buddymatch.scoring import from_units, to_units
-from buddymatch.solvers.assemble import usable_candidates
 from buddymatch.solvers.cpsat.constraints import budget_units, fee_units
 from buddymatch.solvers.cpsat.objective import (
     PRIORITY_ORDER,
@@ -61,6 +60,7 @@ from buddymatch.solvers.cpsat.solve import (
     stage_record,
     stage_timing,
 )
+from buddymatch.solvers.room import usable_candidates
 from buddymatch.solvers.settings import SolverSettings
 
 __all__ = ["MasterOutcome", "integer_master"]
