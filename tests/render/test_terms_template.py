@@ -36,10 +36,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 # The oracle: the f-string renderer the template replaced, as it was
 # ---------------------------------------------------------------------------
 
-_MONTHS = (
-    "January February March April May June July August September October "
-    "November December"
-).split()
+_MONTHS = [dt.date(2000, m, 1).strftime("%B") for m in range(1, 13)]
 
 
 def _duration(months: int, days: int = 0) -> str:
@@ -324,7 +321,7 @@ def test_a_template_may_extend_the_built_in_one(tmp_path: Path) -> None:
 def test_the_example_letterhead_template_renders(
     example: tuple[bm.Policy, bm.Result], tmp_path: Path
 ) -> None:
-    policy, result = example
+    _, result = example
     template = load_terms_template(EXAMPLES / "terms_letterhead.md.j2")
     written = write_terms(result, tmp_path, template=template)
     assert len(written) == len(result.partnerships)
