@@ -47,7 +47,7 @@ from buddymatch.result import (
     TrustRef,
     UnmetNeed,
 )
-from buddymatch.wording import plural
+from buddymatch.wording import area_words, plural
 
 __all__ = [
     "AREA_COLOURS",
@@ -1057,7 +1057,7 @@ def _panel(
             f'<line x1="{_num(x)}" y1="{_num(y + 18)}" x2="{_num(x + 24)}" '
             f'y2="{_num(y + 18)}" stroke="{colour}" stroke-width="3"'
             f"{dash_attr}/>",
-            f"{area.replace('_', ' ')} ({counts[area]})",
+            f"{area_words(area)} ({counts[area]})",
         )
     y += 8
     note("A line joins a seeker to its buddy.", 10.5, _MUTED, 14)
@@ -1077,7 +1077,7 @@ def _panel(
             note(line, 11, _UNMET, 14)
         for u in sorted(roles.unmet[trust_id], key=lambda u: -u.priority):
             text = (
-                f"{u.area.replace('_', ' ')}, priority {u.priority}: "
+                f"{area_words(u.area)}, priority {u.priority}: "
                 f"{u.reason.replace('_', ' ')}"
             )
             for k, line in enumerate(_wrap(text, wrap - 8, 10.5)):

@@ -252,7 +252,6 @@ def _environment(file: str | None, source: str | None) -> jinja2.Environment:
     """
     import jinja2
     from jinja2.sandbox import ImmutableSandboxedEnvironment
-    from markupsafe import Markup
 
     def load(name: str) -> tuple[str, str, Any] | None:
         if name == _USER_TEMPLATE and source is not None:
@@ -264,15 +263,15 @@ def _environment(file: str | None, source: str | None) -> jinja2.Environment:
                 return item.read_text(encoding="utf-8"), name, lambda: True
         return None
 
-    def markdown(value: object) -> Markup:
+    def markdown(value: object) -> object:
         # Jinja2's own autoescaping writes HTML entities, which leave `*`,
         # `_`, `|` and `[` free to start emphasis, links or table cells:
         # every printed value goes through md_escape instead.  A value
         # already marked (|safe, |e, a macro's or a block's output) is
         # Markdown the template made, and passes.
         if hasattr(value, "__html__"):
-            return Markup(value)
-        return Markup(md_escape(str(value)))
+            return value
+        return _Markdown(md_escape(str(value)))
 
     # Autoescaping stays on so that macros and blocks return marked text
     # (escaped once, not twice); ``finalize`` supplies the Markdown rule.
@@ -297,6 +296,20 @@ def _environment(file: str | None, source: str | None) -> jinja2.Environment:
         }
     )
     return env
+
+
+class _Markdown(str):
+    """Text already escaped for Markdown.
+
+    Jinja2 prints an object with ``__html__`` as that method returns it,
+    without escaping it again: the mark that ``finalize`` and ``|e`` put
+    on what they escaped.
+    """
+
+    __slots__ = ()
+
+    def __html__(self) -> str:
+        return str(self)
 
 
 def _template_line(exc: BaseException, file: str) -> tuple[str, int | None]:
