@@ -723,7 +723,7 @@ def map_command(
 
     Seekers are squares, buddies circles, and each pairing is a line
     coloured by area; nothing is fetched from the network.  PNG needs the
-    optional cairosvg package.
+    optional resvg-py package.
     """
 
     def run() -> int:

@@ -138,6 +138,15 @@ def test_areas_are_in_words_in_both_forms(
         assert not any("quality_safety" in h for h in headings)
 
 
+def test_the_maps_key_names_areas_in_words(
+    explained: tuple[bm.Problem, bm.Result, ResultExplanation],
+) -> None:
+    svg = render_svg(explained[1])
+    assert ">quality and safety (1)</text>" in svg
+    assert ">quality_safety (1)" not in svg
+    assert ">quality safety (1)" not in svg
+
+
 def test_user_text_is_escaped(
     explained: tuple[bm.Problem, bm.Result, ResultExplanation],
 ) -> None:
