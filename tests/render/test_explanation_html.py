@@ -21,7 +21,7 @@ from buddymatch.render.explanation import (
     render_pair_html,
 )
 from buddymatch.render.map import _CSS as MAP_CSS
-from buddymatch.render.map import render_svg
+from buddymatch.render.map import render_html, render_svg
 from buddymatch.render.outline import PAGE_CSS, Outline
 from buddymatch.wording import area_words
 from conftest import make_trust, solve_verified
@@ -145,6 +145,9 @@ def test_the_maps_key_names_areas_in_words(
     assert ">quality and safety (1)</text>" in svg
     assert ">quality_safety (1)" not in svg
     assert ">quality safety (1)" not in svg
+    page = render_html(explained[1])
+    assert "</span>quality and safety</td>" in page
+    assert "quality_safety</td>" not in page
 
 
 def test_user_text_is_escaped(

@@ -1162,7 +1162,7 @@ def render_html(
             f"<td>{_x(_full_name(roles.trusts[a.seeker]))}</td>"
             f'<td class="area"><span class="swatch" '
             f'style="background:{colour}"></span>'
-            f"{_x(a.area)}</td><td>{_x(a.tier)}</td>"
+            f"{_x(area_words(a.area))}</td><td>{_x(a.tier)}</td>"
             f"<td>{_x(_full_name(roles.trusts[a.buddy]))}</td>"
             f'<td class="n">{a.travel_minutes:.0f}</td>'
             f'<td class="n">{a.culture_fit:.2f}</td>'
@@ -1172,7 +1172,7 @@ def render_html(
     unmet_rows = [
         "<tr>"
         f"<td>{_x(_full_name(roles.trusts[u.seeker]))}</td>"
-        f"<td>{_x(u.area)}</td><td>{_x(u.tier)}</td>"
+        f"<td>{_x(area_words(u.area))}</td><td>{_x(u.tier)}</td>"
         f'<td class="n">{u.priority}</td><td>{_x(u.detail)}</td></tr>'
         for u in sorted(result.unmet, key=lambda u: (u.seeker, u.area))
     ]
