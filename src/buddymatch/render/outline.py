@@ -112,9 +112,8 @@ class Outline:
     def html(self, title: str) -> str:
         """Return the outline as a standalone HTML page titled *title*.
 
-        The page carries its own small style sheet
-        ([PAGE_CSS][buddymatch.render.outline.PAGE_CSS], the map page's
-        type and colours), links nothing and runs no
+        The page carries its own small style sheet (``PAGE_CSS``, the
+        map page's type and colours), links nothing and runs no
         script, so it opens offline and can be mailed as one file.
         """
         esc = html_escape
