@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from buddymatch.params import ProgressCallback, SolveParams
     from buddymatch.rematch import RematchResult
     from buddymatch.render import OutputKind
+    from buddymatch.render.terms import TermsTemplate
     from buddymatch.result import Result, UnmetNeed
     from buddymatch.travel import TravelModel
 
@@ -163,6 +164,13 @@ TermsOpt = Annotated[
     Path | None,
     typer.Option(
         "--terms", help="Write terms of reference, one file per partnership."
+    ),
+]
+TemplateOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--template",
+        help="Jinja2 template for the terms of reference (docs/terms.md).",
     ),
 ]
 QuietOpt = Annotated[
@@ -346,6 +354,30 @@ def _load(
     return problem, policy, arrangements
 
 
+def _terms_template(
+    file: Path | None, terms_dir: Path | None
+) -> TermsTemplate | None:
+    """Load ``--template`` before any solving (``None``: the built-in)."""
+    if file is None:
+        return None
+    if terms_dir is None:
+        raise InputError(
+            [
+                InputProblem(
+                    str(file),
+                    None,
+                    None,
+                    "--template shapes the terms of reference, but no "
+                    "--terms folder was given",
+                    "add --terms DIR, or leave --template out",
+                )
+            ]
+        )
+    from buddymatch.render.terms import load_terms_template
+
+    return load_terms_template(file)
+
+
 def _solve_params(
     time_limit: float,
     *,
@@ -520,6 +552,7 @@ def propose(
         typer.Option("--out", help="Write the proposal: .csv, .json or .md"),
     ] = None,
     terms_dir: TermsOpt = None,
+    template_file: TemplateOpt = None,
     quiet: QuietOpt = False,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show the solver log.")
@@ -532,6 +565,7 @@ def propose(
         from buddymatch.render import write_output
         from buddymatch.solvers import propose as solve
 
+        template = _terms_template(template_file, terms_dir)
         loaded = _prepare(
             _Inputs(trusts, relations, pairs, policy_file, travel_matrix),
             outputs=[(out_file, "result")],
@@ -565,7 +599,7 @@ def propose(
         if terms_dir is not None and result.is_feasible():
             from buddymatch.terms import write_terms
 
-            files = write_terms(result, terms_dir)
+            files = write_terms(result, terms_dir, template=template)
             if not quiet:
                 out.print(
                     f"written: {len(files)} terms of reference in "
@@ -689,7 +723,7 @@ def map_command(
 
     Seekers are squares, buddies circles, and each pairing is a line
     coloured by area; nothing is fetched from the network.  PNG needs the
-    optional cairosvg package.
+    optional resvg-py package.
     """
 
     def run() -> int:
@@ -775,6 +809,7 @@ def rematch(
         typer.Option("--out", help="Write the diff: .csv, .json or .md"),
     ] = None,
     terms_dir: TermsOpt = None,
+    template_file: TemplateOpt = None,
     save_arrangements: Annotated[
         Path | None,
         typer.Option(
@@ -799,6 +834,7 @@ def rematch(
         from buddymatch.render import write_output
         from buddymatch.terms import write_terms
 
+        template = _terms_template(template_file, terms_dir)
         loaded = _prepare(
             _Inputs(
                 trusts,
@@ -839,6 +875,7 @@ def rematch(
                     for c in rematched.kept
                     if c.start is not None
                 },
+                template=template,
             )
             written.append(
                 f"{len(files)} terms of reference file"

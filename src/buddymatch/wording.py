@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["fmt_minutes", "fmt_value", "plural"]
+__all__ = ["area_words", "fmt_minutes", "fmt_value", "plural"]
 
 
 def plural(n: int, noun: str, many: str | None = None) -> str:
@@ -65,3 +65,29 @@ def fmt_value(value: Any) -> str:
 def fmt_minutes(minutes: float) -> str:
     """Return minutes to 0.1, without a needless ``.0``."""
     return fmt_value(round(float(minutes), 1))
+
+
+#: Areas whose id joins two subjects: the words put the "and" back.  Any
+#: other id reads with its underscores as spaces.
+_AREA_WORDS = {
+    "quality_safety": "quality and safety",
+    "leadership_culture": "leadership and culture",
+}
+
+
+def area_words(area: str) -> str:
+    """Return an area's id as words, for pages that people read.
+
+    Parameters
+    ----------
+    area
+        The area's id, as in the input (``quality_safety``).
+
+    Returns
+    -------
+    str
+        ``quality and safety``, ``leadership and culture``; any other id
+        with its underscores as spaces (``urgent_care``: ``urgent
+        care``).  Tables meant for machines keep the id.
+    """
+    return _AREA_WORDS.get(area, area.replace("_", " "))

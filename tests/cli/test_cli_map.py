@@ -92,22 +92,21 @@ def test_map_width_and_title(result_json: Path, tmp_path: Path) -> None:
 
 
 def test_map_png(result_json: Path, tmp_path: Path) -> None:
-    pytest.importorskip("cairosvg")
     out = tmp_path / "map.png"
     run = runner.invoke(app, ["map", str(result_json), "--out", str(out)])
     assert run.exit_code == 0, run.output
     assert out.read_bytes().startswith(b"\x89PNG")
 
 
-def test_map_png_without_cairosvg_is_exit_69(
+def test_map_png_without_resvg_is_exit_69(
     result_json: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(sys.modules, "cairosvg", None)
+    monkeypatch.setitem(sys.modules, "resvg_py", None)
     out = tmp_path / "map.png"
     run = runner.invoke(app, ["map", str(result_json), "--out", str(out)])
     # sysexits' EX_UNAVAILABLE: an install is the fix, not the input.
     assert run.exit_code == 69
-    assert "cairosvg" in run.output
+    assert "resvg-py" in run.output
     assert "pip install 'buddymatch[map]'" in run.output
     assert "in the input" not in run.output
     assert "internal" not in run.output

@@ -7,9 +7,11 @@ import pickle
 import re
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import resvg_py
 
 import buddymatch as bm
 from buddymatch.errors import InputError, MissingDependencyError
@@ -23,6 +25,7 @@ from buddymatch.mapping import (
     short_name,
     write_map,
 )
+from buddymatch.render import map as map_module
 from buddymatch.result import (
     Assignment,
     Partnership,
@@ -523,50 +526,90 @@ def test_unknown_extensions_are_refused(
     assert not list(tmp_path.iterdir())
 
 
-def test_png_without_cairosvg_says_what_to_install(
+def test_png_without_resvg_says_what_to_install(
     result: Result, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(sys.modules, "cairosvg", None)  # import fails
+    monkeypatch.setitem(sys.modules, "resvg_py", None)  # import fails
     with pytest.raises(MissingDependencyError) as caught:
         write_map(result, tmp_path / "map.png")
     error = caught.value
     # A missing package is not a problem in the input.
     assert not isinstance(error, InputError)
     assert isinstance(error, ImportError)
-    assert error.package == error.name == "cairosvg"
+    assert error.package == error.name == "resvg-py"
     assert str(tmp_path / "map.png") in error.purpose
     assert "pip install 'buddymatch[map]'" in error.fix
     assert "in the input" not in str(error)
     assert not list(tmp_path.iterdir())
-    with pytest.raises(MissingDependencyError, match="cairosvg"):
+    with pytest.raises(MissingDependencyError, match="resvg-py"):
         render_png(result)
     copy = pickle.loads(pickle.dumps(error))
     assert (copy.package, str(copy)) == (error.package, str(error))
 
 
-def test_png_without_the_cairo_library_says_so(
-    result: Result, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.fixture
+def fonts(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """Give resvg only the fonts named (none: no font at all)."""
+
+    def use(*files: str, font: str | None = None) -> None:
+        options = {"skip_system_fonts": True, "font_files": list(files)}
+        monkeypatch.setattr(map_module, "_RESVG_OPTIONS", options)
+        monkeypatch.setattr(map_module, "_FONT_OPTIONS", None)
+        if font is not None:
+            monkeypatch.setattr(map_module, "_FONT", font)
+
+    # Whatever a test found is forgotten after it.
+    monkeypatch.setattr(map_module, "_FONT_OPTIONS", None)
+    return use
+
+
+def test_png_on_a_machine_without_fonts_says_so(
+    result: Result, tmp_path: Path, fonts: Callable[..., None]
 ) -> None:
-    # cairosvg installed, but the Cairo library it loads is missing.
-    fake = tmp_path / "fake"
-    fake.mkdir()
-    (fake / "cairosvg.py").write_text(
-        "raise OSError(\"no library called 'cairo-2' was found\")\n"
-    )
-    monkeypatch.delitem(sys.modules, "cairosvg", raising=False)
-    monkeypatch.syspath_prepend(str(fake))
-    with pytest.raises(MissingDependencyError, match="cairo-2") as caught:
+    # resvg would draw the map without a single label: refused instead.
+    fonts()
+    with pytest.raises(MissingDependencyError) as caught:
         write_map(result, tmp_path / "map.png")
-    assert "Cairo library" in caught.value.fix
-    assert not (tmp_path / "map.png").exists()
+    assert "no font" in caught.value.reason
+    assert "fonts-dejavu-core" in caught.value.fix
+    assert "write .svg or .html instead" in caught.value.fix
+    assert not list(tmp_path.iterdir())
 
 
-def test_png_is_written_when_cairosvg_is_installed(
-    result: Result, tmp_path: Path
+DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+
+
+@pytest.mark.skipif(not DEJAVU.exists(), reason="needs DejaVu Sans's file")
+def test_png_falls_back_to_an_installed_sans_serif(
+    result: Result, fonts: Callable[..., None]
 ) -> None:
-    pytest.importorskip("cairosvg")
+    # None of the fonts the SVG names, and resvg's own sans-serif (Arial)
+    # missing: a common font standing in for sans-serif draws the text.
+    fonts(str(DEJAVU), font="No Such Font, sans-serif")
+    png = render_png(result, width=600)
+    assert map_module._FONT_OPTIONS == {"sans_serif_family": "DejaVu Sans"}
+    bare = resvg_py.svg_to_bytes(
+        svg_string=render_svg(result, width=600),
+        zoom=2.0,
+        skip_system_fonts=True,
+    )
+    assert png != bare  # the labels are drawn
+
+
+def test_png_is_written_with_its_labels(
+    result: Result, tmp_path: Path, fonts: Callable[..., None]
+) -> None:
     path = write_map(result, tmp_path / "map.png", width=600)
     data = path.read_bytes()
     assert data.startswith(b"\x89PNG\r\n\x1a\n")
     # Twice the SVG's pixels across (scale 2, for sharp screens).
     assert int.from_bytes(data[16:20], "big") == 1200
+    assert data == render_png(result, width=600)
+    # The labels are drawn: without fonts the same map comes out
+    # different.
+    svg = render_svg(result, width=600)
+    bare = resvg_py.svg_to_bytes(
+        svg_string=svg, zoom=2.0, skip_system_fonts=True
+    )
+    assert bare[16:24] == data[16:24]  # same width and height
+    assert bare != data

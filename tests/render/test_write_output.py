@@ -115,14 +115,14 @@ def test_a_map_as_svg_html_and_htm(result: bm.Result, tmp_path: Path) -> None:
     assert MAP_FORMATS == (".svg", ".html", ".png")
 
 
-def test_a_map_as_png_without_cairosvg_names_the_file(
+def test_a_map_as_png_without_resvg_names_the_file(
     result: bm.Result, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(sys.modules, "cairosvg", None)  # import fails
+    monkeypatch.setitem(sys.modules, "resvg_py", None)  # import fails
     with pytest.raises(MissingDependencyError) as caught:
         write_output(Map(result), tmp_path / "m.png")
     assert str(tmp_path / "m.png") in str(caught.value)
-    assert caught.value.package == "cairosvg"
+    assert caught.value.package == "resvg-py"
     assert not list(tmp_path.iterdir())
 
 

@@ -48,7 +48,7 @@ from buddymatch.render.explanation import (
 )
 from buddymatch.render.map import (
     Map,
-    load_cairosvg,
+    load_resvg,
     render_html,
     render_png,
     render_svg,
@@ -112,7 +112,7 @@ def _map_html(drawn: Map, path: Path, **options: Any) -> None:
 
 
 def _map_png(drawn: Map, path: Path, **options: Any) -> None:
-    load_cairosvg(str(path))  # name the file if PNG is unavailable
+    load_resvg(str(path))  # name the file if PNG is unavailable
     write_bytes_atomic(path, render_png(drawn.result, **options))
 
 
@@ -301,7 +301,7 @@ def write_output(
     InputError
         For an extension that names no format of *obj*'s kind (nothing is
         written), or a map's own input errors (a trust without a site,
-        PNG without ``cairosvg``).
+        PNG without ``resvg-py`` or a font).
     OutputError
         If the file cannot be written.
     TypeError
@@ -376,6 +376,6 @@ def write_map(
     ------
     InputError
         For an unknown extension, a result that names a trust it does not
-        carry, or PNG without ``cairosvg`` installed.
+        carry, or PNG without ``resvg-py`` or a font installed.
     """
     return write_output(Map(result), path, width=width, title=title)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from buddymatch.render.outline import Outline
-from buddymatch.wording import fmt_minutes
+from buddymatch.wording import area_words, fmt_minutes
 
 if TYPE_CHECKING:
     from buddymatch.explanation import (
@@ -89,7 +89,7 @@ def _assignment(
     doc: Outline, a: AssignmentExplanation, name: _Names, level: int
 ) -> None:
     pinned = ", pinned" if a.pinned else ""
-    doc.heading(level, f"{a.area} ({a.tier} tier{pinned})")
+    doc.heading(level, f"{area_words(a.area)} ({a.tier} tier{pinned})")
     doc.para(a.words + ".")
     _terms_table(doc, a.terms)
     _alternatives_table(doc, a.alternatives, name)
@@ -97,7 +97,9 @@ def _assignment(
 
 def _unmet(doc: Outline, u: UnmetExplanation, name: _Names) -> None:
     doc.heading(
-        3, f"{name(u.seeker)}: {u.area} ({u.tier} tier, priority {u.priority})"
+        3,
+        f"{name(u.seeker)}: {area_words(u.area)} "
+        f"({u.tier} tier, priority {u.priority})",
     )
     doc.para(u.words)
     doc.table(
@@ -141,7 +143,9 @@ def _result_outline(e: ResultExplanation, title: str) -> Outline:
         doc.heading(2, "Partnerships")
         for (seeker, buddy), items in e.partnerships():
             doc.heading(3, f"{name(seeker)} with buddy {name(buddy)}")
-            areas = ", ".join(f"{a.area} ({a.tier})" for a in items)
+            areas = ", ".join(
+                f"{area_words(a.area)} ({a.tier})" for a in items
+            )
             doc.para(f"Areas: {areas}.")
             for a in items:
                 _assignment(doc, a, name, 4)
@@ -199,16 +203,18 @@ def _pair_outline(
     pair: PairExplanation, names: dict[str, str] | None, title: str | None
 ) -> tuple[Outline, str]:
     name = _Names(names or {})
-    heading = title or (f"{pair.buddy} for {pair.seeker}'s {pair.area} need")
+    heading = title or (
+        f"{pair.buddy} for {pair.seeker}'s {area_words(pair.area)} need"
+    )
     doc = Outline()
     doc.heading(1, heading)
     doc.para(pair.words)
     if pair.assignment is not None:
         _terms_table(doc, pair.assignment.terms)
         _alternatives_table(doc, pair.assignment.alternatives, name)
-    moves = [(f"+ {m.buddy}", m.seeker, m.area) for m in pair.added] + [
-        (f"- {m.buddy}", m.seeker, m.area) for m in pair.removed
-    ]
+    moves = [
+        (f"+ {m.buddy}", m.seeker, area_words(m.area)) for m in pair.added
+    ] + [(f"- {m.buddy}", m.seeker, area_words(m.area)) for m in pair.removed]
     if moves:
         doc.heading(2, "What would move")
         doc.table(("buddy", "seeker", "area"), moves, set())

@@ -47,13 +47,13 @@ from buddymatch.result import (
     TrustRef,
     UnmetNeed,
 )
-from buddymatch.wording import plural
+from buddymatch.wording import area_words, plural
 
 __all__ = [
     "AREA_COLOURS",
     "Map",
     "check_trusts",
-    "load_cairosvg",
+    "load_resvg",
     "render_html",
     "render_png",
     "render_svg",
@@ -1057,7 +1057,7 @@ def _panel(
             f'<line x1="{_num(x)}" y1="{_num(y + 18)}" x2="{_num(x + 24)}" '
             f'y2="{_num(y + 18)}" stroke="{colour}" stroke-width="3"'
             f"{dash_attr}/>",
-            f"{area.replace('_', ' ')} ({counts[area]})",
+            f"{area_words(area)} ({counts[area]})",
         )
     y += 8
     note("A line joins a seeker to its buddy.", 10.5, _MUTED, 14)
@@ -1077,7 +1077,7 @@ def _panel(
             note(line, 11, _UNMET, 14)
         for u in sorted(roles.unmet[trust_id], key=lambda u: -u.priority):
             text = (
-                f"{u.area.replace('_', ' ')}, priority {u.priority}: "
+                f"{area_words(u.area)}, priority {u.priority}: "
                 f"{u.reason.replace('_', ' ')}"
             )
             for k, line in enumerate(_wrap(text, wrap - 8, 10.5)):
@@ -1162,7 +1162,7 @@ def render_html(
             f"<td>{_x(_full_name(roles.trusts[a.seeker]))}</td>"
             f'<td class="area"><span class="swatch" '
             f'style="background:{colour}"></span>'
-            f"{_x(a.area)}</td><td>{_x(a.tier)}</td>"
+            f"{_x(area_words(a.area))}</td><td>{_x(a.tier)}</td>"
             f"<td>{_x(_full_name(roles.trusts[a.buddy]))}</td>"
             f'<td class="n">{a.travel_minutes:.0f}</td>'
             f'<td class="n">{a.culture_fit:.2f}</td>'
@@ -1172,7 +1172,7 @@ def render_html(
     unmet_rows = [
         "<tr>"
         f"<td>{_x(_full_name(roles.trusts[u.seeker]))}</td>"
-        f"<td>{_x(u.area)}</td><td>{_x(u.tier)}</td>"
+        f"<td>{_x(area_words(u.area))}</td><td>{_x(u.tier)}</td>"
         f'<td class="n">{u.priority}</td><td>{_x(u.detail)}</td></tr>'
         for u in sorted(result.unmet, key=lambda u: (u.seeker, u.area))
     ]
@@ -1220,13 +1220,48 @@ def render_html(
 
 
 _PNG_FIX = (
-    "pip install 'buddymatch[map]' (or pip install cairosvg; it also needs "
-    "the Cairo library), or write .svg or .html instead"
+    "pip install 'buddymatch[map]' (or pip install resvg-py), or write "
+    ".svg or .html instead"
 )
+_FONT_FIX = (
+    "install a sans-serif font: DejaVu Sans (apt-get install "
+    "fonts-dejavu-core; dnf install dejavu-sans-fonts; apk add "
+    "font-dejavu) or Liberation or Noto Sans; or write .svg or .html "
+    "instead, which the browser draws with its own fonts"
+)
+#: Fonts tried for the generic ``sans-serif`` at the end of the map's font
+#: list when none it names is installed: resvg takes ``sans-serif`` to mean
+#: Arial alone, so a Linux machine with, say, only Noto Sans would draw no
+#: text at all.
+_FALLBACK_FONTS = (
+    "DejaVu Sans",
+    "Liberation Sans",
+    "Noto Sans",
+    "Arial",
+    "Helvetica",
+    "Verdana",
+    "FreeSans",
+    "Roboto",
+    "Open Sans",
+    "Ubuntu",
+    "Cantarell",
+    "Segoe UI",
+)
+#: Options given to every resvg call (tests drop the system fonts here).
+_RESVG_OPTIONS: dict[str, Any] = {}
+# The font options that draw text on this machine, found once per process.
+_FONT_OPTIONS: dict[str, Any] | None = None
 
 
-def load_cairosvg(file: str) -> Any:
-    """Import cairosvg, or raise an error saying how to install it.
+def load_resvg(file: str) -> Any:
+    """Import resvg and find a font for the map's text, or say what is
+    missing.
+
+    resvg draws text only with fonts installed on the machine and draws
+    nothing, silently, where it finds none: a map without labels.  So a
+    one-letter probe is drawn in the map's fonts (then, if blank, with
+    each of a few common fonts standing in for ``sans-serif``); the first
+    that draws is used for every PNG of the process.
 
     Parameters
     ----------
@@ -1236,21 +1271,51 @@ def load_cairosvg(file: str) -> Any:
     Returns
     -------
     module
-        The ``cairosvg`` module.
+        The ``resvg_py`` module.
 
     Raises
     ------
     MissingDependencyError
-        If cairosvg, or the Cairo library it loads, is not installed.
+        If resvg-py is not installed, or no font on this machine can draw
+        the map's text (with the system package that supplies one).
     """
+    global _FONT_OPTIONS
     try:
-        import cairosvg  # type: ignore[import-untyped, import-not-found, unused-ignore]
-    except (ImportError, OSError) as exc:
-        # OSError: cairosvg is installed but the Cairo library is not.
+        import resvg_py  # type: ignore[import-not-found, unused-ignore]
+    except ImportError as exc:
         raise MissingDependencyError(
-            "cairosvg", f"writing {file}", _PNG_FIX, str(exc)
+            "resvg-py", f"writing {file}", _PNG_FIX, str(exc)
         ) from None
-    return cairosvg
+    if _FONT_OPTIONS is None:
+        found = _find_font(resvg_py)
+        if found is None:
+            raise MissingDependencyError(
+                "fonts-dejavu-core",
+                f"writing {file}",
+                _FONT_FIX,
+                "resvg found no font for the map's text (looked for "
+                f"{_FONT} and {', '.join(_FALLBACK_FONTS[1:])})",
+            )
+        _FONT_OPTIONS = found
+    return resvg_py
+
+
+def _find_font(resvg: Any) -> dict[str, Any] | None:
+    """Return the resvg options that draw the map's text, or ``None``."""
+    head = '<svg xmlns="http://www.w3.org/2000/svg" width="24" height="24">'
+    probe = (
+        f'{head}<text x="2" y="18" font-size="18" font-family="{_FONT}">'
+        "M</text></svg>"
+    )
+    blank = resvg.svg_to_bytes(svg_string=f"{head}</svg>", **_RESVG_OPTIONS)
+    for family in (None, *_FALLBACK_FONTS):
+        options = {} if family is None else {"sans_serif_family": family}
+        drawn = resvg.svg_to_bytes(
+            svg_string=probe, **_RESVG_OPTIONS, **options
+        )
+        if drawn != blank:  # same size, so any ink changes the bytes
+            return options
+    return None
 
 
 def render_png(
@@ -1260,7 +1325,12 @@ def render_png(
     title: str = "Buddying proposal",
     scale: float = 2.0,
 ) -> bytes:
-    """Return the map as PNG bytes (needs the optional ``cairosvg``).
+    """Return the map as PNG bytes (needs the optional ``resvg-py``).
+
+    resvg draws the same SVG as [render_svg][buddymatch.render.map.render_svg]
+    with the machine's own fonts (see
+    [load_resvg][buddymatch.render.map.load_resvg]); it is one wheel with
+    no system library to install.
 
     Parameters
     ----------
@@ -1282,13 +1352,15 @@ def render_png(
     Raises
     ------
     MissingDependencyError
-        If ``cairosvg`` (or the Cairo library it loads) is not installed,
-        with how to install it.
+        If ``resvg-py`` is not installed, or the machine has no font to
+        draw the text with, saying what to install.
     InputError
         If the result names a trust it does not carry.
     """
-    cairosvg = load_cairosvg("PNG")
+    resvg = load_resvg("PNG")
     svg = render_svg(result, width=width, title=title)
-    png = cairosvg.svg2png(bytestring=svg.encode("utf-8"), scale=scale)
+    png = resvg.svg_to_bytes(
+        svg_string=svg, zoom=scale, **_RESVG_OPTIONS, **(_FONT_OPTIONS or {})
+    )
     assert isinstance(png, bytes)
     return png

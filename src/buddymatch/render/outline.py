@@ -15,7 +15,15 @@ from dataclasses import dataclass, field
 
 from buddymatch.escape import html_escape, md_escape
 
-__all__ = ["Bullets", "Heading", "Outline", "Paragraph", "Row", "Table"]
+__all__ = [
+    "PAGE_CSS",
+    "Bullets",
+    "Heading",
+    "Outline",
+    "Paragraph",
+    "Row",
+    "Table",
+]
 
 #: A table row: one text per column.
 Row = tuple[str, ...]
@@ -102,14 +110,25 @@ class Outline:
         return "\n".join(out).rstrip("\n") + "\n"
 
     def html(self, title: str) -> str:
-        """Return the outline as a standalone HTML page titled *title*."""
+        """Return the outline as a standalone HTML page titled *title*.
+
+        The page carries its own small style sheet (``PAGE_CSS``, the
+        map page's type and colours), links nothing and runs no
+        script, so it opens offline and can be mailed as one file.
+        """
         esc = html_escape
         out = [
             "<!DOCTYPE html>",
             '<html lang="en">',
-            '<head><meta charset="utf-8">',
-            f"<title>{esc(title)}</title></head>",
+            "<head>",
+            '<meta charset="utf-8">',
+            '<meta name="viewport" content="width=device-width, '
+            'initial-scale=1">',
+            f"<title>{esc(title)}</title>",
+            f"<style>\n{PAGE_CSS}\n</style>",
+            "</head>",
             "<body>",
+            "<main>",
         ]
         for block in self.blocks:
             if isinstance(block, Heading):
@@ -122,23 +141,55 @@ class Outline:
                 out += [f"<li>{esc(item)}</li>" for item in block.items]
                 out.append("</ul>")
             else:
-                out.append("<table>")
-                out.append(
-                    "<tr>"
-                    + "".join(f"<th>{esc(h)}</th>" for h in block.header)
-                    + "</tr>"
-                )
-                for row in block.rows:
-                    cells = "".join(
-                        f'<td style="text-align:right">{esc(c)}</td>'
-                        if i in block.right
-                        else f"<td>{esc(c)}</td>"
-                        for i, c in enumerate(row)
-                    )
-                    out.append(f"<tr>{cells}</tr>")
-                out.append("</table>")
-        out += ["</body>", "</html>"]
+                out += _html_table(block)
+        out += ["</main>", "</body>", "</html>"]
         return "\n".join(out) + "\n"
+
+
+#: The style sheet of an HTML outline: the map page's font, ink, muted grey
+#: and margins ([buddymatch.render.map][]), with bordered, striped
+#: tables whose number columns are aligned right.
+PAGE_CSS = """
+body { font-family: DejaVu Sans, Verdana, Helvetica, Arial, sans-serif;
+       color: #222; margin: 1.5rem; line-height: 1.45; }
+main { max-width: 72rem; }
+h1 { font-size: 1.6rem; margin: 0 0 0.6rem; }
+h2 { font-size: 1.3rem; margin: 2rem 0 0.6rem; padding-bottom: 0.2rem;
+     border-bottom: 2px solid #ddd; }
+h3 { font-size: 1.1rem; margin: 1.6rem 0 0.4rem; }
+h4 { font-size: 1rem; margin: 1.2rem 0 0.3rem; color: #5A5A5A; }
+p { margin: 0.4rem 0; }
+ul { margin: 0.3rem 0 0.8rem; padding-left: 1.4rem; }
+table { border-collapse: collapse; margin: 0.5rem 0 1rem; font-size: 0.9rem; }
+th, td { border: 1px solid #ddd; padding: 0.25rem 0.6rem;
+         text-align: left; vertical-align: top; }
+th { background: #F1F1F1; }
+tbody tr:nth-child(even) { background: #F8F8F8; }
+th.n, td.n { text-align: right; white-space: nowrap;
+             font-variant-numeric: tabular-nums; }
+""".strip()
+
+
+def _html_table(table: Table) -> list[str]:
+    """Return *table* as HTML lines; number columns get class ``n``."""
+
+    def cell(tag: str, i: int, text: str) -> str:
+        kind = ' class="n"' if i in table.right else ""
+        return f"<{tag}{kind}>{html_escape(text)}</{tag}>"
+
+    head = "".join(cell("th", i, h) for i, h in enumerate(table.header))
+    return [
+        "<table>",
+        f"<thead><tr>{head}</tr></thead>",
+        "<tbody>",
+        *(
+            "<tr>"
+            + "".join(cell("td", i, c) for i, c in enumerate(row))
+            + "</tr>"
+            for row in table.rows
+        ),
+        "</tbody></table>",
+    ]
 
 
 def _md_row(cells: Row) -> str:

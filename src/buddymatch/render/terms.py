@@ -1,29 +1,60 @@
 """Terms of reference as files: Markdown or JSON, one per partnership.
 
 The terms themselves, their dates and fees, are drafted by
-:func:`~buddymatch.terms_model.terms_for`; this module writes them.
-:func:`render_terms_markdown` gives one partnership's terms as Markdown,
-user text escaped; :func:`write_terms` drafts and writes the terms of
-every partnership of a result, named by :func:`terms_file_names`.
+[terms_for][buddymatch.terms_model.terms_for]; this module writes them.
+[render_terms_markdown][buddymatch.render.terms.render_terms_markdown]
+gives one partnership's terms as Markdown;
+[write_terms][buddymatch.render.terms.write_terms] drafts and writes the
+terms of every partnership of a result, named by
+[terms_file_names][buddymatch.render.terms.terms_file_names].
+
+The Markdown comes from a Jinja2 template, ``templates/terms.md.j2`` in
+the package, which a trust may replace with its own letterhead and
+wording ([load_terms_template][buddymatch.render.terms.load_terms_template],
+``--template``).  A template is user input: it runs sandboxed, an unknown
+variable is an error, and every value it prints is escaped for Markdown
+([md_escape][buddymatch.escape.md_escape]) while its own text is not.
+Jinja2 is imported on first use, so importing this module stays cheap.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
-from typing import Literal
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
-from buddymatch.errors import BuddymatchError
+from buddymatch.errors import BuddymatchError, InputError, InputProblem
 from buddymatch.escape import md_escape
 from buddymatch.io import write_file_set
 from buddymatch.model import ID_PATTERN, MAX_ID_LENGTH, Policy
 from buddymatch.result import Partnership, Result
-from buddymatch.terms_model import Terms, terms_for
+from buddymatch.terms_model import (
+    AreaTerms,
+    Party,
+    Review,
+    Terms,
+    terms_for,
+)
+from buddymatch.wording import area_words
 
-__all__ = ["render_terms_markdown", "terms_file_names", "write_terms"]
+if TYPE_CHECKING:
+    import jinja2
+
+__all__ = [
+    "DEFAULT_TERMS_TEMPLATE",
+    "TermsTemplate",
+    "load_terms_template",
+    "render_terms_markdown",
+    "terms_file_names",
+    "write_terms",
+]
 
 _ID_RE = re.compile(ID_PATTERN)
 # Names Windows keeps for devices, with any extension ("NUL.1--B.md" opens
@@ -68,84 +99,335 @@ def _day(day: dt.date) -> str:
     return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
-def render_terms_markdown(terms: Terms) -> str:
+#: The built-in template's name; a template of your own may start with
+#: ``{% extends "buddymatch/terms.md.j2" %}`` and replace its blocks.
+DEFAULT_TERMS_TEMPLATE = "buddymatch/terms.md.j2"
+_PACKAGE_PREFIX = "buddymatch/"
+_TEMPLATE_FIX = (
+    "correct the template (Jinja2 syntax; the variables and filters are "
+    "listed in docs/terms.md), or leave --template out for the built-in one"
+)
+
+
+@dataclass(frozen=True)
+class TermsTemplate:
+    """A terms-of-reference template, parsed and ready to render.
+
+    Made by
+    [load_terms_template][buddymatch.render.terms.load_terms_template];
+    load a template once to render the terms of many partnerships.
+
+    Attributes
+    ----------
+    file
+        The template's file as given, or ``None`` for the built-in one.
+    """
+
+    file: str | None
+    _template: jinja2.Template
+
+    def render(self, terms: Terms) -> str:
+        """Return *terms* as Markdown written by this template.
+
+        Parameters
+        ----------
+        terms
+            Terms from [terms_for][buddymatch.terms_model.terms_for].
+
+        Returns
+        -------
+        str
+            The document; every value the template prints is escaped
+            for Markdown.
+
+        Raises
+        ------
+        InputError
+            If a template of your own fails (an unknown variable, an
+            unsafe attribute, a filter given the wrong value), with its
+            file and line.
+        """
+        context = {
+            "terms": terms,
+            "seeker": terms.seeker,
+            "buddy": terms.buddy,
+            "areas": terms.areas,
+            "interim_reviews": tuple(r for r in terms.reviews if not r.final),
+            "final_review": terms.reviews[-1] if terms.reviews else None,
+        }
+        if self.file is None:
+            # Ours: a failure is a bug, not the user's input.
+            return self._template.render(context)
+        try:
+            return self._template.render(context)
+        except Exception as exc:  # anything a user's template can raise
+            raise _template_error(self.file, exc) from None
+
+
+#: What ``template=`` accepts: a loaded template, a path, or ``None`` for
+#: the built-in one.
+TermsTemplateSource: TypeAlias = (
+    "TermsTemplate | str | os.PathLike[str] | None"
+)
+
+
+def load_terms_template(
+    path: str | os.PathLike[str] | None = None,
+) -> TermsTemplate:
+    """Read, parse and check a terms-of-reference template.
+
+    The template is Jinja2 producing Markdown (``docs/terms.md`` lists its
+    variables and filters).  It runs in Jinja2's sandbox, an undefined
+    variable is an error, and every value it prints (``{{ ... }}``) is
+    escaped for Markdown, so a trust named ``*x*`` or ``| x |`` shows as
+    text; the template's own text is written as it stands.  It may begin
+    with ``{% extends "buddymatch/terms.md.j2" %}`` and replace only the
+    blocks it changes.  Once parsed, it is rendered once for a specimen
+    partnership, so that a misspelt variable is reported before any
+    solving.
+
+    Parameters
+    ----------
+    path
+        A UTF-8 template file, or ``None`` for the built-in
+        ``templates/terms.md.j2``.
+
+    Returns
+    -------
+    TermsTemplate
+        The template, ready to render.
+
+    Raises
+    ------
+    InputError
+        If the file cannot be read, is not UTF-8, or the template has an
+        error: the problem names the file, the line and Jinja2's message.
+    """
+    if path is None:
+        return _builtin_template()
+    file = os.fspath(path)
+    try:
+        source = Path(file).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise _problem(file, None, f"not UTF-8 text ({exc.reason})") from None
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise _problem(
+            file, None, f"cannot read the template: {reason}"
+        ) from None
+    env = _environment(file, source)
+    try:
+        template = TermsTemplate(file, env.get_template(_USER_TEMPLATE))
+    except Exception as exc:  # a syntax error, a missing parent
+        raise _template_error(file, exc) from None
+    template.render(_SPECIMEN)  # raises InputError, naming file and line
+    return template
+
+
+def _template(source: TermsTemplateSource) -> TermsTemplate:
+    """Return *source* as a loaded template (``None``: the built-in)."""
+    if isinstance(source, TermsTemplate):
+        return source
+    return load_terms_template(source)
+
+
+@functools.cache
+def _builtin_template() -> TermsTemplate:
+    return TermsTemplate(
+        None, _environment(None, None).get_template(DEFAULT_TERMS_TEMPLATE)
+    )
+
+
+# The name a user's own template is loaded under: not a file name, so that
+# no path, however spelt, can stand for the built-in one or for itself.
+_USER_TEMPLATE = "<your template>"
+
+
+def _environment(file: str | None, source: str | None) -> jinja2.Environment:
+    """Return a sandboxed Jinja2 environment escaping values for Markdown.
+
+    The loader knows the built-in templates (``buddymatch/...``) and, when
+    *file* is given, the user's template under :data:`_USER_TEMPLATE`;
+    nothing else on disk can be included.
+    """
+    import jinja2
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    def load(name: str) -> tuple[str, str, Any] | None:
+        if name == _USER_TEMPLATE and source is not None:
+            return source, str(file), lambda: True
+        if name.startswith(_PACKAGE_PREFIX):
+            stem = name.removeprefix(_PACKAGE_PREFIX)
+            item = resources.files("buddymatch").joinpath("templates", stem)
+            if "/" not in stem and item.is_file():
+                return item.read_text(encoding="utf-8"), name, lambda: True
+        return None
+
+    def markdown(value: object) -> object:
+        # Jinja2's own autoescaping writes HTML entities, which leave `*`,
+        # `_`, `|` and `[` free to start emphasis, links or table cells:
+        # every printed value goes through md_escape instead.  A value
+        # already marked (|safe, |e, a macro's or a block's output) is
+        # Markdown the template made, and passes.
+        if hasattr(value, "__html__"):
+            return value
+        return _Markdown(md_escape(str(value)))
+
+    # Autoescaping stays on so that macros and blocks return marked text
+    # (escaped once, not twice); ``finalize`` supplies the Markdown rule.
+    env = ImmutableSandboxedEnvironment(
+        loader=jinja2.FunctionLoader(load),
+        autoescape=True,
+        finalize=markdown,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+    )
+    env.filters.update(
+        {
+            "e": markdown,
+            "escape": markdown,
+            "day": _day,
+            "money": _money,
+            "duration": _duration,
+            "area_words": area_words,
+        }
+    )
+    return env
+
+
+class _Markdown(str):
+    """Text already escaped for Markdown.
+
+    Jinja2 prints an object with ``__html__`` as that method returns it,
+    without escaping it again: the mark that ``finalize`` and ``|e`` put
+    on what they escaped.
+    """
+
+    __slots__ = ()
+
+    def __html__(self) -> str:
+        return str(self)
+
+
+def _template_line(exc: BaseException, file: str) -> tuple[str, int | None]:
+    """Return the template file and line *exc* was raised at.
+
+    Jinja2 reports a syntax error's line itself; for an error while
+    rendering, it rewrites the traceback so that frames of template code
+    carry the template's file name and line: the deepest such frame is
+    where the template went wrong.
+    """
+    lineno = getattr(exc, "lineno", None)
+    if lineno is not None:
+        name = getattr(exc, "filename", None) or file
+        return (file if name == _USER_TEMPLATE else name), lineno
+    where: tuple[str, int | None] = (file, None)
+    names = {file}
+    tb: TracebackType | None = exc.__traceback__
+    while tb is not None:
+        code_file = tb.tb_frame.f_code.co_filename
+        if code_file in names or code_file.startswith(_PACKAGE_PREFIX):
+            where = (code_file, tb.tb_lineno)
+        tb = tb.tb_next
+    return where
+
+
+def _template_error(file: str, exc: BaseException) -> InputError:
+    """Return *exc*, raised by the user's template, as an input error."""
+    import jinja2
+
+    at, line = _template_line(exc, file)
+    if isinstance(exc, jinja2.TemplateNotFound):
+        message = (
+            f"there is no template {exc.name!r} to extend or include "
+            f"(the built-in one is {DEFAULT_TERMS_TEMPLATE!r})"
+        )
+    elif isinstance(exc, jinja2.TemplateError):
+        message = exc.message or type(exc).__name__
+    else:
+        message = f"{type(exc).__name__}: {exc}"
+    # InputProblem adds its own full stop before the fix.
+    message = message.rstrip(".")
+    return InputError([InputProblem(at, line, None, message, _TEMPLATE_FIX)])
+
+
+def _problem(file: str, line: int | None, message: str) -> InputError:
+    return InputError([InputProblem(file, line, None, message, _TEMPLATE_FIX)])
+
+
+# A partnership with every field set: a template is rendered for it once
+# when loaded, so that its mistakes show before any solving.
+_SPECIMEN = Terms(
+    seeker=Party(id="S1", name="Seeker NHS Trust", role="seeker"),
+    buddy=Party(id="B1", name="Buddy NHS Foundation Trust", role="buddy"),
+    areas=(
+        AreaTerms(
+            area="governance",
+            tier="light",
+            workload=1,
+            months=6,
+            start=dt.date(2026, 4, 1),
+            end=dt.date(2026, 9, 30),
+            fee=5000.0,
+        ),
+        AreaTerms(
+            area="quality_safety",
+            tier="programme",
+            workload=3,
+            months=12,
+            start=dt.date(2026, 4, 1),
+            end=dt.date(2027, 3, 31),
+            fee=20000.0,
+        ),
+    ),
+    workload=4,
+    fee=25000.0,
+    months=12,
+    start=dt.date(2026, 4, 1),
+    end=dt.date(2027, 3, 31),
+    reviews=(
+        Review(date=dt.date(2026, 7, 1)),
+        Review(date=dt.date(2026, 10, 1)),
+        Review(date=dt.date(2027, 1, 1)),
+        Review(date=dt.date(2027, 3, 31), final=True),
+    ),
+    coordination=("Each trust names a lead.",),
+    termination="Either trust may end it by one month's written notice.",
+    seeker_fees=25000.0,
+    allowance=20000.0,
+    within_allowance=False,
+)
+
+
+def render_terms_markdown(
+    terms: Terms, template: TermsTemplateSource = None
+) -> str:
     """Return the terms of reference as Markdown, user text escaped.
 
     Parameters
     ----------
     terms
-        Terms from :func:`terms_for`.
+        Terms from [terms_for][buddymatch.terms_model.terms_for].
+    template
+        A template of your own: a path to a Jinja2 file, or one loaded by
+        [load_terms_template][buddymatch.render.terms.load_terms_template];
+        default buddymatch's ``templates/terms.md.j2``.
 
     Returns
     -------
     str
         A Markdown document ending in a newline.
+
+    Raises
+    ------
+    InputError
+        If a template of your own cannot be read, parsed or rendered
+        (naming its file and line).
     """
-    esc = md_escape
-    seeker, buddy = terms.seeker, terms.buddy
-    out = [
-        f"# Terms of reference: {esc(seeker.name)} and {esc(buddy.name)}",
-        "",
-        "Draft terms of reference for a buddying arrangement, proposed by "
-        "buddymatch for the two trusts to agree and adapt.",
-        "",
-        "## Parties",
-        "",
-        "| role | trust | id |",
-        "|---|---|---|",
-        f"| seeker (receives support) | {esc(seeker.name)} | "
-        f"{esc(seeker.id)} |",
-        f"| buddy (gives support) | {esc(buddy.name)} | {esc(buddy.id)} |",
-        "",
-        "## Scope of support",
-        "",
-        "| area | tier | workload units | duration | starts | ends "
-        "| estimated fee |",
-        "|---|---|---:|---|---|---|---:|",
-    ]
-    out.extend(
-        f"| {esc(x.area)} | {esc(x.tier)} | {x.workload} | "
-        f"{_duration(x.months)} | {_day(x.start)} | {_day(x.end)} | "
-        f"{_money(x.fee)} |"
-        for x in terms.areas
-    )
-    out.append(
-        f"| **total** | | {terms.workload} | "
-        f"{_duration(terms.months, terms.days)} | "
-        f"{_day(terms.start)} | {_day(terms.end)} | {_money(terms.fee)} |"
-    )
-    interim = [r for r in terms.reviews if not r.final]
-    out += ["", "## Timescales", "", f"- Start: {_day(terms.start)}."]
-    if interim:
-        out.append(
-            "- Joint reviews: "
-            + ", ".join(_day(r.date) for r in interim)
-            + "."
-        )
-    out += [
-        f"- Final review and end of the term: {_day(terms.end)}, unless "
-        "both trusts agree there to renew it.",
-        "",
-        "## Fees",
-        "",
-        f"- Estimated fees for this partnership: {_money(terms.fee)}, "
-        "payable to the buddy by tier on a sliding scale.",
-    ]
-    if terms.allowance is not None:
-        verdict = (
-            "within it"
-            if terms.within_allowance
-            else f"{_money(terms.seeker_fees - terms.allowance)} above it"
-        )
-        out.append(
-            f"- Cost-neutral allowance for {esc(seeker.name)}: "
-            f"{_money(terms.allowance)}; all of its proposed arrangements "
-            f"come to {_money(terms.seeker_fees)}, {verdict}."
-        )
-    out += ["", "## Coordination", ""]
-    out.extend(f"- {esc(line)}" for line in terms.coordination)
-    out += ["", "## Ending the arrangement", "", esc(terms.termination)]
-    return "\n".join(out) + "\n"
+    return _template(template).render(terms)
 
 
 def terms_file_names(result: Result) -> dict[tuple[str, str], str]:
@@ -205,6 +487,7 @@ def write_terms(
     start: dt.date | None = None,
     area_starts: Mapping[tuple[str, str, str], dt.date] | None = None,
     overwrite: bool = True,
+    template: TermsTemplateSource = None,
 ) -> list[Path]:
     """Write one terms-of-reference file per partnership of *result*.
 
@@ -230,6 +513,10 @@ def write_terms(
     overwrite
         Replace files of the same name (a re-run refreshes its own
         files).  When false and any target exists, nothing is written.
+    template
+        For Markdown, a template of your own (a path, or one loaded by
+        [load_terms_template][buddymatch.render.terms.load_terms_template]);
+        default the built-in one.
 
     Returns
     -------
@@ -245,11 +532,18 @@ def write_terms(
         space left, permission denied); nothing new is left behind.
     BuddymatchError
         If a partnership names an invalid id.
+    InputError
+        If *template* cannot be read, parsed or rendered; nothing is
+        written.
     ValueError
-        If *fmt* is neither ``md`` nor ``json``.
+        If *fmt* is neither ``md`` nor ``json``, or a template is given
+        for JSON.
     """
     if fmt not in ("md", "json"):
         raise ValueError(f"unknown terms format {fmt!r}; use 'md' or 'json'")
+    if template is not None and fmt != "md":
+        raise ValueError("a terms template writes Markdown: use fmt='md'")
+    markdown = _template(template) if fmt == "md" else None
     folder = Path(directory)
     stems = terms_file_names(result)
     targets: list[tuple[Partnership, Path]] = []
@@ -285,8 +579,8 @@ def write_terms(
             },
         )
         text = (
-            render_terms_markdown(terms)
-            if fmt == "md"
+            markdown.render(terms)
+            if markdown is not None
             else terms.to_json() + "\n"
         )
         texts[path.name] = text.encode("utf-8")
