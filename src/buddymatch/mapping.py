@@ -15,14 +15,9 @@ import os
 
 from buddymatch.io.result_json import read_result_json
 from buddymatch.render import MAP_FORMATS, check_map_path, write_map
-from buddymatch.render.map import (
-    AREA_COLOURS,
-    render_html,
-    render_png,
-    render_svg,
-    short_name,
-)
+from buddymatch.render.map import AREA_COLOURS, render_svg, short_name
 from buddymatch.render.map import check_trusts as _check_trusts
+from buddymatch.render.map_page import render_html, render_png
 from buddymatch.result import Result
 
 __all__ = [

@@ -20,8 +20,9 @@ from buddymatch.render.explanation import (
     render_explanations_markdown,
     render_pair_html,
 )
-from buddymatch.render.map import _CSS as MAP_CSS
-from buddymatch.render.map import render_html, render_svg
+from buddymatch.render.map import render_svg
+from buddymatch.render.map_page import _CSS as MAP_CSS
+from buddymatch.render.map_page import render_html
 from buddymatch.render.outline import PAGE_CSS, Outline
 from buddymatch.wording import area_words
 from conftest import make_trust, solve_verified

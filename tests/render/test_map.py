@@ -25,7 +25,8 @@ from buddymatch.mapping import (
     short_name,
     write_map,
 )
-from buddymatch.render import map as map_module
+from buddymatch.render import map as svg_module
+from buddymatch.render import map_page as map_module
 from buddymatch.result import (
     Assignment,
     Partnership,
@@ -556,7 +557,9 @@ def fonts(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
         monkeypatch.setattr(map_module, "_RESVG_OPTIONS", options)
         monkeypatch.setattr(map_module, "_FONT_OPTIONS", None)
         if font is not None:
-            monkeypatch.setattr(map_module, "_FONT", font)
+            # The drawing and the font probe both read it.
+            monkeypatch.setattr(map_module, "FONT", font)
+            monkeypatch.setattr(svg_module, "FONT", font)
 
     # Whatever a test found is forgotten after it.
     monkeypatch.setattr(map_module, "_FONT_OPTIONS", None)

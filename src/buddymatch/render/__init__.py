@@ -46,13 +46,8 @@ from buddymatch.render.explanation import (
     render_pair_html,
     render_pair_markdown,
 )
-from buddymatch.render.map import (
-    Map,
-    load_resvg,
-    render_html,
-    render_png,
-    render_svg,
-)
+from buddymatch.render.map import Map, render_svg
+from buddymatch.render.map_page import load_resvg, render_html, render_png
 from buddymatch.render.rematch import (
     render_rematch_csv,
     render_rematch_markdown,

@@ -26,20 +26,28 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 
 from buddymatch.errors import (
     InputError,
     InputProblem,
-    MissingDependencyError,
 )
 from buddymatch.escape import xml_escape as _x
 from buddymatch.geo_outline import OUTLINES
+from buddymatch.render.map_layout import (
+    Box,
+    Frame,
+    Occupancy,
+    label_box,
+    label_spot,
+    nice_km,
+    spread,
+    text_width,
+    wrap_text,
+)
 from buddymatch.result import (
     Assignment,
     BuddyUse,
@@ -53,9 +61,6 @@ __all__ = [
     "AREA_COLOURS",
     "Map",
     "check_trusts",
-    "load_resvg",
-    "render_html",
-    "render_png",
     "render_svg",
     "short_name",
 ]
@@ -96,7 +101,7 @@ AREA_COLOURS: tuple[str, ...] = (
 )
 _DASHES: tuple[str, ...] = ("", "8 4", "2 3")
 
-_FONT = "DejaVu Sans, Verdana, Helvetica, Arial, sans-serif"
+FONT = "DejaVu Sans, Verdana, Helvetica, Arial, sans-serif"
 _INK = "#222222"
 _MUTED = "#5A5A5A"
 _SEA = "#EAF1F6"
@@ -113,7 +118,6 @@ _MIN_WIDTH = 480
 _MAX_WIDTH = 4000
 #: Beyond this many trusts, markers and lines are drawn smaller.
 _CROWDED_TRUSTS = 150
-_MAX_SPREAD = 600  # markers; spreading them apart is quadratic
 _LABEL_SIZE = 11.0
 _BUDDY_LABEL_SIZE = 9.0
 #: Beyond this many seekers, labels show ids and only where they fit; the
@@ -121,7 +125,6 @@ _BUDDY_LABEL_SIZE = 9.0
 _MAX_NAMED_LABELS = 40
 _MAX_UNMET_LISTED = 12
 _LABEL_CHARS = 28
-_KM_PER_DEGREE = 111.32
 
 _NAME_SUFFIXES = (" NHS Foundation Trust", " NHS Trust")
 
@@ -154,38 +157,9 @@ def short_name(trust: TrustRef) -> str:
     return name
 
 
-def _full_name(trust: TrustRef) -> str:
+def full_name(trust: TrustRef) -> str:
     name = " ".join(trust.name.split())
     return f"{name} ({trust.id})" if name and name != trust.id else trust.id
-
-
-# Advance widths in ems of character classes of DejaVu Sans, the widest
-# of the fonts asked for; an SVG writer has no font metrics, so text boxes
-# are estimated from these (within about 5 % of the real width, erring
-# wide, for English names and ids).  Bold is about 10 % wider.
-_NARROW = frozenset("il.,:;|!'’")
-_SLIM = frozenset("fjrt()[]- ")
-_WIDE = frozenset("mwMW")
-
-
-def _char_em(ch: str) -> float:
-    if ch in _NARROW:
-        return 0.30
-    if ch in _SLIM:
-        return 0.38
-    if ch in _WIDE:
-        return 0.92
-    if ch.isupper():
-        return 0.72
-    if ch.isdigit():
-        return 0.64
-    return 0.60 if ch.islower() else 0.75
-
-
-def _text_width(text: str, size: float, *, bold: bool = False) -> float:
-    """Return the estimated width of *text* in pixels."""
-    em = sum(_char_em(ch) for ch in text)
-    return em * size * (1.15 if bold else 1.05)
 
 
 # ---------------------------------------------------------------------------
@@ -250,255 +224,6 @@ def check_trusts(result: Result, file: str) -> None:
 
 
 # ---------------------------------------------------------------------------
-# Geometry: projection, layout, label placement
-# ---------------------------------------------------------------------------
-
-#: The view when the result names no trust: Great Britain.
-_DEFAULT_VIEW = (-5.9, 49.9, 1.8, 55.9)  # lon min, lat min, lon max, lat max
-
-
-@dataclass(frozen=True)
-class _Frame:
-    """Equirectangular projection of the view into the map's pixels."""
-
-    left: float
-    top: float
-    width: float
-    height: float
-    x_centre: float  # projected units (degrees of latitude)
-    y_centre: float
-    shrink: float  # cos(mean latitude): degrees of longitude to x units
-    scale: float  # pixels per projected unit
-
-    @classmethod
-    def fit(
-        cls,
-        lats: NDArray[np.float64],
-        lons: NDArray[np.float64],
-        *,
-        left: float,
-        top: float,
-        width: float,
-    ) -> _Frame:
-        if lats.size:
-            shrink = math.cos(math.radians(float(lats.mean())))
-            x = lons * shrink
-            x_lo, x_hi = float(x.min()), float(x.max())
-            y_lo, y_hi = float(lats.min()), float(lats.max())
-        else:
-            lon_lo, lat_lo, lon_hi, lat_hi = _DEFAULT_VIEW
-            shrink = math.cos(math.radians((lat_lo + lat_hi) / 2))
-            x_lo, x_hi = lon_lo * shrink, lon_hi * shrink
-            y_lo, y_hi = lat_lo, lat_hi
-        # Room for markers and labels at the edges; a lone trust or a row of
-        # trusts still gets a view about 100 km across.
-        pad = max(0.25, 0.06 * max(x_hi - x_lo, y_hi - y_lo))
-        x_span = max(x_hi - x_lo + 2 * pad, 1.0)
-        y_span = max(y_hi - y_lo + 2 * pad, 1.0)
-        # A very tall or very wide view would waste the page.
-        height = min(max(width * y_span / x_span, 0.6 * width), 1.5 * width)
-        scale = min(width / x_span, height / y_span)
-        return cls(
-            left,
-            top,
-            width,
-            height,
-            (x_lo + x_hi) / 2,
-            (y_lo + y_hi) / 2,
-            shrink,
-            scale,
-        )
-
-    def project(
-        self, lons: NDArray[np.float64], lats: NDArray[np.float64]
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Return pixel x and y of points (vectorised)."""
-        middle_x = self.left + self.width / 2
-        middle_y = self.top + self.height / 2
-        x = middle_x + (lons * self.shrink - self.x_centre) * self.scale
-        y = middle_y - (lats - self.y_centre) * self.scale
-        return x, y
-
-    def km_per_pixel(self) -> float:
-        return _KM_PER_DEGREE / self.scale
-
-
-Box = tuple[float, float, float, float]  # x0, y0, x1, y1
-
-
-@dataclass
-class _Occupancy:
-    """Boxes already taken on the map, in a coarse grid for fast lookup."""
-
-    bounds: Box
-    cell: float = 48.0
-    boxes: list[Box] = field(default_factory=list)
-    grid: dict[tuple[int, int], list[int]] = field(default_factory=dict)
-
-    def _cells(self, box: Box) -> Iterable[tuple[int, int]]:
-        for i in range(int(box[0] // self.cell), int(box[2] // self.cell) + 1):
-            for j in range(
-                int(box[1] // self.cell), int(box[3] // self.cell) + 1
-            ):
-                yield i, j
-
-    def add(self, box: Box) -> None:
-        self.boxes.append(box)
-        for key in self._cells(box):
-            self.grid.setdefault(key, []).append(len(self.boxes) - 1)
-
-    def cost(self, box: Box) -> float:
-        """Overlap area with taken boxes, plus any part outside the map."""
-        x0, y0, x1, y1 = self.bounds
-        inside_w = max(0.0, min(box[2], x1) - max(box[0], x0))
-        inside_h = max(0.0, min(box[3], y1) - max(box[1], y0))
-        outside = (box[2] - box[0]) * (box[3] - box[1]) - inside_w * inside_h
-        total = 10.0 * outside
-        seen: set[int] = set()
-        for key in self._cells(box):
-            for k in self.grid.get(key, ()):
-                if k in seen:
-                    continue
-                seen.add(k)
-                other = self.boxes[k]
-                w = min(box[2], other[2]) - max(box[0], other[0])
-                h = min(box[3], other[3]) - max(box[1], other[1])
-                if w > 0 and h > 0:
-                    total += w * h
-        return total
-
-
-def _label_spot(
-    taken: _Occupancy,
-    x: float,
-    y: float,
-    text_w: float,
-    size: float,
-    gap: float,
-) -> tuple[float, float, str, float]:
-    """Return the least crowded place for a label beside a marker.
-
-    Tries eight places around the marker, right first (the way maps are
-    read); returns the text anchor point, the SVG ``text-anchor`` and the
-    overlap cost of the best place.
-    """
-    h = size * 1.15
-    base = size * 0.35  # from the vertical middle to the baseline
-    diagonal = gap * 0.7
-    spots = (
-        (x + gap, y + base, "start"),
-        (x - gap, y + base, "end"),
-        (x + diagonal, y - diagonal - h / 2 + base, "start"),
-        (x + diagonal, y + diagonal + h / 2 + base, "start"),
-        (x - diagonal, y - diagonal - h / 2 + base, "end"),
-        (x - diagonal, y + diagonal + h / 2 + base, "end"),
-        (x, y - gap - h / 2 + base, "middle"),
-        (x, y + gap + h / 2 + base, "middle"),
-    )
-    best: tuple[float, float, str, float] | None = None
-    for tx, ty, anchor in spots:
-        cost = taken.cost(_text_box(tx, ty, anchor, text_w, size))
-        if best is None or cost < best[3]:
-            best = (tx, ty, anchor, cost)
-        if cost == 0:
-            break
-    assert best is not None
-    return best
-
-
-def _text_box(
-    tx: float, ty: float, anchor: str, text_w: float, size: float
-) -> Box:
-    """Return the box of text drawn at (tx, ty) with *anchor*."""
-    h = size * 1.15
-    base = size * 0.35  # from the vertical middle to the baseline
-    x0 = {"start": tx, "end": tx - text_w, "middle": tx - text_w / 2}[anchor]
-    return (x0, ty - base - h / 2, x0 + text_w, ty - base + h / 2)
-
-
-def _label_box(
-    tx: float, ty: float, anchor: str, text_w: float, size: float
-) -> Box:
-    """Return the box a placed label takes, margin included."""
-    x0, y0, x1, y1 = _text_box(tx, ty, anchor, text_w, size)
-    # Labels that merely touch read as one ("Croydon Hospitals ■
-    # Gillingham Hospitals"), so a margin around a placed label is taken.
-    return (x0 - 5, y0 - 1.5, x1 + 5, y1 + 1.5)
-
-
-def _wrap(text: str, width: float, size: float) -> list[str]:
-    """Break *text* at spaces into lines at most *width* pixels wide."""
-    lines: list[str] = []
-    line = ""
-    for word in text.split():
-        while _text_width(word, size) > width and len(word) > 1:
-            # A word longer than a line is cut where it overflows.
-            cut = len(word) - 1
-            while cut > 1 and _text_width(word[:cut], size) > width:
-                cut -= 1
-            if line:
-                lines.append(line)
-                line = ""
-            lines.append(word[:cut])
-            word = word[cut:]
-        joined = f"{line} {word}" if line else word
-        if line and _text_width(joined, size) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = joined
-    if line:
-        lines.append(line)
-    return lines
-
-
-def _spread(
-    xs: NDArray[np.float64], ys: NDArray[np.float64], *, gap: float
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Push markers that would cover each other a few pixels apart.
-
-    Trusts in one town (two trusts in Croydon, say) would otherwise hide
-    one another.  Each round moves every pair closer than *gap* apart by
-    half the shortfall each, and no marker ends more than half a *gap*
-    from its site: a kilometre or two on a map of England.  Above
-    :data:`_MAX_SPREAD` markers the map is dense anyway and positions are
-    kept exact.
-    """
-    n = xs.size
-    if n < 2 or n > _MAX_SPREAD:
-        return xs, ys
-    sites = np.stack([xs, ys], axis=1)
-    # A tiny, fixed offset per marker gives coincident sites a direction
-    # to part in (the golden angle spreads them evenly).
-    turn = np.arange(n) * 2.399963
-    points = sites + 1e-3 * np.stack([np.cos(turn), np.sin(turn)], axis=1)
-    for _ in range(50):
-        apart = points[:, None, :] - points[None, :, :]
-        dist = np.hypot(apart[..., 0], apart[..., 1])
-        np.fill_diagonal(dist, np.inf)
-        short = np.where(dist < gap, gap - dist, 0.0)
-        if not short.any():
-            break
-        push = short / (2 * np.maximum(dist, 1e-9))
-        points = points + (apart * push[..., None]).sum(axis=1)
-        moved = points - sites
-        far = np.hypot(moved[:, 0], moved[:, 1])
-        limit = np.minimum(1.0, (gap / 2) / np.maximum(far, 1e-9))
-        points = sites + moved * limit[:, None]
-    return points[:, 0], points[:, 1]
-
-
-def _nice_km(limit: float) -> float:
-    """Return the largest 1, 2 or 5 × 10^k kilometres not above *limit*."""
-    nice = 1.0
-    for power in range(0, 5):
-        for step in (1, 2, 5):
-            if step * 10**power <= limit:
-                nice = float(step * 10**power)
-    return nice
-
-
-# ---------------------------------------------------------------------------
 # The SVG
 # ---------------------------------------------------------------------------
 
@@ -519,7 +244,7 @@ class _Look:
         k = 1.0 if n_trusts <= _CROWDED_TRUSTS else 0.6
         return cls(5.0 * k, 4.5 * k, 10.5 * k, 2.4 * k, 3.2 * k, 11.0 * k)
 
-    def radius(self, roles: _Roles, trust_id: str) -> float:
+    def radius(self, roles: Roles, trust_id: str) -> float:
         """Half the size of the trust's marker, ring included."""
         if trust_id in roles.unmet:
             return self.ring_r
@@ -529,7 +254,7 @@ class _Look:
 
 
 @dataclass(frozen=True)
-class _Roles:
+class Roles:
     """Who is who in the result, indexed by trust, in a stable order."""
 
     trusts: dict[str, TrustRef]
@@ -543,7 +268,7 @@ class _Roles:
     use: dict[str, BuddyUse]
 
     @classmethod
-    def of(cls, result: Result) -> _Roles:
+    def of(cls, result: Result) -> Roles:
         trusts = {t.id: t for t in sorted(result.trusts, key=lambda t: t.id)}
         seekers = {a.seeker for a in result.assignments}
         seekers |= {p.seeker for p in result.partnerships}
@@ -582,7 +307,7 @@ class _Roles:
         """Hover text of an assignment's line."""
         seeker, buddy = self.trusts[a.seeker], self.trusts[a.buddy]
         return (
-            f"{_full_name(seeker)} ← {_full_name(buddy)}\n"
+            f"{full_name(seeker)} ← {full_name(buddy)}\n"
             f"area: {a.area} ({a.tier} tier)\n"
             f"{a.travel_minutes:.0f} min apart, culture fit "
             f"{a.culture_fit:.2f}, expertise {a.expertise}/5, "
@@ -592,13 +317,13 @@ class _Roles:
     def trust_title(self, trust_id: str) -> str:
         """Hover text of a trust's marker: its role, partners and gaps."""
         trust = self.trusts[trust_id]
-        lines = [f"{_full_name(trust)}, {trust.kind.replace('_', ' ')}"]
+        lines = [f"{full_name(trust)}, {trust.kind.replace('_', ' ')}"]
         if trust_id in self.seekers:
             lines.append(
                 "seeker; buddies: "
                 + (
                     "; ".join(
-                        f"{a.area} from {_full_name(self.trusts[a.buddy])}"
+                        f"{a.area} from {full_name(self.trusts[a.buddy])}"
                         for a in self.as_seeker.get(trust_id, [])
                     )
                     or "none"
@@ -608,7 +333,7 @@ class _Roles:
             lines.append(
                 "buddy to: "
                 + "; ".join(
-                    f"{_full_name(self.trusts[a.seeker])} in {a.area}"
+                    f"{full_name(self.trusts[a.seeker])} in {a.area}"
                     for a in sorted(
                         self.as_buddy.get(trust_id, []),
                         key=lambda a: (a.seeker, a.area),
@@ -699,21 +424,21 @@ def render_svg(
             f"width must be {_MIN_WIDTH} to {_MAX_WIDTH} pixels, got {width}"
         )
     check_trusts(result, "<result>")
-    roles = _Roles.of(result)
+    roles = Roles.of(result)
     # Trusts the result carries but names nowhere are drawn too (grey), so
     # that nothing in the file is silently left off the map.
     ids = list(roles.trusts)
     look = _Look.for_count(len(ids))
     lats = np.array([roles.trusts[i].lat for i in ids], dtype=np.float64)
     lons = np.array([roles.trusts[i].lon for i in ids], dtype=np.float64)
-    frame = _Frame.fit(
+    frame = Frame.fit(
         lats,
         lons,
         left=_MARGIN,
         top=_TITLE_H,
         width=width - _PANEL_W - 2 * _MARGIN,
     )
-    xs, ys = _spread(*frame.project(lons, lats), gap=look.min_gap)
+    xs, ys = spread(*frame.project(lons, lats), gap=look.min_gap)
     at = {i: (float(x), float(y)) for i, x, y in zip(ids, xs, ys, strict=True)}
     scale_bar, scale_box = _scale_bar(frame)
     panel, panel_h = _panel(result, roles, left=width - _PANEL_W)
@@ -721,7 +446,7 @@ def render_svg(
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" '
         f'height="{height}" viewBox="0 0 {width} {height}" '
-        f'font-family="{_FONT}" role="img" aria-labelledby="map-title">',
+        f'font-family="{FONT}" role="img" aria-labelledby="map-title">',
         f'<title id="map-title">{_x(title)}: {_x(_summary_line(result))}'
         "</title>",
         f'<rect class="page" width="{width}" height="{height}" fill="white"/>',
@@ -740,7 +465,7 @@ def render_svg(
     return "\n".join(parts) + "\n"
 
 
-def _background(frame: _Frame) -> list[str]:
+def _background(frame: Frame) -> list[str]:
     box = (
         f'x="{_num(frame.left)}" y="{_num(frame.top)}" '
         f'width="{_num(frame.width)}" height="{_num(frame.height)}"'
@@ -766,7 +491,7 @@ def _background(frame: _Frame) -> list[str]:
 
 
 def _lines(
-    roles: _Roles, look: _Look, at: dict[str, tuple[float, float]]
+    roles: Roles, look: _Look, at: dict[str, tuple[float, float]]
 ) -> list[str]:
     """One line per assignment; a partnership's lines run side by side."""
     out = ['<g class="assignments" fill="none" stroke-linecap="round">']
@@ -801,7 +526,7 @@ def _lines(
 
 
 def _markers(
-    roles: _Roles, look: _Look, at: dict[str, tuple[float, float]]
+    roles: Roles, look: _Look, at: dict[str, tuple[float, float]]
 ) -> list[str]:
     """One group per trust: seekers are drawn last, on top."""
     out = ['<g class="trusts">']
@@ -864,10 +589,10 @@ def _markers(
 
 
 def _labels(
-    roles: _Roles,
+    roles: Roles,
     look: _Look,
     at: dict[str, tuple[float, float]],
-    frame: _Frame,
+    frame: Frame,
     reserved: Sequence[Box],
 ) -> list[str]:
     """Seekers by short name (ids when crowded), then buddy ids where free.
@@ -878,7 +603,7 @@ def _labels(
     crowded map it is left out), and a buddy's is left out: hover titles
     still name every trust.
     """
-    taken = _Occupancy(
+    taken = Occupancy(
         (
             frame.left,
             frame.top,
@@ -908,12 +633,12 @@ def _labels(
     for trust_id in order:
         text = trust_id if crowded else short_name(roles.trusts[trust_id])
         x, y = at[trust_id]
-        w = _text_width(text, _LABEL_SIZE, bold=True)
+        w = text_width(text, _LABEL_SIZE, bold=True)
         gap = look.radius(roles, trust_id) + 3
-        tx, ty, anchor, cost = _label_spot(taken, x, y, w, _LABEL_SIZE, gap)
+        tx, ty, anchor, cost = label_spot(taken, x, y, w, _LABEL_SIZE, gap)
         if crowded and cost > 0:
             continue
-        taken.add(_label_box(tx, ty, anchor, w, _LABEL_SIZE))
+        taken.add(label_box(tx, ty, anchor, w, _LABEL_SIZE))
         out.append(
             _halo_text(
                 tx,
@@ -931,13 +656,13 @@ def _labels(
         if trust_id in seekers:
             continue
         x, y = at[trust_id]
-        w = _text_width(trust_id, _BUDDY_LABEL_SIZE)
-        tx, ty, anchor, cost = _label_spot(
+        w = text_width(trust_id, _BUDDY_LABEL_SIZE)
+        tx, ty, anchor, cost = label_spot(
             taken, x, y, w, _BUDDY_LABEL_SIZE, look.buddy_r + 2
         )
         if cost > 0:
             continue
-        taken.add(_label_box(tx, ty, anchor, w, _BUDDY_LABEL_SIZE))
+        taken.add(label_box(tx, ty, anchor, w, _BUDDY_LABEL_SIZE))
         out.append(
             _halo_text(
                 tx,
@@ -953,9 +678,9 @@ def _labels(
     return out
 
 
-def _scale_bar(frame: _Frame) -> tuple[list[str], Box]:
+def _scale_bar(frame: Frame) -> tuple[list[str], Box]:
     """Return a scale bar for the map's bottom right corner, and its box."""
-    km = _nice_km(frame.width * 0.2 * frame.km_per_pixel())
+    km = nice_km(frame.width * 0.2 * frame.km_per_pixel())
     length = km / frame.km_per_pixel()
     right = frame.left + frame.width - 12
     x = right - length
@@ -975,7 +700,7 @@ def _scale_bar(frame: _Frame) -> tuple[list[str], Box]:
 
 
 def _panel(
-    result: Result, roles: _Roles, *, left: float
+    result: Result, roles: Roles, *, left: float
 ) -> tuple[list[str], float]:
     """Key, areas legend and unmet needs, right of the map.
 
@@ -1073,14 +798,14 @@ def _panel(
     for trust_id in seekers[:_MAX_UNMET_LISTED]:
         y += 5
         trust = roles.trusts[trust_id]
-        for line in _wrap(f"{short_name(trust)} ({trust_id})", wrap, 11):
+        for line in wrap_text(f"{short_name(trust)} ({trust_id})", wrap, 11):
             note(line, 11, _UNMET, 14)
         for u in sorted(roles.unmet[trust_id], key=lambda u: -u.priority):
             text = (
                 f"{area_words(u.area)}, priority {u.priority}: "
                 f"{u.reason.replace('_', ' ')}"
             )
-            for k, line in enumerate(_wrap(text, wrap - 8, 10.5)):
+            for k, line in enumerate(wrap_text(text, wrap - 8, 10.5)):
                 note(("· " if k == 0 else "  ") + line, 10.5, _INK, 13.5)
     if len(seekers) > _MAX_UNMET_LISTED:
         hidden = sum(len(roles.unmet[i]) for i in seekers[_MAX_UNMET_LISTED:])
@@ -1093,274 +818,3 @@ def _panel(
         )
     out.append("</g>")
     return out, y - _TITLE_H + 8
-
-
-# ---------------------------------------------------------------------------
-# HTML and PNG
-# ---------------------------------------------------------------------------
-
-_CSS = """
-body { font-family: DejaVu Sans, Verdana, Helvetica, Arial, sans-serif;
-       color: #222; margin: 1.5rem; }
-figure { margin: 0; }
-svg { max-width: 100%; height: auto; }
-line.assignment:hover { stroke-width: 6; stroke-opacity: 1; }
-g.trust:hover rect, g.trust:hover circle { stroke-width: 3; }
-table { border-collapse: collapse; margin: 1rem 0; font-size: 0.9rem; }
-th, td { border-bottom: 1px solid #ddd; padding: 0.25rem 0.6rem;
-         text-align: left; }
-td.n { text-align: right; }
-td.area { white-space: nowrap; }
-.swatch { display: inline-block; width: 1.4em; height: 0.35em;
-          vertical-align: middle; margin-right: 0.4em; }
-""".strip()
-
-
-def render_html(
-    result: Result,
-    *,
-    width: int = 900,
-    title: str = "Buddying proposal",
-) -> str:
-    """Return a self-contained HTML page: the map and the pairings table.
-
-    The page links nothing (no script, style sheet, font or map tile), so
-    it opens offline and can be mailed as one file.  Hovering a line or a
-    trust shows its details (seeker, buddy, area, minutes, culture fit,
-    score).
-
-    Parameters
-    ----------
-    result
-        The proposal.
-    width
-        Width of the map in pixels (480-4000).
-    title
-        Page title and map heading.
-
-    Returns
-    -------
-    str
-        The HTML document.
-
-    Raises
-    ------
-    InputError
-        If the result names a trust missing from ``result.trusts``.
-    ValueError
-        If *width* is out of range.
-    """
-    svg = render_svg(result, width=width, title=title)
-    roles = _Roles.of(result)
-    rows = []
-    for a in sorted(
-        result.assignments, key=lambda a: (a.seeker, a.area, a.buddy)
-    ):
-        colour, _ = roles.style(a.area)
-        rows.append(
-            "<tr>"
-            f"<td>{_x(_full_name(roles.trusts[a.seeker]))}</td>"
-            f'<td class="area"><span class="swatch" '
-            f'style="background:{colour}"></span>'
-            f"{_x(area_words(a.area))}</td><td>{_x(a.tier)}</td>"
-            f"<td>{_x(_full_name(roles.trusts[a.buddy]))}</td>"
-            f'<td class="n">{a.travel_minutes:.0f}</td>'
-            f'<td class="n">{a.culture_fit:.2f}</td>'
-            f'<td class="n">{a.expertise}</td>'
-            f'<td class="n">{a.score:.2f}</td></tr>'
-        )
-    unmet_rows = [
-        "<tr>"
-        f"<td>{_x(_full_name(roles.trusts[u.seeker]))}</td>"
-        f"<td>{_x(area_words(u.area))}</td><td>{_x(u.tier)}</td>"
-        f'<td class="n">{u.priority}</td><td>{_x(u.detail)}</td></tr>'
-        for u in sorted(result.unmet, key=lambda u: (u.seeker, u.area))
-    ]
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_x(title)}</title>",
-        f"<style>\n{_CSS}\n</style>",
-        "</head>",
-        "<body>",
-        "<main>",
-        f"<figure>\n{svg}</figure>",
-        f"<pre>{_x(result.summary())}</pre>",
-        "<h2>Pairings</h2>",
-    ]
-    if rows:
-        parts += [
-            "<table>",
-            "<thead><tr><th>seeker</th><th>area</th><th>tier</th>"
-            "<th>buddy</th><th>minutes</th><th>culture fit</th>"
-            "<th>expertise</th><th>score</th></tr></thead>",
-            "<tbody>",
-            *rows,
-            "</tbody></table>",
-        ]
-    else:
-        parts.append("<p>No pairings were proposed.</p>")
-    parts.append("<h2>Unmet needs</h2>")
-    if unmet_rows:
-        parts += [
-            "<table>",
-            "<thead><tr><th>seeker</th><th>area</th><th>tier</th>"
-            "<th>priority</th><th>reason</th></tr></thead>",
-            "<tbody>",
-            *unmet_rows,
-            "</tbody></table>",
-        ]
-    else:
-        parts.append("<p>Every need is met.</p>")
-    parts += ["</main>", "</body>", "</html>"]
-    return "\n".join(parts) + "\n"
-
-
-_PNG_FIX = (
-    "pip install 'buddymatch[map]' (or pip install resvg-py), or write "
-    ".svg or .html instead"
-)
-_FONT_FIX = (
-    "install a sans-serif font: DejaVu Sans (apt-get install "
-    "fonts-dejavu-core; dnf install dejavu-sans-fonts; apk add "
-    "font-dejavu) or Liberation or Noto Sans; or write .svg or .html "
-    "instead, which the browser draws with its own fonts"
-)
-#: Fonts tried for the generic ``sans-serif`` at the end of the map's font
-#: list when none it names is installed: resvg takes ``sans-serif`` to mean
-#: Arial alone, so a Linux machine with, say, only Noto Sans would draw no
-#: text at all.
-_FALLBACK_FONTS = (
-    "DejaVu Sans",
-    "Liberation Sans",
-    "Noto Sans",
-    "Arial",
-    "Helvetica",
-    "Verdana",
-    "FreeSans",
-    "Roboto",
-    "Open Sans",
-    "Ubuntu",
-    "Cantarell",
-    "Segoe UI",
-)
-#: Options given to every resvg call (tests drop the system fonts here).
-_RESVG_OPTIONS: dict[str, Any] = {}
-# The font options that draw text on this machine, found once per process.
-_FONT_OPTIONS: dict[str, Any] | None = None
-
-
-def load_resvg(file: str) -> Any:
-    """Import resvg and find a font for the map's text, or say what is
-    missing.
-
-    resvg draws text only with fonts installed on the machine and draws
-    nothing, silently, where it finds none: a map without labels.  So a
-    one-letter probe is drawn in the map's fonts (then, if blank, with
-    each of a few common fonts standing in for ``sans-serif``); the first
-    that draws is used for every PNG of the process.
-
-    Parameters
-    ----------
-    file
-        The file that needs it, named in the error.
-
-    Returns
-    -------
-    module
-        The ``resvg_py`` module.
-
-    Raises
-    ------
-    MissingDependencyError
-        If resvg-py is not installed, or no font on this machine can draw
-        the map's text (with the system package that supplies one).
-    """
-    global _FONT_OPTIONS
-    try:
-        import resvg_py  # type: ignore[import-not-found, unused-ignore]
-    except ImportError as exc:
-        raise MissingDependencyError(
-            "resvg-py", f"writing {file}", _PNG_FIX, str(exc)
-        ) from None
-    if _FONT_OPTIONS is None:
-        found = _find_font(resvg_py)
-        if found is None:
-            raise MissingDependencyError(
-                "fonts-dejavu-core",
-                f"writing {file}",
-                _FONT_FIX,
-                "resvg found no font for the map's text (looked for "
-                f"{_FONT} and {', '.join(_FALLBACK_FONTS[1:])})",
-            )
-        _FONT_OPTIONS = found
-    return resvg_py
-
-
-def _find_font(resvg: Any) -> dict[str, Any] | None:
-    """Return the resvg options that draw the map's text, or ``None``."""
-    head = '<svg xmlns="http://www.w3.org/2000/svg" width="24" height="24">'
-    probe = (
-        f'{head}<text x="2" y="18" font-size="18" font-family="{_FONT}">'
-        "M</text></svg>"
-    )
-    blank = resvg.svg_to_bytes(svg_string=f"{head}</svg>", **_RESVG_OPTIONS)
-    for family in (None, *_FALLBACK_FONTS):
-        options = {} if family is None else {"sans_serif_family": family}
-        drawn = resvg.svg_to_bytes(
-            svg_string=probe, **_RESVG_OPTIONS, **options
-        )
-        if drawn != blank:  # same size, so any ink changes the bytes
-            return options
-    return None
-
-
-def render_png(
-    result: Result,
-    *,
-    width: int = 900,
-    title: str = "Buddying proposal",
-    scale: float = 2.0,
-) -> bytes:
-    """Return the map as PNG bytes (needs the optional ``resvg-py``).
-
-    resvg draws the same SVG as [render_svg][buddymatch.render.map.render_svg]
-    with the machine's own fonts (see
-    [load_resvg][buddymatch.render.map.load_resvg]); it is one wheel with
-    no system library to install.
-
-    Parameters
-    ----------
-    result
-        The proposal.
-    width
-        Width of the map in SVG pixels (480-4000).
-    title
-        Heading drawn above the map.
-    scale
-        Device pixels per SVG pixel; 2 gives a sharp picture on
-        high-density screens.
-
-    Returns
-    -------
-    bytes
-        The PNG file's content.
-
-    Raises
-    ------
-    MissingDependencyError
-        If ``resvg-py`` is not installed, or the machine has no font to
-        draw the text with, saying what to install.
-    InputError
-        If the result names a trust it does not carry.
-    """
-    resvg = load_resvg("PNG")
-    svg = render_svg(result, width=width, title=title)
-    png = resvg.svg_to_bytes(
-        svg_string=svg, zoom=scale, **_RESVG_OPTIONS, **(_FONT_OPTIONS or {})
-    )
-    assert isinstance(png, bytes)
-    return png
