@@ -254,7 +254,7 @@ def render_png(
 
     resvg draws the same SVG as [render_svg][buddymatch.render.map.render_svg]
     with the machine's own fonts (see
-    [load_resvg][buddymatch.render.map.load_resvg]); it is one wheel with
+    [load_resvg][buddymatch.render.map_page.load_resvg]); it is one wheel with
     no system library to install.
 
     Parameters
