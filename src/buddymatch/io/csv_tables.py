@@ -11,7 +11,6 @@ limits could fill), so a huge file costs no more than the part read.
 from __future__ import annotations
 
 import csv
-import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -206,8 +205,8 @@ def _canonical_column(
 
 def read_csv(path: StrPath, kind: CsvKind, problems: Problems) -> Table | None:
     """Read a CSV file of *kind*; report problems of the file and header."""
-    file = os.fspath(path)
-    text = problems.take(files.read_text(file))
+    file = files.source_name(path)
+    text = problems.take(files.read_text(path))
     if text is None:
         return None
     records = _csv_records(file, text, problems)
