@@ -278,10 +278,10 @@ def _summary_outline(summary: ResultSummary, title: str) -> Outline:
     doc.heading(1, title)
     quality = ""
     if summary.objective is not None:
-        bound = f"{summary.bound:g}" if summary.bound is not None else "n/a"
+        bound = f"{summary.bound:.3f}" if summary.bound is not None else "n/a"
         gap = f"{summary.gap:.2%}" if summary.gap is not None else "n/a"
         quality = (
-            f"; quality {summary.objective:g} points (bound {bound}, gap "
+            f"; quality {summary.objective:.3f} points (bound {bound}, gap "
             f"{gap})"
         )
     doc.para(f"Status: {summary.status}{quality}.")
