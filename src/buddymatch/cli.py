@@ -323,6 +323,8 @@ def _load(
     from buddymatch.model import Policy
 
     problems: list[InputProblem] = _one_stdin(inputs)
+    if problems:  # reading would take one file's text for both
+        raise InputError(problems)
     result: Result | None = None
     if inputs.result is not None:
         try:
@@ -540,13 +542,13 @@ def _emit(obj: Output, target: _Target, **options: Any) -> None:
             ]
         )
     data = render_output(obj, target.suffix, **options)
+    # As bytes, in UTF-8: no newline translation, no encoding of the
+    # locale, so the stream holds what the file would.
     sys.stdout.flush()
-    if isinstance(data, bytes):
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-    else:
-        sys.stdout.write(data)
-        sys.stdout.flush()
+    sys.stdout.buffer.write(
+        data if isinstance(data, bytes) else data.encode("utf-8")
+    )
+    sys.stdout.buffer.flush()
 
 
 def _outputs(
@@ -1145,39 +1147,36 @@ def _question(
     return asked[0] if asked else _Question("summary")
 
 
-def _explain_files(files: Sequence[Path]) -> tuple[Path | None, Path]:
+def _explain_files(
+    first: Path | None, second: Path | None
+) -> tuple[Path | None, Path]:
     """Return the result file (if given) and the trusts file of
-    ``explain [RESULT.json] TRUSTS``."""
+    ``explain [RESULT.json] TRUSTS``: two files are a result and a
+    trusts file, one is a trusts file."""
     usage = "buddymatch explain RESULT.json TRUSTS [--relations …]"
-    if len(files) == 1:
-        (trusts,) = files
-        if trusts.suffix.lower() == ".json":
+    if first is None:
+        raise _usage_error(
+            "TRUSTS",
+            "no file given",
+            f"give the result to explain and the trusts file: {usage}",
+        )
+    if second is None:
+        if first.suffix.lower() == ".json":
             raise _usage_error(
                 "TRUSTS",
-                f"{trusts} is given alone, but explaining a saved result "
+                f"{first} is given alone, but explaining a saved result "
                 "needs the problem's inputs too",
-                f"give the trusts file after it (and the options the "
+                "give the trusts file after it (and the options the "
                 f"proposal was made with): {usage}",
             )
-        return None, trusts
-    if len(files) == 2:
-        result, trusts = files
-        if (
-            result.suffix.lower() != ".json"
-            and trusts.suffix.lower() == ".json"
-        ):
-            raise _usage_error(
-                "RESULT.json",
-                "the result file comes second, but explain takes it first",
-                f"give the result first: {usage}",
-            )
-        return result, trusts
-    raise _usage_error(
-        "RESULT.json TRUSTS",
-        f"{len(files)} files given; explain takes RESULT.json and TRUSTS, "
-        "or TRUSTS alone",
-        f"give the result and the trusts file: {usage}",
-    )
+        return None, first
+    if first.suffix.lower() != ".json" and second.suffix.lower() == ".json":
+        raise _usage_error(
+            "RESULT.json",
+            "the result file comes second, but explain takes it first",
+            f"give the result first: {usage}",
+        )
+    return first, second
 
 
 #: Violations of a saved result listed before the rest are counted.
@@ -1212,7 +1211,7 @@ def _check_belongs(
         )
     ]
     problems += [
-        InputProblem(name, None, v.rule, v.message, "as above")
+        InputProblem(name, None, None, f"{v.message} ({v.rule})", "as above")
         for v in violations[:_LISTED_VIOLATIONS]
     ]
     if len(violations) > _LISTED_VIOLATIONS:
@@ -1304,17 +1303,25 @@ def _print_summary(problem: Problem, policy: Policy, result: Result) -> None:
 
 @app.command()
 def explain(
-    files: Annotated[
-        list[Path],
+    first: Annotated[
+        Path | None,
         typer.Argument(
-            metavar="[RESULT.json] TRUSTS",
-            help="The result propose --out wrote, then the trusts file it "
-            "was made from: that proposal is explained.  The trusts file "
-            "alone: the proposal is re-solved first (deterministically).  "
-            "- for standard input (one of them).",
+            metavar="RESULT.json",
+            help="The result propose --out wrote: that very proposal is "
+            "explained, checked against the inputs.  Left out, the "
+            "proposal is re-solved first (deterministically).",
             show_default=False,
         ),
-    ],
+    ] = None,
+    second: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="TRUSTS",
+            help="trusts.csv: one row per trust.  - for standard input "
+            "(for one of the two files).",
+            show_default=False,
+        ),
+    ] = None,
     relations: RelationsOpt = None,
     pairs: PairsOpt = None,
     policy_file: Annotated[
@@ -1440,7 +1447,7 @@ def explain(
         )
 
         question = _question(need, pair, buddy, seeker, area, whole)
-        result_file, trusts = _explain_files(files)
+        result_file, trusts = _explain_files(first, second)
         kind: OutputKind = "explanation"
         if question.kind == "pair":
             kind = "pair explanation"

@@ -254,7 +254,14 @@ def explain_buddy(
                 )
             )
     words = _buddy_words(
-        buddy, trust.capacity, used, serves, partners, limit, candidate_needs
+        buddy,
+        trust.capacity,
+        used,
+        serves,
+        partners,
+        limit,
+        candidate_needs,
+        excluded,
     )
     named = [buddy, *partners, *(o.seeker for o in openings)]
     for a in serves:
@@ -283,10 +290,20 @@ def _buddy_words(
     partners: tuple[str, ...],
     limit: int | None,
     candidate_needs: int,
+    excluded: dict[str, int],
 ) -> str:
     """Return a buddy's summary in words."""
     if not candidate_needs:
-        return f"{buddy} passes the hard rules for no need, so it serves none"
+        rules = ", ".join(
+            f"{rule} for {plural(count, 'need')}"
+            for rule, count in sorted(
+                excluded.items(), key=lambda item: -item[1]
+            )
+        )
+        return (
+            f"{buddy} passes the hard rules for no need (first rule "
+            f"excluding it: {rules}), so it serves none"
+        )
     room = f"{used} of {capacity} units used, {capacity - used} left"
     limit_words = (
         f", {len(partners)} of at most {limit} partners"
