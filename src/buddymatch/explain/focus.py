@@ -81,8 +81,9 @@ def explain_need(
         For an unmet need, look for one-parameter policy changes that
         cover it (each confirmed by a re-solve).
     params
-        How each such re-solve runs; default
-        [RESOLVE_PARAMS][buddymatch.explain.bundle.RESOLVE_PARAMS].
+        How each such re-solve runs; by default as for
+        [explain_result][buddymatch.explain.explain_result]
+        (deterministic).
     max_resolves
         Re-solves for the need.
     travel
