@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import sys
 import threading
 import time
@@ -544,11 +545,20 @@ def _emit(obj: Output, target: _Target, **options: Any) -> None:
     data = render_output(obj, target.suffix, **options)
     # As bytes, in UTF-8: no newline translation, no encoding of the
     # locale, so the stream holds what the file would.
-    sys.stdout.flush()
-    sys.stdout.buffer.write(
-        data if isinstance(data, bytes) else data.encode("utf-8")
-    )
-    sys.stdout.buffer.flush()
+    try:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(
+            data if isinstance(data, bytes) else data.encode("utf-8")
+        )
+        sys.stdout.buffer.flush()
+    except BrokenPipeError:
+        # The reader stopped early (`| head`): nothing more can reach
+        # it, and Python's own flush at exit must not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise OutputError(
+            "<stdout>", "the program reading the output stopped early"
+        ) from None
 
 
 def _outputs(

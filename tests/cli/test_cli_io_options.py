@@ -172,3 +172,45 @@ def test_show_completion_prints_a_script() -> None:
         check=False,
     )
     assert completed.stdout.split() == ["--need"]
+
+
+def test_a_reader_that_stops_early_is_an_output_error(
+    monkeypatch: pytest.MonkeyPatch, complete_result: bm.Result
+) -> None:
+    """`propose -o - | head`: the write fails with a broken pipe; that is
+    exit 73 (the output cannot be written), not an internal error."""
+    from buddymatch import cli
+    from buddymatch.errors import OutputError
+
+    read_end, write_end = os.pipe()
+
+    class Closed:
+        def write(self, data: bytes) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self) -> None:
+            pass
+
+    class Stdout:
+        buffer = Closed()
+
+        def flush(self) -> None:
+            pass
+
+        def fileno(self) -> int:
+            return write_end
+
+        def isatty(self) -> bool:
+            return False
+
+    monkeypatch.setattr(sys, "stdout", Stdout())
+    try:
+        with pytest.raises(OutputError) as info:
+            cli._emit(complete_result, cli._Target(None, ".json"))
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    assert str(info.value) == (
+        "cannot write <stdout>: the program reading the output stopped early"
+    )
+    assert cli._error_code(info.value) == cli.EXIT_CANNOT_WRITE
