@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
     from buddymatch.model import Policy, Problem
     from buddymatch.params import ProgressCallback, SolveParams
     from buddymatch.rematch import RematchResult
-    from buddymatch.render import OutputKind
+    from buddymatch.render import Output, OutputKind
     from buddymatch.render.terms import TermsTemplate
     from buddymatch.result import Result, UnmetNeed
     from buddymatch.travel import TravelModel
@@ -83,7 +84,6 @@ app = typer.Typer(
     name="buddymatch",
     help="Propose buddying arrangements between NHS trusts.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
 )
 
@@ -259,10 +259,12 @@ class _Inputs:
     policy: Path | None
     travel_matrix: Path | None
     arrangements: Path | None = None
+    result: Path | None = None
 
     def files(self) -> list[Path | None]:
         """Every input file given (``None`` for an option left out)."""
         return [
+            self.result,
             self.trusts,
             self.arrangements,
             self.relations,
@@ -274,13 +276,14 @@ class _Inputs:
 
 @dataclass(frozen=True)
 class _Loaded:
-    """What :func:`_prepare` read: the problem, policy, travel model and
-    arrangements (for ``rematch``)."""
+    """What :func:`_prepare` read: the problem, policy, travel model,
+    arrangements (for ``rematch``) and a saved result (for ``explain``)."""
 
     problem: Problem
     policy: Policy
     travel: TravelModel | None
     arrangements: Sequence[Arrangement] = ()
+    result: Result | None = None
 
 
 def _prepare(
@@ -297,36 +300,59 @@ def _prepare(
     from buddymatch.render import output_format
     from buddymatch.travel import travel_model
 
-    problem, policy, arrangements = _load(inputs)
+    problem, policy, arrangements, result = _load(inputs)
     for path, kind in outputs:
-        if path is not None:
+        if path is not None and str(path) != STDIO:
             if kind is not None:
                 output_format(path, kind)
             _refuse_overwrite(path, inputs.files())
-    _check_outputs(files=[path for path, _ in outputs], folders=folders)
+    _check_outputs(
+        files=[path for path, _ in outputs if str(path) != STDIO],
+        folders=folders,
+    )
     travel = None
     if inputs.travel_matrix is not None:
         # Name the matrix's file in errors about missing pairs.
         travel = travel_model(
             problem, policy, source=str(inputs.travel_matrix)
         )
-    return _Loaded(problem, policy, travel, arrangements)
+    return _Loaded(problem, policy, travel, arrangements, result)
 
 
 def _load(
     inputs: _Inputs,
-) -> tuple[Problem, Policy, Sequence[Arrangement]]:
-    """Read every input; report all problems of all files together."""
+) -> tuple[Problem, Policy, Sequence[Arrangement], Result | None]:
+    """Read every input; report all problems of all files together.
+
+    With a saved result and no policy file, the policy is the one the
+    result records (it was made with it); with both, they must agree.
+    """
     from buddymatch.io import read_arrangements, read_policy, read_problem
+    from buddymatch.io.result_json import read_result_json
     from buddymatch.model import Policy
 
-    problems: list[InputProblem] = []
+    problems: list[InputProblem] = _one_stdin(inputs)
+    if problems:  # reading would take one file's text for both
+        raise InputError(problems)
+    result: Result | None = None
+    if inputs.result is not None:
+        try:
+            result = read_result_json(
+                inputs.result,
+                fix="give the JSON file that buddymatch propose --out wrote",
+            )
+        except InputError as exc:
+            problems.extend(exc.problems)
     policy = Policy()
+    if result is not None and "policy" in result.model_fields_set:
+        policy = result.policy
     if inputs.policy is not None:
         try:
             policy = read_policy(inputs.policy)
         except InputError as exc:
             problems.extend(exc.problems)
+        else:
+            problems.extend(_policy_mismatch(inputs, policy, result))
     problem: Problem | None = None
     try:
         problem = read_problem(
@@ -351,7 +377,48 @@ def _load(
             problems.extend(exc.problems)
     if problems or problem is None:
         raise InputError(problems)
-    return problem, policy, arrangements
+    return problem, policy, arrangements, result
+
+
+def _one_stdin(inputs: _Inputs) -> list[InputProblem]:
+    """Refuse standard input (``-``) for more than one input file."""
+    given = [path for path in inputs.files() if str(path) == STDIO]
+    if len(given) < 2:
+        return []
+    return [
+        InputProblem(
+            "command line",
+            None,
+            None,
+            f"{len(given)} inputs are to be read from standard input (-), "
+            "which can be read only once",
+            "give - for one input file at most, and paths for the others",
+        )
+    ]
+
+
+def _policy_mismatch(
+    inputs: _Inputs, policy: Policy, result: Result | None
+) -> list[InputProblem]:
+    """Return a problem for each setting in which the policy file differs
+    from the policy the saved result records."""
+    if result is None or "policy" not in result.model_fields_set:
+        return []
+    given, recorded = policy.model_dump(), result.policy.model_dump()
+    file = str(inputs.policy)
+    return [
+        InputProblem(
+            file,
+            None,
+            key,
+            f"{key} is {given[key]!r} here but {recorded.get(key)!r} in "
+            f"the policy {inputs.result} records",
+            "leave out --policy (the result records its policy), or give "
+            "the policy file the proposal was made with",
+        )
+        for key in given
+        if given[key] != recorded.get(key)
+    ]
 
 
 def _terms_template(
@@ -401,9 +468,13 @@ def _solve_params(
 
 
 def _refuse_overwrite(target: Path, inputs: list[Path | None]) -> None:
+    if str(target) == STDIO:
+        return
     resolved = target.resolve()
     for path in inputs:
-        if path is not None and path.resolve() == resolved:
+        if path is None or str(path) == STDIO:
+            continue
+        if path.resolve() == resolved:
             raise InputError(
                 [
                     InputProblem(
@@ -432,6 +503,102 @@ def _check_outputs(
     for path in folders:
         if path is not None:
             check_output_folder(path)
+
+
+#: The path of standard input or output, as in most command-line tools.
+STDIO = "-"
+
+
+@dataclass(frozen=True)
+class _Target:
+    """Where a command's ``--out`` goes: a file, or standard output
+    (``path`` None), in the format ``suffix`` (``.json``)."""
+
+    path: Path | None
+    suffix: str
+
+
+def _target(
+    out_file: Path | None,
+    fmt: str | None,
+    kind: OutputKind,
+    default: str,
+) -> _Target | None:
+    """Return where ``--out``/``--format`` send a command's output.
+
+    ``--out -``, or ``--format`` without ``--out``, is standard output in
+    the ``--format`` given, else *default*; a file's extension names its
+    format, and a ``--format`` given too must name the same.
+    """
+    from buddymatch.render import named_format, output_format
+
+    if out_file is None and fmt is None:
+        return None
+    named = None if fmt is None else named_format(fmt, kind)
+    if out_file is None or str(out_file) == STDIO:
+        return _Target(None, named or default)
+    suffix = output_format(out_file, kind)
+    if named is not None and named != suffix:
+        raise InputError(
+            [
+                InputProblem(
+                    "command line",
+                    None,
+                    "--format",
+                    f"--format {fmt} differs from the extension of {out_file}",
+                    "leave out --format (a file's extension names its "
+                    f"format), or name the file {named}",
+                )
+            ]
+        )
+    return _Target(out_file, suffix)
+
+
+def _emit(obj: Output, target: _Target, **options: Any) -> None:
+    """Write *obj* where *target* says: a file (atomically), or standard
+    output, byte for byte as the file would hold it."""
+    from buddymatch.render import render_output, write_output
+
+    if target.path is not None:
+        write_output(obj, target.path, **options)
+        return
+    if target.suffix == ".png" and sys.stdout.isatty():
+        raise InputError(
+            [
+                InputProblem(
+                    "command line",
+                    None,
+                    "--out",
+                    "a PNG image would be written to the terminal",
+                    "redirect it to a file (> map.png), or give --out map.png",
+                )
+            ]
+        )
+    data = render_output(obj, target.suffix, **options)
+    # As bytes, in UTF-8: no newline translation, no encoding of the
+    # locale, so the stream holds what the file would.
+    try:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(
+            data if isinstance(data, bytes) else data.encode("utf-8")
+        )
+        sys.stdout.buffer.flush()
+    except BrokenPipeError:
+        # The reader stopped early (`| head`): nothing more can reach
+        # it, and Python's own flush at exit must not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise OutputError(
+            "<stdout>", "the program reading the output stopped early"
+        ) from None
+
+
+def _outputs(
+    target: _Target | None,
+) -> list[tuple[Path | None, OutputKind | None]]:
+    """The file of *target* for :func:`_prepare` to check (its format is
+    checked already)."""
+    return [(None if target is None else target.path, None)]
 
 
 _SUFFIXES_OF_NAMES = (" NHS Foundation Trust", " NHS Trust")
@@ -549,7 +716,20 @@ def propose(
     deterministic: DeterministicOpt = False,
     out_file: Annotated[
         Path | None,
-        typer.Option("--out", help="Write the proposal: .csv, .json or .md"),
+        typer.Option(
+            "--out",
+            "-o",
+            help="Write the proposal: .csv, .json or .md; - for standard "
+            "output.",
+        ),
+    ] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="csv, json or md: the format of standard output (--out - "
+            "or no --out), default json.",
+        ),
     ] = None,
     terms_dir: TermsOpt = None,
     template_file: TemplateOpt = None,
@@ -562,13 +742,13 @@ def propose(
     """Propose buddies for every need in TRUSTS (a CSV file)."""
 
     def run() -> int:
-        from buddymatch.render import write_output
         from buddymatch.solvers import propose as solve
 
         template = _terms_template(template_file, terms_dir)
+        target = _target(out_file, fmt, "result", ".json")
         loaded = _prepare(
             _Inputs(trusts, relations, pairs, policy_file, travel_matrix),
-            outputs=[(out_file, "result")],
+            outputs=_outputs(target),
             folders=[terms_dir],
         )
         if verbose:
@@ -589,11 +769,14 @@ def propose(
                 travel=loaded.travel,
                 params=params,
             )
-        if out_file is not None:
-            write_output(result, out_file)
+        # With the proposal on standard output, the words go to stderr.
+        say = err if target is not None and target.path is None else out
+        if target is not None:
+            _emit(result, target)
             if not quiet:
-                out.print(_esc(result.summary()))
-                out.print(f"written: {_esc(str(out_file))}")
+                say.print(_esc(result.summary()))
+                if target.path is not None:
+                    say.print(f"written: {_esc(str(target.path))}")
         elif not quiet:
             _print_result(result)
         if terms_dir is not None and result.is_feasible():
@@ -601,7 +784,7 @@ def propose(
 
             files = write_terms(result, terms_dir, template=template)
             if not quiet:
-                out.print(
+                say.print(
                     f"written: {len(files)} terms of reference in "
                     f"{_esc(str(terms_dir))}"
                 )
@@ -632,7 +815,9 @@ def validate(
                 loaded.problem.canonical(), loaded.policy, travel=loaded.travel
             )
         )
-        out.print(f"[green]OK[/green]: {_esc(str(trusts))}")
+        from buddymatch.io.files import source_name
+
+        out.print(f"[green]OK[/green]: {_esc(source_name(trusts))}")
         out.print(
             f"{summary.trusts} trusts, {summary.seekers} seekers, "
             f"{summary.needs} needs, {summary.buddies} buddies with "
@@ -702,13 +887,25 @@ def map_command(
         Path,
         typer.Argument(
             metavar="RESULT.json",
-            help="A result written by propose --out RESULT.json.",
+            help="A result written by propose --out RESULT.json; - for "
+            "standard input.",
         ),
     ],
     out_file: Annotated[
         Path,
-        typer.Option("--out", help="The picture: .svg, .html or .png"),
+        typer.Option(
+            "--out",
+            "-o",
+            help="The picture: .svg, .html or .png; - for standard output.",
+        ),
     ],
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="svg, html or png: the format of --out - (default svg).",
+        ),
+    ] = None,
     width: Annotated[
         int,
         typer.Option("--width", min=480, max=4000, help="Pixels across."),
@@ -728,15 +925,17 @@ def map_command(
 
     def run() -> int:
         from buddymatch.mapping import read_result
-        from buddymatch.render import Map, output_format, write_output
+        from buddymatch.render import Map
 
-        output_format(out_file, "map")
-        _refuse_overwrite(out_file, [result_file])
-        _check_outputs(files=[out_file])
+        target = _target(out_file, fmt, "map", ".svg")
+        assert target is not None  # --out is required
+        if target.path is not None:
+            _refuse_overwrite(target.path, [result_file])
+            _check_outputs(files=[target.path])
         result = read_result(result_file)
-        write_output(Map(result), out_file, width=width, title=title)
-        if not quiet:
-            out.print(f"written: {_esc(str(out_file))}")
+        _emit(Map(result), target, width=width, title=title)
+        if not quiet and target.path is not None:
+            out.print(f"written: {_esc(str(target.path))}")
         return EXIT_OK
 
     raise typer.Exit(_guard(debug, run))
@@ -806,7 +1005,19 @@ def rematch(
     deterministic: DeterministicOpt = False,
     out_file: Annotated[
         Path | None,
-        typer.Option("--out", help="Write the diff: .csv, .json or .md"),
+        typer.Option(
+            "--out",
+            "-o",
+            help="Write the diff: .csv, .json or .md; - for standard output.",
+        ),
+    ] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="csv, json or md: the format of standard output (--out - "
+            "or no --out), default json.",
+        ),
     ] = None,
     terms_dir: TermsOpt = None,
     template_file: TemplateOpt = None,
@@ -831,10 +1042,10 @@ def rematch(
         from buddymatch.io import write_arrangements
         from buddymatch.rematch import change_rows
         from buddymatch.rematch import rematch as rematch_arrangements
-        from buddymatch.render import write_output
         from buddymatch.terms import write_terms
 
         template = _terms_template(template_file, terms_dir)
+        target = _target(out_file, fmt, "rematch", ".json")
         loaded = _prepare(
             _Inputs(
                 trusts,
@@ -844,7 +1055,7 @@ def rematch(
                 travel_matrix,
                 arrangements=arrangements,
             ),
-            outputs=[(out_file, "rematch"), (save_arrangements, None)],
+            outputs=[*_outputs(target), (save_arrangements, None)],
             folders=[terms_dir],
         )
         rematched = rematch_arrangements(
@@ -860,9 +1071,10 @@ def rematch(
             travel=loaded.travel,
         )
         written: list[str] = []
-        if out_file is not None:
-            write_output(rematched, out_file)
-            written.append(str(out_file))
+        if target is not None:
+            _emit(rematched, target)
+            if target.path is not None:
+                written.append(str(target.path))
         if save_arrangements is not None and rematched.is_feasible():
             write_arrangements(rematched.arrangements(), save_arrangements)
             written.append(str(save_arrangements))
@@ -881,69 +1093,334 @@ def rematch(
                 f"{len(files)} terms of reference file"
                 f"{'' if len(files) == 1 else 's'} in {terms_dir}"
             )
+        # With the diff on standard output, the words go to stderr.
+        say = err if target is not None and target.path is None else out
         if not quiet:
             rows = change_rows(rematched)
             if any(row["change"] != "unmet" for row in rows):
-                out.print(_diff_table(rows))
+                say.print(_diff_table(rows))
             if rematched.unmet:
-                out.print(_unmet_table(rematched.result, rematched.unmet))
-            out.print(_esc(rematched.summary()))
+                say.print(_unmet_table(rematched.result, rematched.unmet))
+            say.print(_esc(rematched.summary()))
             for note in rematched.notes:
-                out.print(f"note: {_esc(note)}")
+                say.print(f"note: {_esc(note)}")
             for what in written:
-                out.print(f"written: {_esc(what)}")
+                say.print(f"written: {_esc(what)}")
         # Exit codes as for propose; unmet counts the original needs.
         return _exit_code(rematched)
 
     raise typer.Exit(_guard(debug, run))
 
 
-def _pair_options(
-    seeker: str | None, area: str | None, buddy: str | None
-) -> None:
-    """Check that the pair options come all three together or not at all."""
-    given = [v is not None for v in (seeker, area, buddy)]
-    if any(given) and not all(given):
-        missing = [
-            flag
-            for flag, ok in zip(
-                ("--seeker", "--area", "--buddy"), given, strict=True
-            )
-            if not ok
-        ]
-        raise InputError(
-            [
-                InputProblem(
-                    "command line",
-                    None,
-                    ", ".join(missing),
-                    "explaining one pair needs --seeker, --area and "
-                    "--buddy together",
-                    f"add {' and '.join(missing)}, or leave all three out "
-                    "to explain the whole proposal",
-                )
-            ]
+@dataclass(frozen=True)
+class _Question:
+    """What ``explain`` is asked: ``summary`` (the default), ``all``, or
+    one ``need``, ``pair`` or ``buddy``, with the ids it names."""
+
+    kind: str
+    seeker: str = ""
+    area: str = ""
+    buddy: str = ""
+
+
+def _usage_error(column: str, message: str, fix: str) -> InputError:
+    return InputError(
+        [InputProblem("command line", None, column, message, fix)]
+    )
+
+
+def _split_ids(option: str, value: str, names: tuple[str, ...]) -> list[str]:
+    """Split ``SEEKER/AREA``-style *value* into its parts, or refuse it."""
+    parts = [part.strip() for part in value.split("/")]
+    if len(parts) != len(names) or not all(parts):
+        shape = "/".join(names)
+        raise _usage_error(
+            option,
+            f"{option} {value!r} is not {shape}",
+            f"give {option} {shape}, e.g. "
+            + "/".join(
+                {"SEEKER": "RXX", "AREA": "finance", "BUDDY": "RYY"}[n]
+                for n in names
+            ),
         )
+    return parts
+
+
+def _question(
+    need: str | None,
+    pair: str | None,
+    buddy: str | None,
+    seeker: str | None,
+    area: str | None,
+    whole: bool,
+) -> _Question:
+    """Return the question the options of ``explain`` ask.
+
+    ``--seeker S --area A`` is ``--need S/A``; with ``--buddy B`` too it
+    is ``--pair S/A/B``; ``--buddy B`` alone asks about the buddy.
+    """
+    asked: list[_Question] = []
+    if need is not None:
+        s, a = _split_ids("--need", need, ("SEEKER", "AREA"))
+        asked.append(_Question("need", s, a))
+    if pair is not None:
+        s, a, b = _split_ids("--pair", pair, ("SEEKER", "AREA", "BUDDY"))
+        asked.append(_Question("pair", s, a, b))
+    if seeker is not None or area is not None:
+        if seeker is None or area is None:
+            missing = "--area" if area is None else "--seeker"
+            raise _usage_error(
+                missing,
+                "--seeker and --area name a need together (with --buddy "
+                "too: one pair)",
+                f"add {missing}, or ask with --need SEEKER/AREA or --pair "
+                "SEEKER/AREA/BUDDY",
+            )
+        if buddy is not None:
+            asked.append(_Question("pair", seeker, area, buddy))
+        else:
+            asked.append(_Question("need", seeker, area))
+    elif buddy is not None:
+        asked.append(_Question("buddy", buddy=buddy))
+    if whole:
+        asked.append(_Question("all"))
+    if len(asked) > 1:
+        raise _usage_error(
+            "--need, --pair, --buddy, --all",
+            "explain answers one question at a time",
+            "give one of --need SEEKER/AREA, --pair SEEKER/AREA/BUDDY, "
+            "--buddy ID or --all",
+        )
+    return asked[0] if asked else _Question("summary")
+
+
+def _explain_files(
+    first: Path | None, second: Path | None
+) -> tuple[Path | None, Path]:
+    """Return the result file (if given) and the trusts file of
+    ``explain [RESULT.json] TRUSTS``: two files are a result and a
+    trusts file, one is a trusts file."""
+    usage = "buddymatch explain RESULT.json TRUSTS [--relations …]"
+    if first is None:
+        raise _usage_error(
+            "TRUSTS",
+            "no file given",
+            f"give the result to explain and the trusts file: {usage}",
+        )
+    if second is None:
+        if first.suffix.lower() == ".json":
+            raise _usage_error(
+                "TRUSTS",
+                f"{first} is given alone, but explaining a saved result "
+                "needs the problem's inputs too",
+                "give the trusts file after it (and the options the "
+                f"proposal was made with): {usage}",
+            )
+        return None, first
+    if first.suffix.lower() != ".json" and second.suffix.lower() == ".json":
+        raise _usage_error(
+            "RESULT.json",
+            "the result file comes second, but explain takes it first",
+            f"give the result first: {usage}",
+        )
+    return first, second
+
+
+#: Violations of a saved result listed before the rest are counted.
+_LISTED_VIOLATIONS = 8
+
+
+def _check_belongs(
+    problem: Problem, policy: Policy, result: Result, file: Path
+) -> None:
+    """Refuse a saved result that does not hold for the problem and policy
+    read: explaining it against other inputs would explain nonsense."""
+    from buddymatch.io.files import source_name
+    from buddymatch.verify import verify
+
+    violations = verify(problem, policy, result)
+    if not violations:
+        return
+    name = source_name(file)
+    fix = (
+        "explain a result with the trusts, relations, pairs, policy and "
+        "travel matrix propose read when it wrote it"
+    )
+    problems = [
+        InputProblem(
+            name,
+            None,
+            None,
+            "the result does not belong to these inputs: "
+            f"{len(violations)} of its rules or numbers do not hold for "
+            "them (below)",
+            fix,
+        )
+    ]
+    problems += [
+        InputProblem(name, None, None, f"{v.message} ({v.rule})", "as above")
+        for v in violations[:_LISTED_VIOLATIONS]
+    ]
+    if len(violations) > _LISTED_VIOLATIONS:
+        problems.append(
+            InputProblem(
+                name,
+                None,
+                None,
+                f"... and {len(violations) - _LISTED_VIOLATIONS} more",
+                "as above",
+            )
+        )
+    raise InputError(problems)
+
+
+def _summary_hints(result: Result) -> list[tuple[str, str]]:
+    """The options that explain one part, each with an example from
+    *result*, and what it answers."""
+    first = min(
+        result.assignments,
+        key=lambda a: (a.seeker, a.area, a.buddy),
+        default=None,
+    )
+    hints: list[tuple[str, str]] = []
+    unmet = sorted(result.unmet, key=lambda u: (-u.priority, u.seeker, u.area))
+    if unmet:
+        hints.append(
+            (
+                f"--need {unmet[0].seeker}/{unmet[0].area}",
+                "why a need is unmet (re-solves to confirm policy changes; "
+                "--no-relax skips them)",
+            )
+        )
+    if first is not None:
+        hints.append(
+            (
+                f"--need {first.seeker}/{first.area}",
+                "why a need has its buddies, and the next best",
+            )
+        )
+        hints.append(
+            (
+                f"--pair {first.seeker}/{first.area}/{first.buddy}",
+                "why this buddy serves this need, or why another does not "
+                "(re-solves with the pair pinned)",
+            )
+        )
+        hints.append(
+            (
+                f"--buddy {first.buddy}",
+                "what a buddy does, and the room it has left",
+            )
+        )
+    hints.append(
+        (
+            "--all",
+            "everything, need by need (re-solves for every unmet need)",
+        )
+    )
+    hints.append(("--out FILE", "write it: .md, .html or .json (- : stdout)"))
+    return hints
+
+
+def _print_summary(problem: Problem, policy: Policy, result: Result) -> None:
+    """Print the proposal in brief, and how to ask about one part."""
+    from rich.markdown import Markdown
+
+    from buddymatch.explain import explain_summary
+    from buddymatch.render.explanation import render_summary_markdown
+
+    summary = explain_summary(problem, policy, result)
+    out.print(Markdown(render_summary_markdown(summary)))
+    hints = (
+        _summary_hints(result)
+        if result.is_feasible()
+        else [
+            ("--all", "why the proposal could not be made"),
+        ]
+    )
+    table = Table.grid(padding=(0, 2))
+    table.add_column(no_wrap=True)
+    table.add_column()
+    for option, what in hints:
+        table.add_row(_esc(option), _esc(what))
+    out.print()
+    out.print("Ask about one part:")
+    out.print(table)
 
 
 @app.command()
 def explain(
-    trusts: TrustsArg,
+    first: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="RESULT.json",
+            help="The result propose --out wrote: that very proposal is "
+            "explained, checked against the inputs.  Left out, the "
+            "proposal is re-solved first (deterministically).",
+            show_default=False,
+        ),
+    ] = None,
+    second: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="TRUSTS",
+            help="trusts.csv: one row per trust.  - for standard input "
+            "(for one of the two files).",
+            show_default=False,
+        ),
+    ] = None,
     relations: RelationsOpt = None,
     pairs: PairsOpt = None,
-    policy_file: PolicyOpt = None,
-    travel_matrix: MatrixOpt = None,
-    seeker: Annotated[
-        str | None,
-        typer.Option("--seeker", help="Explain one pair: the seeker's id."),
+    policy_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy",
+            help="policy.toml (rules, weights); with a result, by default "
+            "the policy it records.",
+        ),
     ] = None,
-    area: Annotated[
+    travel_matrix: MatrixOpt = None,
+    need: Annotated[
         str | None,
-        typer.Option("--area", help="Explain one pair: the need's area."),
+        typer.Option(
+            "--need",
+            metavar="SEEKER/AREA",
+            help="Explain one need: why its buddies, or why it is unmet.",
+        ),
+    ] = None,
+    pair: Annotated[
+        str | None,
+        typer.Option(
+            "--pair",
+            metavar="SEEKER/AREA/BUDDY",
+            help="Explain one pair: why (or why not) this buddy serves "
+            "this need.",
+        ),
     ] = None,
     buddy: Annotated[
         str | None,
-        typer.Option("--buddy", help="Explain one pair: the buddy's id."),
+        typer.Option(
+            "--buddy",
+            metavar="ID",
+            help="Explain one buddy: what it does, and its room left (with "
+            "--seeker and --area: one pair).",
+        ),
+    ] = None,
+    whole: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="Explain everything: each assignment's alternatives, each "
+            "unmet need's policy changes.",
+        ),
+    ] = False,
+    seeker: Annotated[
+        str | None,
+        typer.Option("--seeker", help="With --area: one need (as --need)."),
+    ] = None,
+    area: Annotated[
+        str | None,
+        typer.Option("--area", help="With --seeker: one need."),
     ] = None,
     top: Annotated[
         int,
@@ -952,7 +1429,10 @@ def explain(
     time_limit: Annotated[
         float,
         typer.Option(
-            "--time-limit", min=0.01, help="Seconds for the proposal."
+            "--time-limit",
+            min=0.01,
+            help="Seconds for the proposal, when it is re-solved (no "
+            "RESULT.json).",
         ),
     ] = 10.0,
     resolve_time_limit: Annotated[
@@ -972,60 +1452,134 @@ def explain(
     ] = True,
     out_file: Annotated[
         Path | None,
-        typer.Option("--out", help="Write the explanation: .md, .html, .json"),
+        typer.Option(
+            "--out",
+            "-o",
+            help="Write the explanation (all of it, or the part asked "
+            "about): .md, .html or .json; - for standard output.",
+        ),
+    ] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="md, html or json: the format of standard output (--out - "
+            "or no --out), default md.",
+        ),
     ] = None,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
-    """Explain the proposal for TRUSTS: why each buddy, why not another,
-    why a need is unmet, why pins cannot hold."""
+    """Explain a proposal: in brief, then one need, pair or buddy on
+    request, or all of it.
+
+    Give the RESULT.json that propose --out wrote, then the inputs it was
+    made from: that very proposal is explained (it is checked against
+    them).  Without it, the proposal is re-solved first.
+    """
 
     def run() -> int:
         from rich.markdown import Markdown
 
         from buddymatch.explain import (
+            explain_buddy,
+            explain_need,
             explain_pair,
             explain_result,
+        )
+        from buddymatch.render.explanation import (
+            render_buddy_markdown,
             render_explanations_markdown,
             render_pair_markdown,
         )
-        from buddymatch.render import write_output
-        from buddymatch.solvers import propose as solve
 
-        _pair_options(seeker, area, buddy)
+        question = _question(need, pair, buddy, seeker, area, whole)
+        result_file, trusts = _explain_files(first, second)
+        kind: OutputKind = "explanation"
+        if question.kind == "pair":
+            kind = "pair explanation"
+        elif question.kind == "buddy":
+            kind = "buddy explanation"
+        target = _target(out_file, fmt, kind, ".md")
         loaded = _prepare(
-            _Inputs(trusts, relations, pairs, policy_file, travel_matrix),
-            outputs=[(out_file, "explanation")],
+            _Inputs(
+                trusts,
+                relations,
+                pairs,
+                policy_file,
+                travel_matrix,
+                result=result_file,
+            ),
+            outputs=_outputs(target),
         )
         problem, policy, travel = loaded.problem, loaded.policy, loaded.travel
-        # Deterministic, so that the proposal explained is the one a
-        # `propose --deterministic` run shows.
-        result = solve(
-            problem,
-            policy,
-            travel=travel,
-            params=_solve_params(time_limit, deterministic=True),
-        )
+        # With the explanation on standard output, the words go to stderr.
+        say = err if target is not None and target.path is None else out
+        if loaded.result is not None and result_file is not None:
+            result = loaded.result
+            _check_belongs(problem, policy, result, result_file)
+        else:
+            from buddymatch.solvers import propose as solve
+
+            if not quiet:
+                err.print(
+                    "note: no RESULT.json given, so the proposal is "
+                    "re-solved (deterministically) to explain it; to "
+                    "explain the one you saved, give it first: buddymatch "
+                    "explain RESULT.json TRUSTS …"
+                )
+            # Deterministic, so that the proposal explained is the one a
+            # `propose --deterministic` run shows.
+            result = solve(
+                problem,
+                policy,
+                travel=travel,
+                params=_solve_params(time_limit, deterministic=True),
+            )
         resolve = _solve_params(resolve_time_limit, deterministic=True)
-        if seeker is not None and area is not None and buddy is not None:
-            names = {t.id: t.name or t.id for t in problem.trusts}
-            pair = explain_pair(
+        names = {t.id: t.name or t.id for t in problem.trusts}
+        what: Output | None = None
+        text = ""
+        options: dict[str, Any] = {}
+        if question.kind == "summary" and target is None:
+            if not quiet:
+                _print_summary(problem, policy, result)
+        elif question.kind == "need":
+            title = f"{question.seeker}'s {question.area} need"
+            what = explain_need(
                 problem,
                 policy,
                 result,
-                seeker,
-                area,
-                buddy,
+                question.seeker,
+                question.area,
+                top,
+                relax=relax,
+                params=resolve,
+                travel=travel,
+            )
+            options = {"title": title}
+            text = render_explanations_markdown(what, title=title)
+        elif question.kind == "pair":
+            what = explain_pair(
+                problem,
+                policy,
+                result,
+                question.seeker,
+                question.area,
+                question.buddy,
                 k=top,
                 params=resolve,
                 travel=travel,
             )
-            if out_file is not None:
-                write_output(pair, out_file, names=names)
-            elif not quiet:
-                out.print(Markdown(render_pair_markdown(pair, names)))
-        else:
-            whole = explain_result(
+            options = {"names": names}
+            text = render_pair_markdown(what, names)
+        elif question.kind == "buddy":
+            what = explain_buddy(
+                problem, policy, result, question.buddy, top, travel=travel
+            )
+            text = render_buddy_markdown(what)
+        else:  # all, or the whole explanation written to --out
+            what = explain_result(
                 problem,
                 policy,
                 result,
@@ -1034,13 +1588,15 @@ def explain(
                 params=resolve,
                 travel=travel,
             )
-            if out_file is not None:
-                write_output(whole, out_file)
-            elif not quiet:
-                out.print(Markdown(render_explanations_markdown(whole)))
-        if out_file is not None and not quiet:
-            out.print(_esc(result.summary()))
-            out.print(f"written: {_esc(str(out_file))}")
+            text = render_explanations_markdown(what)
+        if what is not None and target is not None:
+            _emit(what, target, **options)
+            if not quiet:
+                say.print(_esc(result.summary()))
+                if target.path is not None:
+                    say.print(f"written: {_esc(str(target.path))}")
+        elif what is not None and not quiet:
+            out.print(Markdown(text))
         return _exit_code(result)
 
     raise typer.Exit(_guard(debug, run))
@@ -1056,7 +1612,9 @@ def schema_command(
     ],
     out_file: Annotated[
         Path | None,
-        typer.Option("--out", help="Write the schema to this file."),
+        typer.Option(
+            "--out", "-o", help="Write the schema to this file (- : stdout)."
+        ),
     ] = None,
     debug: DebugOpt = False,
 ) -> None:
@@ -1088,7 +1646,7 @@ def schema_command(
             )
         schema = json_schema(cast(SchemaKind, kind))
         text = json.dumps(schema, indent=2) + "\n"
-        if out_file is None:
+        if out_file is None or str(out_file) == STDIO:
             # Plain output, not rich's: the JSON must pass through intact.
             typer.echo(text, nl=False)
         else:

@@ -13,7 +13,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from buddymatch.result import Result, Status, UnmetReason
+from buddymatch.result import (
+    Coverage,
+    Result,
+    Status,
+    UnmetNeed,
+    UnmetReason,
+)
 from buddymatch.rules import LimitName, RoomLimitName
 
 
@@ -435,3 +441,141 @@ class ResultExplanation(_Frozen):
         for a in self.assignments:
             groups.setdefault((a.seeker, a.buddy), []).append(a)
         return sorted(groups.items())
+
+
+class ResultSummary(_Frozen):
+    """A proposal in brief: its cover, its size and its unmet needs.
+
+    Made by [explain_summary][buddymatch.explain.explain_summary] from the
+    result alone, without a re-solve, so it costs next to nothing; the
+    explanations behind each line come on request (of one need, one pair,
+    one buddy, or all of them).
+
+    Attributes
+    ----------
+    status
+        The result's status.
+    coverage
+        Needs covered per priority (most urgent first), each with its
+        proven bound.
+    objective, bound, gap
+        The result's quality points, their proven bound and the gap.
+    needs, met
+        Needs in the problem, and needs the proposal meets.
+    seekers, seekers_all_met
+        Seekers, and seekers with every need met.
+    assignments, partnerships, pinned
+        Assignments, partnerships, and assignments a pin holds.
+    buddies, buddies_full
+        Buddies the proposal uses, and how many of them have no capacity
+        left.
+    total_fee, budget
+        The fees of the proposal, and the policy's budget (``None``: no
+        budget).
+    unmet
+        The unmet needs, most urgent first, each with the result's reason
+        in words (``detail``).
+    infeasibility
+        For an infeasible result: the result's words on the conflict.
+    notes
+        Anything else a reader should know (a proposal not proven
+        optimal, no proposal yet).
+    names
+        Trust id -> display name, for every trust named.
+    """
+
+    status: Status
+    coverage: tuple[Coverage, ...] = ()
+    objective: float | None = None
+    bound: float | None = None
+    gap: float | None = None
+    needs: int = 0
+    met: int = 0
+    seekers: int = 0
+    seekers_all_met: int = 0
+    assignments: int = 0
+    partnerships: int = 0
+    pinned: int = 0
+    buddies: int = 0
+    buddies_full: int = 0
+    total_fee: float = 0.0
+    budget: float | None = None
+    unmet: tuple[UnmetNeed, ...] = ()
+    infeasibility: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    names: dict[str, str] = Field(default_factory=dict)
+
+    def name(self, trust_id: str) -> str:
+        """Return the display name of *trust_id* (the id if unknown)."""
+        return self.names.get(trust_id) or trust_id
+
+
+class BuddyOpening(_Frozen):
+    """An unmet need a buddy passes the hard rules for, and why the
+    proposal does not give it that buddy.
+
+    Attributes
+    ----------
+    seeker, area, priority
+        The need.
+    limit
+        The limit that leaves the buddy no room for it (``capacity``,
+        ``max_partners``, ``max_buddies_per_seeker``), or ``None`` when
+        the buddy has room and the need stays unmet for its own reason.
+    words
+        The answer in plain English, with the data.
+    """
+
+    seeker: str
+    area: str
+    priority: int
+    limit: RoomLimitName | None = None
+    words: str
+
+
+class BuddyExplanation(_Frozen):
+    """What one buddy does in a proposal, and the room it has left.
+
+    Attributes
+    ----------
+    buddy
+        The trust's id.
+    capacity, used, left
+        Its capacity in workload units, the units the proposal uses, and
+        the units left.
+    partners
+        The seekers it supports, by id.
+    partner_limit
+        Its limit of distinct seekers (``None``: no limit).
+    candidate_needs
+        Needs it passes the hard rules for.
+    excluded
+        For every other need, the first hard rule that excludes it:
+        rule code -> needs.
+    serves
+        Why it serves each need it serves (by seeker and area).
+    openings
+        Unmet needs it passes the hard rules for, and why it does not
+        serve them.
+    words
+        A summary for people.
+    names
+        Trust id -> display name, for every trust named.
+    """
+
+    buddy: str
+    capacity: int
+    used: int
+    left: int
+    partners: tuple[str, ...] = ()
+    partner_limit: int | None = None
+    candidate_needs: int = 0
+    excluded: dict[str, int] = Field(default_factory=dict)
+    serves: tuple[AssignmentExplanation, ...] = ()
+    openings: tuple[BuddyOpening, ...] = ()
+    words: str
+    names: dict[str, str] = Field(default_factory=dict)
+
+    def name(self, trust_id: str) -> str:
+        """Return the display name of *trust_id* (the id if unknown)."""
+        return self.names.get(trust_id) or trust_id

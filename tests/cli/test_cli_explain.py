@@ -111,11 +111,22 @@ def test_explain_writes_html(inputs: list[str], tmp_path: Path) -> None:
     assert "covers it" not in page
 
 
-def test_explain_prints_to_the_terminal(inputs: list[str]) -> None:
-    result = runner.invoke(app, ["explain", *inputs, "--top", "1"])
+def test_explain_all_prints_the_full_report(inputs: list[str]) -> None:
+    # Changed in issue 19: the full report takes --all (the default is the
+    # summary).
+    result = runner.invoke(app, ["explain", *inputs, "--top", "1", "--all"])
     assert result.exit_code == 1, result.output
     assert "Why these buddies" in result.output
     assert "Partnerships" in result.output
+
+
+def test_explain_prints_a_summary_by_default(inputs: list[str]) -> None:
+    result = runner.invoke(app, ["explain", *inputs])
+    assert result.exit_code == 1, result.output
+    assert "The proposal in brief" in result.stdout
+    assert "Why these buddies" not in result.stdout
+    # Without a RESULT.json the proposal is re-solved, and it says so.
+    assert "no RESULT.json given" in result.stderr
 
 
 def test_explain_one_excluded_pair(inputs: list[str], tmp_path: Path) -> None:
@@ -156,7 +167,9 @@ def test_explain_one_allowed_pair_prints_what_moves(
 
 @pytest.mark.parametrize(
     "given",
-    [["--seeker", "S"], ["--seeker", "S", "--area", "finance"]],
+    # Changed in issue 19: --seeker S --area A alone now asks about the
+    # need (as --need S/A), so only a half need is refused.
+    [["--seeker", "S"], ["--area", "finance", "--buddy", "NEAR"]],
 )
 def test_pair_options_come_together(
     inputs: list[str], given: list[str]

@@ -47,6 +47,17 @@ CASES = [
         "expertise_a&e",
         "'a&e' is not a valid area name",
     ),
+    # Spreadsheet exports with another separator (pandas' to_csv, as a
+    # decimal-comma locale writes them): one problem, not one per column.
+    Case(
+        "trusts_semicolons.csv",
+        1,
+        None,
+        "seems to be separated by semicolons; buddymatch reads "
+        "comma-separated CSV",
+    ),
+    Case("trusts_tabs.csv", 1, None, "seems to be separated by tabs"),
+    Case("relations_semicolons.csv", 1, None, "separated by semicolons"),
     Case(
         "trusts_empty_header_cell.csv",
         1,
@@ -464,3 +475,23 @@ def test_a_faulty_trust_row_still_takes_part_in_whole_checks(
         ("trusts.csv", 4, "id"),
         ("relations.csv", 2, "kind"),
     ]
+
+
+def test_a_semicolon_export_is_told_about_its_decimal_commas() -> None:
+    [problem] = read(BROKEN / "trusts_semicolons.csv")
+    assert "'CSV UTF-8 (Comma delimited)'" in problem.fix
+    assert "decimal commas ('50,82')" in problem.fix
+    assert "decimal point ('50.82')" in problem.fix
+    [tabs] = read(BROKEN / "trusts_tabs.csv")
+    assert "decimal" not in tabs.fix  # a tab export wrote decimal points
+
+
+def test_a_comma_file_missing_a_column_is_not_taken_for_semicolons(
+    tmp_path: Path,
+) -> None:
+    """The separator is named only when it explains the whole header."""
+    path = tmp_path / "trusts_half.csv"
+    path.write_text("id;kind,lat,lon\nA;acute,52,-1\n", encoding="utf-8")
+    messages = [p.message for p in read(path)]
+    assert not any("separated by" in m for m in messages)
+    assert "the header has no 'id' column" in messages

@@ -12,6 +12,11 @@ units, and every "why not" names the rule and the data:
 - :func:`explain_pair` — why a buddy does not serve a need: the first hard
   rule that excludes it, or what pinning it would cost.
 - :func:`explain_infeasibility` — the conflicting pins and limits.
+- [explain_summary][buddymatch.explain.explain_summary] — the proposal in
+  brief (cover, size, each unmet need in a line), from the result alone.
+- [explain_need][buddymatch.explain.explain_need] and
+  [explain_buddy][buddymatch.explain.explain_buddy] — one need (why its
+  buddies, or why unmet) or one buddy (what it does, its room left).
 - :func:`render_explanations_markdown`, :func:`render_explanations_html`,
   :func:`render_pair_markdown`, :func:`render_pair_html` — reports; every
   explanation also has ``to_json()`` for services.
@@ -25,6 +30,7 @@ from buddymatch.explain.assignments import (
     explain_assignments,
 )
 from buddymatch.explain.bundle import explain_result
+from buddymatch.explain.focus import explain_buddy, explain_need
 from buddymatch.explain.infeasible import explain_infeasibility
 from buddymatch.explain.pairs import explain_pair
 from buddymatch.explain.proposal import ProposalView
@@ -34,10 +40,13 @@ from buddymatch.explain.render import (
     render_pair_html,
     render_pair_markdown,
 )
+from buddymatch.explain.summary import explain_summary
 from buddymatch.explain.unmet import STEP_RULES, funnel
 from buddymatch.explanation import (
     Alternative,
     AssignmentExplanation,
+    BuddyExplanation,
+    BuddyOpening,
     CoreMember,
     FunnelStep,
     Infeasibility,
@@ -46,6 +55,7 @@ from buddymatch.explanation import (
     PairExplanation,
     Relaxation,
     ResultExplanation,
+    ResultSummary,
     Term,
     UnmetExplanation,
 )
@@ -55,6 +65,8 @@ __all__ = [
     "STEP_RULES",
     "Alternative",
     "AssignmentExplanation",
+    "BuddyExplanation",
+    "BuddyOpening",
     "CoreMember",
     "FunnelStep",
     "Infeasibility",
@@ -64,13 +76,17 @@ __all__ = [
     "ProposalView",
     "Relaxation",
     "ResultExplanation",
+    "ResultSummary",
     "Term",
     "UnmetExplanation",
     "explain_assignment",
     "explain_assignments",
+    "explain_buddy",
     "explain_infeasibility",
+    "explain_need",
     "explain_pair",
     "explain_result",
+    "explain_summary",
     "funnel",
     "render_explanations_html",
     "render_explanations_markdown",

@@ -144,12 +144,7 @@ def explain_result(
             result.unmet, key=lambda u: (-u.priority, u.seeker, u.area)
         )
     )
-    if result.status == "feasible":
-        gap = f"{result.gap:.2%}" if result.gap is not None else "unknown"
-        notes.append(
-            f"The proposal is not proven optimal (gap {gap}): a better "
-            "alternative may exist that the search did not reach."
-        )
+    notes.extend(proposal_notes(result))
     named = [n.seeker for n in problem.needs]
     for a in assignments:
         named.append(a.buddy)
@@ -161,4 +156,16 @@ def explain_result(
         assignments=assignments,
         unmet=unmet,
         notes=tuple(notes),
+    )
+
+
+def proposal_notes(result: Result) -> tuple[str, ...]:
+    """Return what a reader of any explanation of *result* should know:
+    that it is not proven optimal, when it is not."""
+    if result.status != "feasible":
+        return ()
+    gap = f"{result.gap:.2%}" if result.gap is not None else "unknown"
+    return (
+        f"The proposal is not proven optimal (gap {gap}): a better "
+        "alternative may exist that the search did not reach.",
     )

@@ -11,7 +11,6 @@ limits could fill), so a huge file costs no more than the part read.
 from __future__ import annotations
 
 import csv
-import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -206,8 +205,8 @@ def _canonical_column(
 
 def read_csv(path: StrPath, kind: CsvKind, problems: Problems) -> Table | None:
     """Read a CSV file of *kind*; report problems of the file and header."""
-    file = os.fspath(path)
-    text = problems.take(files.read_text(file))
+    file = files.source_name(path)
+    text = problems.take(files.read_text(path))
     if text is None:
         return None
     records = _csv_records(file, text, problems)
@@ -224,6 +223,14 @@ def read_csv(path: StrPath, kind: CsvKind, problems: Problems) -> Table | None:
         )
         return None
     header_line, _, header = records[0]
+    named = {_canonical_column(trim(cell), kind)[0] for cell in header}
+    if not set(kind.required) <= named:
+        separator = _other_separator(text, kind)
+        if separator is not None:
+            # Every column and every row would be wrong for this one
+            # reason: say it once, not once per column and per row.
+            problems.add(file, header_line, None, *separator)
+            return None
     columns: dict[str, int] = {}
     for index, raw in enumerate(header):
         name = trim(raw)
@@ -274,6 +281,88 @@ def read_csv(path: StrPath, kind: CsvKind, problems: Problems) -> Table | None:
     for record in records[1:]:
         _table_row(table, record, problems)
     return table
+
+
+#: Separators spreadsheets write instead of commas, with their names: a
+#: semicolon where the decimal mark is a comma (Excel's "CSV" in much of
+#: Europe), a tab in "Text (Tab delimited)" files and pasted cells.
+_OTHER_SEPARATORS = {";": "semicolons", "\t": "tabs"}
+#: How to save a file of each separator with commas instead.  Excel
+#: separates the cells of its "CSV" files with Windows' list separator,
+#: which is a semicolon wherever the decimal mark is a comma.
+_SAVE_WITH_COMMAS = {
+    ";": (
+        "save it with commas: in LibreOffice Calc, Save As 'Text CSV' "
+        "with the field delimiter ','; Excel writes Windows' list "
+        "separator, so set that to ',' (Region settings > Additional "
+        "settings) and save as 'CSV UTF-8 (Comma delimited)'"
+    ),
+    "\t": (
+        "save it as comma-separated CSV: in Excel, File > Save As > "
+        "'CSV UTF-8 (Comma delimited)'; in LibreOffice Calc, Save As "
+        "'Text CSV' with the field delimiter ','"
+    ),
+}
+#: A number written with a decimal comma, as those spreadsheets write it.
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
+
+
+def _other_separator(text: str, kind: CsvKind) -> tuple[str, str] | None:
+    """Return the problem of a file separated by semicolons or tabs.
+
+    The header, split on commas, lacks a required column; if split on
+    another separator it names every required column, the file was
+    written with that separator.  Such files are refused, not read: where
+    a spreadsheet writes semicolons it also writes decimal commas
+    (``50,82``), and the ``needs`` cell uses semicolons of its own, so
+    guessing would turn a clear refusal into numbers misread.
+
+    Returns
+    -------
+    tuple of str or None
+        ``(message, fix)``, or ``None`` when no other separator explains
+        the header.
+    """
+    longest = files.MAX_COLUMNS * (files.MAX_FIELD_CHARS + 3)
+    for separator, name in _OTHER_SEPARATORS.items():
+        records: list[list[str]] = []
+        try:
+            reader = csv.reader(
+                physical_lines(text, longest), delimiter=separator
+            )
+            for cells in reader:
+                if trim("".join(cells)):
+                    records.append(cells)
+                if len(records) == 2:  # the header and a row suffice
+                    break
+        except (csv.Error, LineTooLong):
+            continue
+        if not records:
+            continue
+        names = {_canonical_column(trim(c), kind)[0] for c in records[0]}
+        if not set(kind.required) <= names:
+            continue
+        fix = _SAVE_WITH_COMMAS[separator]
+        decimal = next(
+            (
+                trim(c)
+                for row in records[1:]
+                for c in row
+                if _DECIMAL_COMMA.fullmatch(trim(c))
+            ),
+            None,
+        )
+        if decimal is not None:
+            fix += (
+                f"; its numbers have decimal commas ({decimal!r}): write "
+                f"them with a decimal point ({decimal.replace(',', '.')!r})"
+            )
+        return (
+            f"the file seems to be separated by {name}; buddymatch reads "
+            "comma-separated CSV",
+            fix,
+        )
+    return None
 
 
 def _table_row(table: Table, record: _Record, problems: Problems) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -33,6 +34,8 @@ __all__ = [
     "MAX_POLICY_NESTING",
     "MAX_ROWS",
     "SAVE_AS_UTF8",
+    "STDIN",
+    "STDIN_NAME",
     "JsonInput",
     "StrPath",
     "decode_text",
@@ -40,6 +43,7 @@ __all__ = [
     "list_too_long",
     "load_json",
     "read_text",
+    "source_name",
 ]
 
 #: Largest input file read, in bytes (100 MiB); checked before reading.
@@ -71,6 +75,12 @@ MAX_POLICY_BYTES = 100_000
 MAX_POLICY_NESTING = 8
 
 StrPath = str | os.PathLike[str]
+
+#: The path that stands for standard input, as in most command-line tools
+#: (a file of that name is ``./-``).
+STDIN = "-"
+#: What problems call standard input (their ``file``).
+STDIN_NAME = "<stdin>"
 #: JSON text, its bytes, or the object it decodes to.
 JsonInput = Mapping[str, Any] | str | bytes | bytearray
 
@@ -79,6 +89,13 @@ SAVE_AS_UTF8 = (
     "save the file as CSV UTF-8 (in Excel: File > Save As > "
     "'CSV UTF-8 (Comma delimited)')"
 )
+
+
+def source_name(path: StrPath) -> str:
+    """Return what problems call the input *path*: the path as given, or
+    ``<stdin>`` for :data:`STDIN`."""
+    file = os.fspath(path)
+    return STDIN_NAME if file == STDIN else file
 
 
 def read_text(
@@ -92,14 +109,18 @@ def read_text(
     """Return the text of the file *path*, or the problem that stops it.
 
     The size is checked before reading, so a huge file costs nothing;
-    the bytes are then decoded by :func:`decode_text`.
+    the bytes are then decoded by :func:`decode_text`.  The path ``-``
+    ([STDIN][buddymatch.io.files.STDIN]) reads standard input instead, to
+    its end, with the same limit and checks; its problems name it
+    ``<stdin>``.
 
     Parameters
     ----------
     path
-        The file.
+        The file, or ``-`` for standard input.
     name
-        What to call the file in the problem; by default *path* as given.
+        What to call the file in the problem; by default *path* as given
+        (``<stdin>`` for ``-``).
     limit
         The largest size read, in bytes; by default :data:`MAX_FILE_BYTES`,
         looked up at call time.
@@ -115,11 +136,19 @@ def read_text(
         folder, unreadable, too large, not UTF-8 text).
     """
     file = os.fspath(path)
-    shown = file if name is None else name
+    shown = source_name(file) if name is None else name
 
     def problem(message: str, fix: str) -> InputProblem:
         return InputProblem(shown, None, None, message, fix)
 
+    if limit is None:
+        limit = MAX_FILE_BYTES
+    too_big = problem(
+        f"the file is larger than the limit of {limit:,} bytes ({limit_name})",
+        "split the input, or leave out data the matching does not use",
+    )
+    if file == STDIN:
+        return _read_stdin(shown, limit, too_big, encoding_fix)
     try:
         info = os.stat(file)
     except FileNotFoundError:
@@ -133,12 +162,6 @@ def read_text(
         return problem(
             "this is a folder, not a file", "give the path of the file itself"
         )
-    if limit is None:
-        limit = MAX_FILE_BYTES
-    too_big = problem(
-        f"the file is larger than the limit of {limit:,} bytes ({limit_name})",
-        "split the input, or leave out data the matching does not use",
-    )
     if info.st_size > limit:
         return too_big
     try:
@@ -150,6 +173,36 @@ def read_text(
             "check that you may read the file",
         )
     if len(data) > limit:  # it grew after the check, or is not a file
+        return too_big
+    return decode_text(data, shown, encoding_fix=encoding_fix)
+
+
+def _read_stdin(
+    shown: str, limit: int, too_big: InputProblem, encoding_fix: str
+) -> str | InputProblem:
+    """Return the text of standard input (see :func:`read_text`)."""
+    stream = sys.stdin.buffer if sys.stdin is not None else None
+    if stream is None:
+        return InputProblem(
+            shown,
+            None,
+            None,
+            "there is no standard input to read",
+            "give the path of a file instead of -",
+        )
+    try:
+        # One byte over the limit tells a stream that is too long; the
+        # rest is never read.
+        data = stream.read(limit + 1)
+    except OSError as exc:
+        return InputProblem(
+            shown,
+            None,
+            None,
+            f"cannot read standard input: {exc.strerror or exc}",
+            "give the path of a file instead of -",
+        )
+    if len(data) > limit:
         return too_big
     return decode_text(data, shown, encoding_fix=encoding_fix)
 

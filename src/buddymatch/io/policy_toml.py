@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 import tomllib
 import types
@@ -374,10 +373,10 @@ def read_policy(path: StrPath) -> Policy:
         values of the wrong type or out of range, TOML syntax errors).
     """
     problems = Problems()
-    file = os.fspath(path)
+    file = files.source_name(path)
     text = problems.take(
         files.read_text(
-            file,
+            path,
             limit=files.MAX_POLICY_BYTES,
             limit_name="MAX_POLICY_BYTES, 100 kB",
         )

@@ -10,7 +10,6 @@ placed at its field path (``trusts.3.lat``).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -248,8 +247,8 @@ def read_problem_json(
     ):
         file, text = "<json>", path_or_text
     else:
-        file = os.fspath(path_or_text)
-        text = problems.take(files.read_text(file))
+        file = files.source_name(path_or_text)
+        text = problems.take(files.read_text(path_or_text))
         if text is None:
             raise problems.error()
     reader = _JsonReader(file, problems, allowed_tiers(policy))

@@ -13,7 +13,6 @@ problems listed, each at its field path (``assignments.3.buddy``).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -64,9 +63,9 @@ def read_result_json(path: StrPath, *, fix: str | None = None) -> Result:
         result; each problem's ``line`` is the field path, or the
         physical line of a JSON syntax error.
     """
-    file = os.fspath(path)
+    file = files.source_name(path)
     text = files.read_text(
-        file, encoding_fix=fix or "save the file as UTF-8 text"
+        path, encoding_fix=fix or "save the file as UTF-8 text"
     )
     if isinstance(text, InputProblem):
         raise InputError([text])

@@ -391,8 +391,13 @@ def write_pairings_csv(result: Result, path: StrPath) -> None:
     path
         The file to write.
     """
+    write_text_atomic(path, pairings_csv_text(result))
+
+
+def pairings_csv_text(result: Result) -> str:
+    """Return the pairings CSV that :func:`write_pairings_csv` writes."""
     rows = (
         [spreadsheet_safe(row[column]) for column in PAIRINGS_COLUMNS]
         for row in pairings_rows(result)
     )
-    write_text_atomic(path, csv_text(PAIRINGS_COLUMNS, rows))
+    return csv_text(PAIRINGS_COLUMNS, rows)

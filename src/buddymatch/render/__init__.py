@@ -6,15 +6,18 @@ extension, from one table of object kind -> extension -> writer:
 - a :class:`~buddymatch.result.Result`: ``.csv`` (pairings), ``.json``,
   ``.md`` (the report);
 - a :class:`Map` of a result: ``.svg``, ``.html`` (or ``.htm``), ``.png``;
-- an explanation, of a result or of one pair: ``.md``, ``.html``,
-  ``.json``;
+- an explanation, of a result, of one pair or of one buddy: ``.md``,
+  ``.html``, ``.json``;
 - the :class:`~buddymatch.terms_model.Terms` of one partnership: ``.md``,
   ``.json``;
 - a re-matching's diff, a :class:`~buddymatch.rematch.RematchResult`:
   ``.csv`` (one row per change), ``.json``, ``.md``.
 
 :func:`output_format` checks a file name against the same table, so a
-caller can refuse a wrong ``--out`` before any work is done.
+caller can refuse a wrong ``--out`` before any work is done;
+:func:`named_format` checks a format named on its own (``--format json``),
+and :func:`render_output` returns the text (or bytes) of a format without
+writing a file, for standard output.
 
 The renderers behind the table are modules of this package: ``report``
 (a result as Markdown), ``map`` (SVG, HTML and PNG maps),
@@ -33,14 +36,17 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from buddymatch.errors import InputError, InputProblem
-from buddymatch.explanation import PairExplanation, ResultExplanation
-from buddymatch.io import (
-    write_bytes_atomic,
-    write_pairings_csv,
-    write_text_atomic,
+from buddymatch.explanation import (
+    BuddyExplanation,
+    PairExplanation,
+    ResultExplanation,
 )
+from buddymatch.io import write_bytes_atomic, write_text_atomic
+from buddymatch.io.write import pairings_csv_text
 from buddymatch.rematch_result import RematchResult
 from buddymatch.render.explanation import (
+    render_buddy_html,
+    render_buddy_markdown,
     render_explanations_html,
     render_explanations_markdown,
     render_pair_html,
@@ -59,79 +65,90 @@ from buddymatch.terms_model import Terms
 
 __all__ = [
     "MAP_FORMATS",
+    "STDOUT_NAME",
     "Map",
+    "Output",
     "OutputKind",
     "check_map_path",
+    "named_format",
     "output_format",
+    "render_output",
     "write_map",
     "write_output",
 ]
 
 #: What :func:`output_format` checks a file name for.
 OutputKind = Literal[
-    "result", "map", "explanation", "pair explanation", "terms", "rematch"
+    "result",
+    "map",
+    "explanation",
+    "pair explanation",
+    "buddy explanation",
+    "terms",
+    "rematch",
 ]
+
+#: What problems call standard output, written to instead of a file.
+STDOUT_NAME = "<stdout>"
 
 
 class _Json(Protocol):
     def to_json(self) -> str: ...
 
 
-# Each writer takes the object, the file and the options of its kind as
-# keywords; the data formats (JSON, CSV) have no use for them.
-_Writer = Callable[..., None]
+# Each renderer takes the object and the options of its kind as keywords
+# (the data formats, JSON and CSV, have no use for them), and ``target``,
+# the file it is for, to name in its errors; it returns the file's text,
+# or its bytes for a binary format.
+_Renderer = Callable[..., str | bytes]
 
 
-def _json(obj: _Json, path: Path, **_: Any) -> None:
-    write_text_atomic(path, obj.to_json() + "\n")
+def _json(obj: _Json, **_: Any) -> str:
+    return obj.to_json() + "\n"
 
 
-def _pairings(result: Result, path: Path, **_: Any) -> None:
-    write_pairings_csv(result, path)
+def _pairings(result: Result, **_: Any) -> str:
+    return pairings_csv_text(result)
 
 
-def _rematch_csv(rematched: RematchResult, path: Path, **_: Any) -> None:
-    write_text_atomic(path, render_rematch_csv(rematched))
+def _rematch_csv(rematched: RematchResult, **_: Any) -> str:
+    return render_rematch_csv(rematched)
 
 
-def _report(result: Result, path: Path, **options: Any) -> None:
-    write_text_atomic(path, render_markdown(result, **options))
+def _map_svg(drawn: Map, *, target: str, **options: Any) -> str:
+    return render_svg(drawn.result, **options)
 
 
-def _map_svg(drawn: Map, path: Path, **options: Any) -> None:
-    write_text_atomic(path, render_svg(drawn.result, **options))
+def _map_html(drawn: Map, *, target: str, **options: Any) -> str:
+    return render_html(drawn.result, **options)
 
 
-def _map_html(drawn: Map, path: Path, **options: Any) -> None:
-    write_text_atomic(path, render_html(drawn.result, **options))
+def _map_png(drawn: Map, *, target: str, **options: Any) -> bytes:
+    load_resvg(target)  # name the file if PNG is unavailable
+    return render_png(drawn.result, **options)
 
 
-def _map_png(drawn: Map, path: Path, **options: Any) -> None:
-    load_resvg(str(path))  # name the file if PNG is unavailable
-    write_bytes_atomic(path, render_png(drawn.result, **options))
+def _text(render: Callable[..., str]) -> _Renderer:
+    """Return a renderer of the text *render* makes of the object."""
 
+    def text(obj: object, *, target: str, **options: Any) -> str:
+        return render(obj, **options)
 
-def _text(render: Callable[..., str]) -> _Writer:
-    """Return a writer of the text *render* makes of the object."""
-
-    def write(obj: object, path: Path, **options: Any) -> None:
-        write_text_atomic(path, render(obj, **options))
-
-    return write
+    return text
 
 
 @dataclass(frozen=True)
 class _Formats:
     """The files one kind of object is written as.
 
-    ``writers`` maps each extension to its writer, in the order an error
-    names them; ``options`` are the keywords its writers take;
+    ``writers`` maps each extension to its renderer, in the order an
+    error names them; ``options`` are the keywords its renderers take;
     ``unknown`` and ``file`` word the error ("unknown output format",
     "name the explanation file ..."); ``aliases`` maps further extensions
     onto those (``.htm`` is HTML).
     """
 
-    writers: Mapping[str, _Writer]
+    writers: Mapping[str, _Renderer]
     options: tuple[str, ...] = ()
     unknown: str = "output"
     file: str = "output"
@@ -140,7 +157,11 @@ class _Formats:
 
 _FORMATS: dict[OutputKind, _Formats] = {
     "result": _Formats(
-        {".csv": _pairings, ".json": _json, ".md": _report},
+        {
+            ".csv": _pairings,
+            ".json": _json,
+            ".md": _text(render_markdown),
+        },
         options=("title",),
     ),
     "map": _Formats(
@@ -165,6 +186,15 @@ _FORMATS: dict[OutputKind, _Formats] = {
             ".json": _json,
         },
         options=("names", "title"),
+        file="explanation",
+    ),
+    "buddy explanation": _Formats(
+        {
+            ".md": _text(render_buddy_markdown),
+            ".html": _text(render_buddy_html),
+            ".json": _json,
+        },
+        options=("title",),
         file="explanation",
     ),
     "terms": _Formats(
@@ -194,7 +224,8 @@ def output_format(path: str | os.PathLike[str], kind: OutputKind) -> str:
         The file to write.
     kind
         What will be written: ``"result"``, ``"map"``, ``"explanation"``,
-        ``"pair explanation"``, ``"terms"`` or ``"rematch"``.
+        ``"pair explanation"``, ``"buddy explanation"``, ``"terms"`` or
+        ``"rematch"``.
 
     Returns
     -------
@@ -230,6 +261,54 @@ def output_format(path: str | os.PathLike[str], kind: OutputKind) -> str:
     return suffix
 
 
+def named_format(
+    name: str, kind: OutputKind, *, source: str = "--format"
+) -> str:
+    """Return the format *name* names for a *kind* of object.
+
+    For output with no file name to take the format from (standard
+    output), where the format is named on its own.
+
+    Parameters
+    ----------
+    name
+        The format: an extension, with or without its dot, in any case
+        (``json``, ``.md``, ``HTML``).
+    kind
+        What will be written (as for :func:`output_format`).
+    source
+        What to call the name in the problem (the option that gave it).
+
+    Returns
+    -------
+    str
+        The extension, lower case, with its dot, aliases resolved.
+
+    Raises
+    ------
+    InputError
+        If *name* is no format of that kind; the fix lists the ones there
+        are.
+    """
+    formats = _FORMATS[kind]
+    written = "." + name.strip().lower().removeprefix(".")
+    suffix = formats.aliases.get(written, written)
+    if suffix not in formats.writers:
+        names = [n.removeprefix(".") for n in formats.writers]
+        raise InputError(
+            [
+                InputProblem(
+                    "command line",
+                    None,
+                    source,
+                    f"unknown {formats.unknown} format {name!r}",
+                    "choose " + ", ".join(names[:-1]) + f" or {names[-1]}",
+                )
+            ]
+        )
+    return suffix
+
+
 def _kind_of(obj: object) -> OutputKind:
     """Return the kind of *obj*, or raise TypeError."""
     if isinstance(obj, Result):
@@ -244,21 +323,28 @@ def _kind_of(obj: object) -> OutputKind:
         return "explanation"
     if isinstance(obj, PairExplanation):
         return "pair explanation"
+    if isinstance(obj, BuddyExplanation):
+        return "buddy explanation"
     raise TypeError(
         f"write_output cannot write a {type(obj).__name__}: give a Result, "
         "a Map of one, an explanation, Terms or a RematchResult"
     )
 
 
+#: Everything :func:`write_output` and :func:`render_output` write.
+Output = (
+    Result
+    | Map
+    | Terms
+    | ResultExplanation
+    | PairExplanation
+    | BuddyExplanation
+    | RematchResult
+)
+
+
 def write_output(
-    obj: (
-        Result
-        | Map
-        | Terms
-        | ResultExplanation
-        | PairExplanation
-        | RematchResult
-    ),
+    obj: Output,
     path: str | os.PathLike[str],
     **options: Any,
 ) -> Path:
@@ -273,8 +359,9 @@ def write_output(
         A :class:`~buddymatch.result.Result` (``.csv`` pairings, text
         cells spreadsheet-safe; ``.json``; ``.md`` report), a :class:`Map`
         of one (``.svg``, ``.html`` or ``.htm``, ``.png``), an explanation
-        from ``explain_result`` or ``explain_pair`` (``.md``, ``.html``,
-        ``.json``), :class:`~buddymatch.terms_model.Terms` (``.md``,
+        from ``explain_result``, ``explain_need``, ``explain_pair`` or
+        ``explain_buddy`` (``.md``, ``.html``, ``.json``),
+        :class:`~buddymatch.terms_model.Terms` (``.md``,
         ``.json``) or a :class:`~buddymatch.rematch.RematchResult` (``.csv``
         changes, text cells spreadsheet-safe; ``.json``; ``.md``).
     path
@@ -303,19 +390,69 @@ def write_output(
         For an object of another type, or an option its kind does not
         take.
     """
+    kind = _checked_options(obj, options, "write_output")
+    suffix = output_format(path, kind)
+    target = Path(path)
+    data = _FORMATS[kind].writers[suffix](
+        obj, target=os.fspath(path), **options
+    )
+    if isinstance(data, bytes):
+        write_bytes_atomic(target, data)
+    else:
+        write_text_atomic(target, data)
+    return target
+
+
+def render_output(
+    obj: Output, format: str, *, target: str = STDOUT_NAME, **options: Any
+) -> str | bytes:
+    """Return what :func:`write_output` would write, without a file.
+
+    Parameters
+    ----------
+    obj
+        As for :func:`write_output`.
+    format
+        The format: an extension such as ``.json`` or ``json`` (see
+        :func:`named_format`).
+    target
+        What the output is for, named in errors (default
+        ``<stdout>``).
+    **options
+        As for :func:`write_output`.
+
+    Returns
+    -------
+    str or bytes
+        The text, or the bytes of a binary format (a PNG map).
+
+    Raises
+    ------
+    InputError
+        For a format *obj*'s kind has not, or a map's own input errors.
+    TypeError
+        As for :func:`write_output`.
+    """
+    kind = _checked_options(obj, options, "render_output")
+    suffix = named_format(format, kind, source="format")
+    return _FORMATS[kind].writers[suffix](obj, target=target, **options)
+
+
+def _checked_options(
+    obj: object, options: Mapping[str, Any], caller: str
+) -> OutputKind:
+    """Return the kind of *obj*; raise TypeError for an option it has
+    not."""
     kind = _kind_of(obj)
     formats = _FORMATS[kind]
     unknown = sorted(set(options) - set(formats.options))
     if unknown:
         takes = ", ".join(formats.options) or "none"
         raise TypeError(
-            f"write_output has no option {unknown[0]!r} for a {kind} "
+            f"{caller} has no option {unknown[0]!r} for a {kind} "
             f"(its options: {takes})"
         )
-    suffix = output_format(path, kind)
-    target = Path(path)
-    formats.writers[suffix](obj, target, **options)
-    return target
+    return kind
 
 
 def check_map_path(path: str | os.PathLike[str]) -> str:

@@ -10,24 +10,29 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from buddymatch.render.outline import Outline
-from buddymatch.wording import area_words, fmt_minutes
+from buddymatch.wording import area_words, fmt_minutes, plural
 
 if TYPE_CHECKING:
     from buddymatch.explanation import (
         Alternative,
         AssignmentExplanation,
+        BuddyExplanation,
         Infeasibility,
         PairExplanation,
         ResultExplanation,
+        ResultSummary,
         Term,
         UnmetExplanation,
     )
 
 __all__ = [
+    "render_buddy_html",
+    "render_buddy_markdown",
     "render_explanations_html",
     "render_explanations_markdown",
     "render_pair_html",
     "render_pair_markdown",
+    "render_summary_markdown",
 ]
 
 
@@ -270,4 +275,176 @@ def render_pair_html(
         HTML text.
     """
     doc, heading = _pair_outline(pair, names, title)
+    return doc.html(heading)
+
+
+def _summary_outline(summary: ResultSummary, title: str) -> Outline:
+    name = _Names(summary.names)
+    doc = Outline()
+    doc.heading(1, title)
+    quality = ""
+    if summary.objective is not None:
+        bound = f"{summary.bound:.3f}" if summary.bound is not None else "n/a"
+        gap = f"{summary.gap:.2%}" if summary.gap is not None else "n/a"
+        quality = (
+            f"; quality {summary.objective:.3f} points (bound {bound}, gap "
+            f"{gap})"
+        )
+    doc.para(f"Status: {summary.status}{quality}.")
+    for note in summary.notes:
+        doc.para(note)
+    doc.bullets(list(summary.infeasibility))
+    if summary.coverage:
+        doc.table(
+            ("priority", "needs met", "of", "at most possible"),
+            [
+                (
+                    str(c.priority),
+                    str(c.covered),
+                    str(c.total),
+                    "unknown" if c.bound is None else str(c.bound),
+                )
+                for c in summary.coverage
+            ],
+            {0, 1, 2, 3},
+        )
+    if summary.assignments or summary.status in ("optimal", "feasible"):
+        pinned = f", {summary.pinned} pinned" if summary.pinned else ""
+        budget = (
+            f" of a budget of {summary.budget:,.0f}"
+            if summary.budget is not None
+            else ""
+        )
+        doc.para(
+            f"{summary.met} of {summary.needs} needs met; "
+            f"{summary.seekers_all_met} of {summary.seekers} seekers have "
+            "every need met. "
+            f"{plural(summary.assignments, 'assignment')} in "
+            f"{plural(summary.partnerships, 'partnership')}{pinned}; "
+            f"{plural(summary.buddies, 'buddy', 'buddies')} used, "
+            f"{summary.buddies_full} of them with no capacity left; fees "
+            f"{summary.total_fee:,.0f}{budget}."
+        )
+    if summary.unmet:
+        doc.heading(2, f"Unmet needs ({len(summary.unmet)})")
+        doc.bullets(
+            [
+                f"{name(u.seeker)}: {u.area} ({u.tier} tier, priority "
+                f"{u.priority}): {u.detail}"
+                for u in summary.unmet
+            ]
+        )
+    return doc
+
+
+def render_summary_markdown(
+    summary: ResultSummary, title: str = "The proposal in brief"
+) -> str:
+    """Return a proposal's summary as Markdown, a screenful at most.
+
+    Parameters
+    ----------
+    summary
+        From [explain_summary][buddymatch.explain.explain_summary].
+    title
+        The document title.
+
+    Returns
+    -------
+    str
+        Markdown text: status and quality, cover per priority with its
+        bound, counts, and each unmet need in one line with its reason.
+    """
+    return _summary_outline(summary, title).markdown()
+
+
+def _buddy_outline(
+    b: BuddyExplanation, title: str | None
+) -> tuple[Outline, str]:
+    name = _Names(b.names)
+    heading = title or f"{name(b.buddy)} as a buddy"
+    doc = Outline()
+    doc.heading(1, heading)
+    doc.para(b.words + ".")
+    doc.table(
+        ("capacity", "used", "left", "partners", "partner limit"),
+        [
+            (
+                str(b.capacity),
+                str(b.used),
+                str(b.left),
+                str(len(b.partners)),
+                "none" if b.partner_limit is None else str(b.partner_limit),
+            )
+        ],
+        {0, 1, 2, 3, 4},
+    )
+    if b.serves:
+        doc.heading(2, "The needs it serves")
+        for a in b.serves:
+            pinned = ", pinned" if a.pinned else ""
+            doc.heading(
+                3, f"{name(a.seeker)}: {a.area} ({a.tier} tier{pinned})"
+            )
+            doc.para(a.words + ".")
+            _terms_table(doc, a.terms)
+            _alternatives_table(doc, a.alternatives, name)
+    if b.openings:
+        doc.heading(2, "Unmet needs it passes the hard rules for")
+        doc.bullets(
+            [
+                f"{name(o.seeker)}: {o.area} (priority {o.priority}): "
+                f"{o.words}"
+                for o in b.openings
+            ]
+        )
+    if b.excluded:
+        doc.heading(2, "The needs it cannot serve")
+        doc.table(
+            ("first hard rule excluding it", "needs"),
+            [(rule, str(count)) for rule, count in b.excluded.items()],
+            {1},
+        )
+    return doc, heading
+
+
+def render_buddy_markdown(
+    buddy: BuddyExplanation, title: str | None = None
+) -> str:
+    """Return what a buddy does, and its room left, as Markdown.
+
+    Parameters
+    ----------
+    buddy
+        From [explain_buddy][buddymatch.explain.explain_buddy].
+    title
+        The document title (default: the buddy).
+
+    Returns
+    -------
+    str
+        Markdown text.
+    """
+    doc, _ = _buddy_outline(buddy, title)
+    return doc.markdown()
+
+
+def render_buddy_html(
+    buddy: BuddyExplanation, title: str | None = None
+) -> str:
+    """Return what a buddy does, and its room left, as an HTML page.
+
+    Parameters
+    ----------
+    buddy
+        From [explain_buddy][buddymatch.explain.explain_buddy].
+    title
+        The page title (default: the buddy).
+
+    Returns
+    -------
+    str
+        HTML with the same sections as the Markdown form.
+    """
+    doc, heading = _buddy_outline(buddy, title)
     return doc.html(heading)
