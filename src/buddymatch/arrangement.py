@@ -1,9 +1,12 @@
 """Arrangements in place: the data a re-match starts from.
 
-An :class:`Arrangement` is one buddy serving one need, ongoing or ended
+An [`Arrangement`][buddymatch.arrangement.Arrangement] is one buddy serving one
+need, ongoing or ended
 (``arrangements.csv``: ``seeker, area, buddy, status[, start]``).  It is
-data, on the floor of the model beside :mod:`buddymatch.model`, so that the
-readers (:mod:`buddymatch.io`) and the re-matching (:mod:`buddymatch.rematch`)
+data, on the floor of the model beside [`buddymatch.model`][buddymatch.model],
+so that the
+readers ([`buddymatch.io`][buddymatch.io]) and the re-matching
+([`buddymatch.rematch`][buddymatch.rematch])
 can both use it without importing each other.
 """
 

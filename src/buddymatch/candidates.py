@@ -1,7 +1,7 @@
 """The candidate stage: which buddies may serve which needs, and why not.
 
 Every hard pair rule is applied here, vectorised over needs × trusts, in the
-order of :data:`REASONS`; each excluded pair records the *first* rule that
+order of `REASONS`; each excluded pair records the *first* rule that
 excludes it.  The pairs that pass are the candidates the solver chooses
 from, each with its travel minutes, culture fit, expertise, workload, fee
 and score terms.
@@ -12,8 +12,8 @@ decimals; every rule compares the rounded values, and so does ``verify``.
 Travel and culture fit are computed for seekers × trusts only, and only
 towards trusts that the rules before the travel window (``self``,
 ``not_a_buddy``, ``expertise``) leave open for at least one need: the
-columns of the others are NaN in :attr:`CandidateSet.minutes` and
-:attr:`CandidateSet.fit` (their reason never depends on them).  With a user
+columns of the others are NaN in `CandidateSet.minutes` and
+`CandidateSet.fit` (their reason never depends on them).  With a user
 travel matrix, only pairs open for at least one of *that seeker's* needs
 must have a time; the others are NaN too and are reported under the earlier
 rule, so a matrix need not list pairs that could never be partners.
@@ -52,7 +52,7 @@ from buddymatch.travel import (
 )
 
 #: Exclusion reasons in rule order (the hard pair rules of
-#: :mod:`buddymatch.rules`); reason code k (1-based) is REASONS[k-1] and 0
+#: `buddymatch.rules`); reason code k (1-based) is REASONS[k-1] and 0
 #: means "candidate".
 REASONS: tuple[str, ...] = PAIR_RULES
 #: Reason name -> code.
@@ -60,7 +60,7 @@ REASON_CODE: dict[str, int] = {name: k for k, name in enumerate(REASONS, 1)}
 #: Decimals of rounded travel minutes and culture fit.
 MINUTES_DECIMALS = 1
 FIT_DECIMALS = 4
-#: The key of the override term in :attr:`CandidateSet.terms`.
+#: The key of the override term in `CandidateSet.terms`.
 OVERRIDE_TERM = "override"
 
 # Matrices are filled in row blocks of about this many elements.
@@ -100,7 +100,7 @@ class CandidateSet:
         NaN in the same columns as ``minutes``.
     reason
         int8 ``(n_needs, n_trusts)``: the first rule excluding the pair, as
-        a code into :data:`REASONS` (1-based); 0 = candidate.
+        a code into `REASONS` (1-based); 0 = candidate.
     need, buddy
         int32 ``(k,)``: the candidate pairs, sorted by need then trust.
     expertise
@@ -112,7 +112,7 @@ class CandidateSet:
         float64 ``(k,)``: the tier's fee.
     terms
         ``name -> float64 (k,)`` for every name of
-        :data:`~buddymatch.scoring.TERMS` plus ``"override"``.  Where a pair
+        `TERMS` plus ``"override"``.  Where a pair
         is overridden, the computed terms are 0 and ``"override"`` holds
         the override score; elsewhere ``"override"`` is 0.  So the terms
         always sum to ``score``.
@@ -194,7 +194,7 @@ class CandidateSet:
         Returns
         -------
         dict
-            Reason name -> count, in :data:`REASONS` order, non-zero only.
+            Reason name -> count, in `REASONS` order, non-zero only.
         """
         counts = np.bincount(
             self.reason[need_index], minlength=len(REASONS) + 1
@@ -511,7 +511,8 @@ def build_candidates(
     policy
         The rules and weights.
     travel
-        The travel model; by default the one :func:`travel_model` selects.
+        The travel model; by default the one
+        [`travel_model`][buddymatch.travel.travel_model] selects.
 
     Returns
     -------

@@ -3,7 +3,7 @@
 The review's interviewees "would not want to have been partnered with a
 neighbour, potential competitor or tertiary provider".  Competitors and
 tertiary providers are explicit relations; neighbours are derived from
-travel time (:func:`neighbour_mask`).  An ``acquirer`` relation (one trust
+travel time (`neighbour_mask`).  An ``acquirer`` relation (one trust
 may take the other over) bans the pair too unless
 ``Policy.allow_acquirer_buddies``; a ``veto`` bans "seeker *a* with buddy
 *b*" only.
@@ -83,8 +83,8 @@ def _relation_edges(
 
     In relation order (then the forward edge before the reverse one), the
     first of repeated ``(u, v, key)`` only: the edges of
-    :func:`relation_graph`, without networkx, which takes ~0.1 s to load
-    and which :func:`banned_pairs` (every ``validate`` and ``propose``)
+    `relation_graph`, without networkx, which takes ~0.1 s to load
+    and which `banned_pairs` (every ``validate`` and ``propose``)
     does not need.
     """
     seen: set[tuple[str, str, str]] = set()
@@ -153,7 +153,7 @@ def banned_pairs(
     Symmetric kinds (competitor, tertiary, acquirer) ban both orientations;
     a veto bans "seeker *a* with buddy *b*" only; acquirer relations ban
     nothing when ``policy.allow_acquirer_buddies`` is on.  A pair with
-    several banning relations carries the first in :data:`BAN_KINDS` order.
+    several banning relations carries the first in `BAN_KINDS` order.
 
     Parameters
     ----------
@@ -235,7 +235,7 @@ def conflict_mask(
     Combines the travel window (neighbours and too-far pairs) with the
     relation bans; it answers "is the pair ruled out by geography or a
     relation", not which rule comes first (see
-    :mod:`buddymatch.candidates` for that).
+    [`buddymatch.candidates`][buddymatch.candidates] for that).
 
     Parameters
     ----------
@@ -244,7 +244,7 @@ def conflict_mask(
     policy
         The travel window.
     bans
-        From :func:`banned_pairs`.
+        From `banned_pairs`.
     origins, destinations
         Trust ids of the rows and columns.
 

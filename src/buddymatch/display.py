@@ -1,9 +1,9 @@
 """Building blocks of what notebooks show: HTML tables and typed frames.
 
 It imports nothing from buddymatch but the escaping floor, so the models
-(:class:`~buddymatch.model.Problem`, :class:`~buddymatch.result.Result`)
+([`Problem`][buddymatch.model.Problem], [`Result`][buddymatch.result.Result])
 can build their notebook summaries and DataFrames from their own data,
-and :mod:`buddymatch.frames` sits above them.
+and [`buddymatch.frames`][buddymatch.frames] sits above them.
 
 pandas is imported only when a frame is built (it comes with OR-Tools, so
 it is always installed; importing it costs about half a second).

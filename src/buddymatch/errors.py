@@ -1,8 +1,10 @@
 """Exceptions and warnings raised by buddymatch.
 
 Every exception buddymatch raises on purpose derives from
-:class:`BuddymatchError`, so a service can catch the library's errors in one
-place.  Bad input is always an :class:`InputError` that lists *every* problem
+[`BuddymatchError`][buddymatch.errors.BuddymatchError], so a service can catch
+the library's errors in one
+place.  Bad input is always an [`InputError`][buddymatch.errors.InputError]
+that lists *every* problem
 found, each with the file, line and column it comes from and a fix in plain
 English.
 """
@@ -119,7 +121,7 @@ class OutputError(BuddymatchError, OSError):
     folder is missing or is not a folder), and while writing when the
     operating system refuses (no space left, permission denied).  It
     names the path the caller gave, never a temporary file, and is an
-    :class:`OSError`, so code that caught the operating system's errors
+    `OSError`, so code that caught the operating system's errors
     still catches it.
 
     Parameters
@@ -152,7 +154,7 @@ class MissingDependencyError(BuddymatchError, ImportError):
     """An optional package that a feature needs cannot be loaded.
 
     Nothing is wrong with the input: installing the package (or asking for
-    another format) is the fix.  It is an :class:`ImportError`, so code
+    another format) is the fix.  It is an `ImportError`, so code
     that guarded the import itself still catches it.
 
     Parameters

@@ -5,15 +5,19 @@ hand; whatever they hold must show as text, never run as markup or as a
 formula.  Every writer escapes through this module, so each format has one
 rule:
 
-- :func:`md_escape`: Markdown prose and table cells (reports, terms of
+- [`md_escape`][buddymatch.escape.md_escape]: Markdown prose and table cells
+  (reports, terms of
   reference, explanations, re-matching diffs);
-- :func:`html_escape`: HTML pages and fragments (explanations, notebook
+- [`html_escape`][buddymatch.escape.html_escape]: HTML pages and fragments
+  (explanations, notebook
   summaries);
-- :func:`xml_escape`: SVG and the HTML page that embeds it (maps), which
+- [`xml_escape`][buddymatch.escape.xml_escape]: SVG and the HTML page that
+  embeds it (maps), which
   must also stay well-formed XML;
 
 CSV cells that a spreadsheet could run as a formula are a CSV concern, not
-markup: :func:`buddymatch.io.spreadsheet_safe` is defined beside the CSV
+markup: [`buddymatch.io.spreadsheet_safe`][buddymatch.io.spreadsheet_safe] is
+defined beside the CSV
 readers that undo its reversible form.
 
 This module is a floor: it imports only the standard library, so the

@@ -5,10 +5,10 @@ Twelve trusts in difficulty need help in two to five areas each; the other
 a seeker.  With the default policy most needs can be met; Truro's intensive
 maternity need, which asks for two buddies, has only one trust able to take
 it on.  ``buddymatch example DIR`` writes the files with
-:func:`write_example`.
+[`write_example`][buddymatch.examples.write_example].
 
 The files are data, written once: they do not change when the generator in
-:mod:`buddymatch.synth` does.
+[`buddymatch.synth`][buddymatch.synth] does.
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ def example_dir() -> Path:
     ------
     BuddymatchError
         If buddymatch is installed in a form without real files (for
-        example inside a zip archive); use :func:`write_example` then.
+        example inside a zip archive); use
+        [`write_example`][buddymatch.examples.write_example] then.
     """
     folder = resources.files("buddymatch").joinpath("data")
     if not isinstance(folder, Path):
@@ -75,7 +76,7 @@ def write_example(
     Returns
     -------
     list of Path
-        The files written, in :data:`EXAMPLE_FILES` order.
+        The files written, in `EXAMPLE_FILES` order.
 
     Raises
     ------

@@ -251,7 +251,7 @@ class PairExplanation(_Frozen):
         ``allowed`` (it could be chosen: see the re-solve with it pinned).
     rule
         The first hard rule excluding the pair (a code of
-        :data:`buddymatch.candidates.REASONS`).
+        `buddymatch.candidates.REASONS`).
     words
         The answer in plain English, with the data.
     assignment

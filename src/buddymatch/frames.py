@@ -1,15 +1,18 @@
 """Tables for notebooks: a result as pandas DataFrames, and HTML summaries.
 
-:meth:`Result.to_pandas <buddymatch.result.Result.to_pandas>` gives one
+[`Result.to_pandas`][buddymatch.result.Result.to_pandas] gives one
 part of a proposal as a DataFrame (the assignments by default),
-:meth:`Result.to_frames <buddymatch.result.Result.to_frames>` all four
+[`Result.to_frames`][buddymatch.result.Result.to_frames] all four
 (assignments, partnerships, unmet needs and buddy utilisation, each with
 the trusts' names beside their ids), and Jupyter shows a
-:class:`~buddymatch.result.Result` or :class:`~buddymatch.model.Problem` as
+[`Result`][buddymatch.result.Result] or [`Problem`][buddymatch.model.Problem]
+as
 a compact HTML summary.  This module builds them; the models' methods call it.
 
-It is a view of the data, so it sits *below* :mod:`buddymatch.model` and
-:mod:`buddymatch.result` in the import graph: it reads their objects by
+It is a view of the data, so it sits *below*
+[`buddymatch.model`][buddymatch.model] and
+[`buddymatch.result`][buddymatch.result] in the import graph: it reads their
+objects by
 attribute and imports their classes for type checking only, so the arrows
 go one way (model, result -> frames -> display).
 
@@ -58,13 +61,15 @@ if TYPE_CHECKING:
 # Tables: DataFrames and the HTML summary (what notebooks show)
 # ---------------------------------------------------------------------------
 
-#: The parts of a result :meth:`Result.to_pandas` gives as a DataFrame.
+#: The parts of a result
+#: [`Result.to_pandas`][buddymatch.result.Result.to_pandas] gives as a
+#: DataFrame.
 FrameKind = Literal["assignments", "partnerships", "unmet", "utilisation"]
 FRAME_KINDS: tuple[str, ...] = FrameKind.__args__  # type: ignore[attr-defined]
 
 #: Column -> dtype of each frame (``str`` is pandas' text dtype; ``Int64``
 #: an integer that may be missing).  Assignments also get one
-#: ``term_<name>`` column per score term; see :func:`assignments_frame`.
+#: ``term_<name>`` column per score term; see `assignments_frame`.
 ASSIGNMENT_COLUMNS: dict[str, Any] = {
     "seeker": str,
     "seeker_name": str,
@@ -117,7 +122,8 @@ OVERRIDE_TERM = "override"
 
 
 class ResultFrames(NamedTuple):
-    """A result as four DataFrames (see :meth:`Result.to_frames`)."""
+    """A result as four DataFrames (see
+    [`Result.to_frames`][buddymatch.result.Result.to_frames])."""
 
     assignments: pd.DataFrame
     partnerships: pd.DataFrame
@@ -144,8 +150,8 @@ def assignments_frame(result: Result) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        The columns of :data:`ASSIGNMENT_COLUMNS`, then ``term_<name>`` for
-        each of :func:`term_names`: a term that does not apply to the
+        The columns of `ASSIGNMENT_COLUMNS`, then ``term_<name>`` for
+        each of `term_names`: a term that does not apply to the
         assignment (the computed terms of a pair whose score the user
         gave, or ``term_override`` of any other) is NaN, so the terms of a
         row sum to its ``score`` (``sum`` skips NaN).
@@ -263,7 +269,7 @@ def result_frame(result: Result, kind: str) -> pd.DataFrame:
     result
         The result.
     kind
-        One of :data:`FRAME_KINDS`.
+        One of `FRAME_KINDS`.
 
     Returns
     -------
@@ -273,7 +279,7 @@ def result_frame(result: Result, kind: str) -> pd.DataFrame:
     Raises
     ------
     ValueError
-        If *kind* is none of :data:`FRAME_KINDS`.
+        If *kind* is none of `FRAME_KINDS`.
     """
     build = _FRAMES.get(kind)
     if build is None:
@@ -295,9 +301,9 @@ def result_frames(result: Result) -> ResultFrames:
     Returns
     -------
     ResultFrames
-        A named tuple of four DataFrames (see :func:`assignments_frame`,
-        :func:`partnerships_frame`, :func:`unmet_frame` and
-        :func:`utilisation_frame`); every column is present, and typed,
+        A named tuple of four DataFrames (see `assignments_frame`,
+        `partnerships_frame`, `unmet_frame` and
+        `utilisation_frame`); every column is present, and typed,
         even when a part is empty.
     """
     return ResultFrames(*(build(result) for build in _FRAMES.values()))

@@ -1,6 +1,7 @@
 """The land of Great Britain, Ireland and the islands, for map backgrounds.
 
-The map of a proposal (:mod:`buddymatch.mapping`) draws trusts at their
+The map of a proposal ([`buddymatch.mapping`][buddymatch.mapping]) draws trusts
+at their
 coordinates over this outline, so that a reader recognises the country at a
 glance.  It works offline: no map tiles are fetched.
 
@@ -52,7 +53,7 @@ DATA_FILE = "british-isles-land.geojson"
 # Bound by the module's __getattr__ on first use (PEP 562), so that
 # importing the module reads nothing; declared here for type checkers.
 #: One ring per land mass, largest first, each drawable as one filled
-#: polygon (see :func:`outlines`).
+#: polygon (see `outlines`).
 OUTLINES: tuple[Polygon, ...]
 #: The outer coast of each named island.
 GREAT_BRITAIN: Polygon

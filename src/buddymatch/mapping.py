@@ -1,8 +1,11 @@
 """A map of a proposal: trusts at their sites, each pairing as a line.
 
-Drawing moved to :mod:`buddymatch.render.map` and writing to
-:func:`buddymatch.render.write_output`; this module reads a result back
-(:func:`read_result`) and keeps the names it always offered.
+Drawing moved to [`buddymatch.render.map`][buddymatch.render.map] and writing
+to
+[`buddymatch.render.write_output`][buddymatch.render.write_output]; this module
+reads a result back
+([`read_result`][buddymatch.mapping.read_result]) and keeps the names it always
+offered.
 
     from buddymatch.mapping import read_result, write_map
 

@@ -1,7 +1,8 @@
 """The data model: trusts, their needs, relations between them, and policy.
 
 All models are Pydantic v2, frozen and ``extra="forbid"``: an unknown field is
-an error, and a change makes a new, validated object (use :func:`replace`,
+an error, and a change makes a new, validated object (use
+[`replace`][buddymatch.model.Problem.replace],
 not ``model_copy(update=...)``, which skips validation).
 
 Each rule traces back to the 2014 review of buddying; see
@@ -94,7 +95,7 @@ class Trust(_Frozen):
     name
         Display name.
     kind
-        One of :data:`TRUST_KINDS`.
+        One of `TRUST_KINDS`.
     lat, lon
         Location of the main site, WGS84 degrees.
     region
@@ -369,7 +370,8 @@ class Problem(_Frozen):
     Raises
     ------
     pydantic.ValidationError
-        Listing every whole-problem issue (see :func:`problem_issues`).
+        Listing every whole-problem issue (see
+        [`problem_issues`][buddymatch.model.problem_issues]).
     """
 
     trusts: tuple[Trust, ...]

@@ -1,6 +1,7 @@
 """Real towns and cities of England, for placing generated trusts.
 
-The synthetic instances of :mod:`buddymatch.synth` and the bundled example
+The synthetic instances of [`buddymatch.synth`][buddymatch.synth] and the
+bundled example
 put their (fictional) trusts at these towns, so that travel times and the
 neighbour/too-far rules behave as they do across the real NHS: dense in
 London, the Midlands and the North West, sparse in Northumberland,

@@ -1,8 +1,10 @@
 """The answer of a re-matching: a diff against the arrangements in place.
 
-:class:`RematchResult` holds the engine's result on the transformed problem
-and the diff (:class:`Change`: kept, new, ended, dropped), with the rules a
-kept arrangement now breaks (:class:`Flag`).
+[`RematchResult`][buddymatch.rematch_result.RematchResult] holds the engine's
+result on the transformed problem
+and the diff ([`Change`][buddymatch.rematch_result.Change]: kept, new, ended,
+dropped), with the rules a
+kept arrangement now breaks ([`Flag`][buddymatch.rematch_result.Flag]).
 """
 
 from __future__ import annotations
@@ -85,13 +87,14 @@ class RematchResult(Frozen):
     status
         The engine's status on the transformed problem.
     result
-        The engine's result for :attr:`problem` (under ``result.policy``,
-        the transformed policy): :func:`~buddymatch.verify.verify` checks
+        The engine's result for `problem` (under ``result.policy``,
+        the transformed policy): [`verify`][buddymatch.verify.verify] checks
         ``verify(rm.problem, rm.result.policy, rm.result)``.  It holds the
         new assignments and the ongoing ones kept as pins or by choice;
-        arrangements kept outside the model are in :attr:`kept` only.
+        arrangements kept outside the model are in `kept` only.
     kept, new, ended, dropped
-        The diff (see :class:`Change`), each sorted by seeker, area, buddy.
+        The diff (see [`Change`][buddymatch.rematch_result.Change]), each
+        sorted by seeker, area, buddy.
     unmet
         Needs without (enough) buddies, with the buddies the *original*
         need asks for.

@@ -1,4 +1,5 @@
-"""The Markdown report: moved to :mod:`buddymatch.render.report`.
+"""The Markdown report: moved to
+[`buddymatch.render.report`][buddymatch.render.report].
 
 Kept so that ``from buddymatch.report import render_markdown`` (and the
 ``md_escape`` this module used to import) go on working.

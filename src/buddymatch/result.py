@@ -1,6 +1,7 @@
 """The outcome of a matching: status, numbers, the proposal and its gaps.
 
-A :class:`Result` is plain data (Pydantic, frozen): it serialises to JSON
+A [`Result`][buddymatch.result.Result] is plain data (Pydantic, frozen): it
+serialises to JSON
 losslessly and is self-contained for reporting (it carries id, name, lat and
 lon of every trust it names).  No solver object ever reaches it.
 """
@@ -157,9 +158,9 @@ class Result(_Frozen):
         ``|bound - objective| / max(1, |objective|)``; ``None`` without a
         solution.
     runtime
-        Wall seconds of the whole :func:`~buddymatch.propose` call.  A
+        Wall seconds of the whole [`propose`][buddymatch.propose] call.  A
         deterministic result (``solver["deterministic"]``) keeps it here
-        but writes ``null`` in its JSON (:meth:`to_json`), so that the same
+        but writes ``null`` in its JSON (`to_json`), so that the same
         input and settings give a byte-identical file; read back, it is
         ``None``.
     """
@@ -203,7 +204,7 @@ class Result(_Frozen):
         """Return the result as JSON text.
 
         Lossless, except that a deterministic result writes ``runtime``
-        as ``null`` (see :meth:`_runtime_in_json`).
+        as ``null`` (see `_runtime_in_json`).
         """
         return self.model_dump_json(indent=indent)
 
@@ -221,7 +222,7 @@ class Result(_Frozen):
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Result:
-        """Parse a result from :meth:`to_json` output."""
+        """Parse a result from `to_json` output."""
         return cls.model_validate_json(text)
 
     def to_dict(self) -> dict[str, Any]:
@@ -236,8 +237,9 @@ class Result(_Frozen):
         ----------
         kind
             ``"assignments"`` (one row per buddy assigned to a need, see
-            :func:`assignments_frame`), ``"partnerships"``, ``"unmet"``
-            or ``"utilisation"``.  :meth:`to_frames` gives all four.
+            `assignments_frame`), ``"partnerships"``, ``"unmet"``
+            or ``"utilisation"``.
+            [`to_frames`][buddymatch.result.Result.to_frames] gives all four.
 
         Returns
         -------
@@ -259,7 +261,7 @@ class Result(_Frozen):
         ResultFrames
             A named tuple of four DataFrames: ``assignments``,
             ``partnerships``, ``unmet`` and ``utilisation`` (see
-            :meth:`to_pandas`).
+            [`to_pandas`][buddymatch.result.Result.to_pandas]).
         """
         return result_frames(self)
 
@@ -271,8 +273,9 @@ class Result(_Frozen):
         """Name the result's size and quality, not its every part.
 
         Pydantic builds ``repr()``, ``str()`` and rich's pretty form from
-        these; the parts are a frame or a table away (:meth:`to_pandas`,
-        :meth:`summary`), and a national result printed in full is over
+        these; the parts are a frame or a table away
+        ([`to_pandas`][buddymatch.result.Result.to_pandas],
+        `summary`), and a national result printed in full is over
         half a million characters.
         """
         yield "status", self.status

@@ -4,7 +4,8 @@ Every hard rule has a stable name, used as a code throughout: in the
 candidate stage's exclusion reasons, the engine's constraints and
 infeasibility cores, the room a proposal leaves, the explanations and the
 verifier's violations.  The names and their policy parameters live here
-and everywhere else imports them.  :mod:`buddymatch.verify` is the one
+and everywhere else imports them.  [`buddymatch.verify`][buddymatch.verify] is
+the one
 exception, on purpose: it shares no code with the solver, so it spells
 the names itself, and a test checks that it knows every rule here.
 
@@ -12,7 +13,7 @@ Three kinds of rule:
 
 ``pair``
     A hard pair rule, judged on one (need, buddy) pair; the candidate
-    stage applies them in :data:`PAIR_RULES` order and records the first
+    stage applies them in `PAIR_RULES` order and records the first
     that excludes a pair.
 ``limit``
     A coupling rule, judged on several pairs together: a buddy's capacity
@@ -88,9 +89,9 @@ class Rule:
         ``pair``, ``limit`` or ``pin``.
     parameters
         The policy parameters that set it (fields of
-        :class:`~buddymatch.model.Policy`).
+        [`Policy`][buddymatch.model.Policy]).
     trust_field
-        The field of :class:`~buddymatch.model.Trust` that sets it per
+        The field of [`Trust`][buddymatch.model.Trust] that sets it per
         buddy, if one does.
     relation
         The relation kind that brings it into play, if one does.

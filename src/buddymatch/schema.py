@@ -1,10 +1,13 @@
 """JSON Schemas and JSON parsing for services.
 
 A service that takes problems over HTTP can check a request against
-:func:`json_schema` before it calls :func:`~buddymatch.propose` (or hand the
+[`json_schema`][buddymatch.schema.json_schema] before it calls
+[`propose`][buddymatch.propose] (or hand the
 schema to its clients, who can check before sending), and parse it with
-:func:`parse_problem` and :func:`parse_policy`, which raise one
-:class:`~buddymatch.errors.InputError` listing every problem, each located
+[`parse_problem`][buddymatch.schema.parse_problem] and
+[`parse_policy`][buddymatch.schema.parse_policy], which raise one
+[`InputError`][buddymatch.errors.InputError] listing every problem, each
+located
 by its field path (``trusts.3.lat``).
 
 The schemas come from the Pydantic models themselves, so they cannot drift
@@ -12,7 +15,8 @@ from what the library accepts; field descriptions come from the models'
 docstrings.  A schema checks each item on its own; rules about the problem
 as a whole (unknown or duplicate ids, need areas without expertise data,
 a pin against a veto ...) are beyond JSON Schema and are checked by
-:func:`parse_problem`.  In JSON a limit is switched off with ``null`` (the
+[`parse_problem`][buddymatch.schema.parse_problem].  In JSON a limit is
+switched off with ``null`` (the
 ``"none"`` of the TOML policy file is accepted by the parser, not by the
 schema).
 
@@ -54,7 +58,7 @@ __all__ = [
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 SchemaKind = Literal["problem", "policy", "result"]
-#: What :func:`json_schema` can describe.
+#: What [`json_schema`][buddymatch.schema.json_schema] can describe.
 SCHEMA_KINDS: tuple[str, ...] = get_args(SchemaKind)
 
 _MODELS: dict[str, type[BaseModel]] = {
@@ -79,9 +83,10 @@ def json_schema(kind: SchemaKind) -> dict[str, Any]:
     ----------
     kind
         ``"problem"`` and ``"policy"`` describe what
-        :func:`parse_problem` and :func:`parse_policy` accept (and what
+        [`parse_problem`][buddymatch.schema.parse_problem] and
+        [`parse_policy`][buddymatch.schema.parse_policy] accept (and what
         ``Problem.model_dump_json()`` writes); ``"result"`` describes
-        :meth:`Result.to_json <buddymatch.result.Result.to_json>` output.
+        [`Result.to_json`][buddymatch.result.Result.to_json] output.
 
     Returns
     -------
@@ -93,7 +98,7 @@ def json_schema(kind: SchemaKind) -> dict[str, Any]:
     Raises
     ------
     ValueError
-        If *kind* is not one of :data:`SCHEMA_KINDS`.
+        If *kind* is not one of `SCHEMA_KINDS`.
     """
     if kind not in _MODELS:
         raise ValueError(
@@ -268,7 +273,8 @@ def parse_problem(
     ----------
     data
         The problem as ``Problem.model_dump_json()`` (or
-        :func:`~buddymatch.io.write_problem_json`) writes it: JSON text,
+        [`write_problem_json`][buddymatch.io.write_problem_json]) writes it:
+        JSON text,
         or the object it decodes to.
     policy
         When given, need tiers must be among ``policy.tiers``; otherwise
@@ -382,16 +388,17 @@ def parse_policy(data: JsonInput | None, *, source: str = "policy") -> Policy:
 def parse_result(data: JsonInput, *, source: str = "result") -> Result:
     """Parse a result from JSON text or decoded JSON (lossless).
 
-    The one parser of a result (:mod:`buddymatch.io.result_json`), which
-    :func:`buddymatch.mapping.read_result` uses too: held to the same
+    The one parser of a result (`buddymatch.io.result_json`), which
+    [`buddymatch.mapping.read_result`][buddymatch.mapping.read_result] uses
+    too: held to the same
     limits as a file (``MAX_JSON_VALUES`` values, ``MAX_ROWS`` items a
     list).
 
     Parameters
     ----------
     data
-        What :meth:`Result.to_json <buddymatch.result.Result.to_json>` or
-        :meth:`~buddymatch.result.Result.to_dict` wrote.
+        What [`Result.to_json`][buddymatch.result.Result.to_json] or
+        [`to_dict`][buddymatch.result.Result.to_dict] wrote.
     source
         What to call the input in problems (their ``file``).
 

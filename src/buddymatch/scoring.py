@@ -11,7 +11,7 @@ A pair's score is the sum of five terms, each in *points* and rounded to
 ``prior``      ``bonus_prior`` for a ``prior`` relationship.
 
 A user-supplied override score replaces all five.  Points become integers
-for the solver in one place only, :func:`to_units`.
+for the solver in one place only, `to_units`.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def from_units(units: int | np.integer) -> float:
     Parameters
     ----------
     units
-        Units, as made by :func:`to_units`.
+        Units, as made by `to_units`.
 
     Returns
     -------
@@ -90,7 +90,7 @@ def round_points(points: NDArray[np.floating]) -> FloatArray:
     Returns
     -------
     numpy.ndarray
-        float64, rounded to :data:`SCORE_DECIMALS` decimals.
+        float64, rounded to `SCORE_DECIMALS` decimals.
     """
     rounded: FloatArray = np.asarray(
         np.round(points.astype(np.float64), SCORE_DECIMALS), np.float64
@@ -126,7 +126,7 @@ def pair_terms(
     Returns
     -------
     dict
-        One float64 array per name of :data:`TERMS`, in that order.
+        One float64 array per name of `TERMS`, in that order.
     """
     # Levels are 0-5 and the bonuses all-or-nothing: round each possible
     # value once and look it up, rather than rounding per pair.
@@ -149,12 +149,12 @@ def _bonus(points: float, flags: NDArray[np.bool_]) -> FloatArray:
 
 
 def sum_terms(terms: dict[str, FloatArray]) -> FloatArray:
-    """Return the pair scores: the terms summed in :data:`TERMS` order.
+    """Return the pair scores: the terms summed in `TERMS` order.
 
     Parameters
     ----------
     terms
-        As from :func:`pair_terms`.
+        As from `pair_terms`.
 
     Returns
     -------

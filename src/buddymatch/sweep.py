@@ -2,8 +2,9 @@
 
 What-if questions ("what if buddies may be three hours away?", "what does
 a £400k budget leave unmet?") are independent solves of one problem under
-different policies.  :func:`propose_many` runs them through any
-:class:`concurrent.futures.Executor`: by default a local process pool, and
+different policies.  [`propose_many`][buddymatch.sweep.propose_many] runs them
+through any
+`concurrent.futures.Executor`: by default a local process pool, and
 for users who outgrow one machine, the executor of a cluster, such as Dask
 distributed's ``client.get_executor()``::
 
@@ -84,7 +85,7 @@ def propose_many(
 ) -> dict[str, Result] | list[Result]:
     """Propose an arrangement for *problem* under each policy, concurrently.
 
-    Each policy is an independent call of :func:`~buddymatch.propose`
+    Each policy is an independent call of [`propose`][buddymatch.propose]
     with the same parameters, so a sweep gives exactly the results
     of solving the scenarios one by one (in deterministic mode, the same
     assignments and objective).
@@ -97,7 +98,7 @@ def propose_many(
         The scenarios: a sequence of policies (``None`` = the defaults),
         or a mapping of scenario name to policy.
     executor
-        Where the solves run: any :class:`concurrent.futures.Executor`
+        Where the solves run: any `concurrent.futures.Executor`
         (a ``ThreadPoolExecutor``, a ``ProcessPoolExecutor``, Dask
         distributed's ``client.get_executor()`` ...).  It is used, not
         shut down.  By default a pool of fresh (spawned) processes, one
@@ -105,8 +106,8 @@ def propose_many(
         as with any process pool, a script that uses it must start from
         an ``if __name__ == "__main__":`` block.
     params
-        How each search runs (see :class:`~buddymatch.SolveParams`),
-        passed to every :func:`~buddymatch.propose` call.  Several solves
+        How each search runs (see [`SolveParams`][buddymatch.SolveParams]),
+        passed to every [`propose`][buddymatch.propose] call.  Several solves
         share the machine's cores, so with a local pool consider fewer
         CP-SAT ``workers`` per solve.  With a process pool the parameters
         travel to the workers, so ``progress`` must be a module-level
@@ -130,7 +131,7 @@ def propose_many(
         cancelled.
     TypeError, ValueError
         If a setting is bad, or *params* is given with a keyword that
-        differs from it (see :class:`~buddymatch.SolveParams`).
+        differs from it (see [`SolveParams`][buddymatch.SolveParams]).
     """
     params = SolveParams.merge(
         params,

@@ -1,12 +1,14 @@
 """Realistic synthetic buddying problems, for benchmarks, tests and demos.
 
-:func:`generate` builds a :class:`~buddymatch.model.Problem` that looks like
-the NHS in England: trusts sit at real towns (:mod:`buddymatch.places`), the
+[`generate`][buddymatch.synth.generate] builds a
+[`Problem`][buddymatch.model.Problem] that looks like
+the NHS in England: trusts sit at real towns (`buddymatch.places`), the
 mix of trust kinds is the NHS's, each kind runs the services it really runs
 (a mental health trust has no maternity unit), buddies are strong and
 seekers weak, culture scores look like NHS Staff Survey theme scores, and
 the buddies' total capacity falls short of the demand so that not every
-need can be met.  :func:`preset` names the benchmark sizes.
+need can be met.  [`preset`][buddymatch.synth.preset] names the benchmark
+sizes.
 
 Everything is drawn from one ``numpy.random.Generator`` seeded by ``seed``,
 so a seed always gives the same problem.  The work over trusts and pairs of
@@ -27,7 +29,8 @@ import numpy.typing as npt
 from buddymatch.model import DEFAULT_TIERS, Need, Problem, Relation, Trust
 from buddymatch.places import PLACES, REGIONS, TEACHING_TOWNS
 
-#: Improvement areas, in the order :func:`generate` takes them; the first
+#: Improvement areas, in the order [`generate`][buddymatch.synth.generate]
+#: takes them; the first
 #: eight are the ones the 2014 review's trusts most often needed help with.
 AREAS: tuple[str, ...] = (
     "quality_safety",
@@ -247,14 +250,14 @@ def generate(
     seed
         Seed of the ``numpy.random.Generator`` every draw comes from.
     n_areas
-        How many of :data:`AREAS` to use (the first ``n_areas``).
+        How many of `AREAS` to use (the first ``n_areas``).
     capacity_ratio
         Total capacity offered, as a share of the total demand (the sum over
         needs of tier workload x buddies).  Below 1, not everything fits.
         When the pool is too small to reach it with at most 6 units per
         buddy, capacities go above 6.
     culture_dims
-        How many of :data:`CULTURE_DIMENSIONS` to score (0 = no culture).
+        How many of `CULTURE_DIMENSIONS` to score (0 = no culture).
     relation_density
         Competitor pairs per trust (nearby acute trusts); tertiary pairs
         (a teaching or specialist trust and an acute or community trust it
@@ -424,7 +427,7 @@ def generate(
 
 
 def preset(name: str, seed: int = 0) -> Problem:
-    """Return the benchmark problem called *name* (see :data:`PRESETS`).
+    """Return the benchmark problem called *name* (see `PRESETS`).
 
     Parameters
     ----------
@@ -433,7 +436,7 @@ def preset(name: str, seed: int = 0) -> Problem:
         (15 x 4, 230), ``national`` (200 x 5, 1,000) or ``programme``
         (3,000 x 3, 3,000).
     seed
-        Seed passed to :func:`generate`.
+        Seed passed to [`generate`][buddymatch.synth.generate].
 
     Returns
     -------

@@ -1,9 +1,13 @@
 """Terms of reference for each partnership, and what the proposal costs.
 
 One import for both halves: drafting the terms and totalling the fees
-(:mod:`buddymatch.terms_model`: :func:`terms_for`, :func:`seeker_costs`,
-the dates) and writing them as files (:mod:`buddymatch.render.terms`:
-:func:`render_terms_markdown`, :func:`write_terms`).
+([`buddymatch.terms_model`][buddymatch.terms_model]:
+[`terms_for`][buddymatch.terms.terms_for],
+[`seeker_costs`][buddymatch.terms.seeker_costs],
+the dates) and writing them as files
+([`buddymatch.render.terms`][buddymatch.render.terms]:
+[`render_terms_markdown`][buddymatch.terms.render_terms_markdown],
+[`write_terms`][buddymatch.terms.write_terms]).
 """
 
 from buddymatch.render.terms import (

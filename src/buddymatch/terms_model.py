@@ -5,17 +5,19 @@ achieving outputs ... including shared understanding of the expectations
 between both parties", fees "on a sliding scale ... dependent on the amount
 of commitment", and that buddying be "at least cost neutral for those
 trusts in special measures".  For every partnership of a
-:class:`~buddymatch.result.Result` this module drafts terms of reference:
+[`Result`][buddymatch.result.Result] this module drafts terms of reference:
 the parties, the areas with their tier, workload and duration, start,
 review and end dates, the estimated fees, who coordinates and how either
-side may end it (:func:`terms_for`).  :func:`seeker_costs` totals the fees
+side may end it ([`terms_for`][buddymatch.terms_model.terms_for]).
+[`seeker_costs`][buddymatch.terms_model.seeker_costs] totals the fees
 per seeker against the policy's cost-neutral allowance.  Writing them, as
 Markdown or JSON with one file per partnership, is
-:mod:`buddymatch.render.terms`; :mod:`buddymatch.terms` offers both.
+[`buddymatch.render.terms`][buddymatch.render.terms]; `buddymatch.terms` offers
+both.
 
 Dates: an area's work runs from its start for its tier's months and ends
 the day before the same date that many months later; reviews fall every
-:data:`REVIEW_EVERY_MONTHS` months from the partnership's start, with a
+`REVIEW_EVERY_MONTHS` months from the partnership's start, with a
 final review on its last day.  The review schedule, the notice period and
 the coordination wording are template defaults (``docs/terms.md``).
 """
@@ -101,7 +103,8 @@ class Terms(_Frozen):
         Totals over the areas.
     months, days
         Length of the term from ``start`` to ``end`` (both included): whole
-        months, then the days beyond them (see :func:`term_length`).  Not
+        months, then the days beyond them (see
+        [`term_length`][buddymatch.terms_model.term_length]).  Not
         the longest tier: after a re-match the areas start on different
         days, and the term spans them all.
     start, end
@@ -180,7 +183,8 @@ def term_length(start: dt.date, end: dt.date) -> tuple[int, int]:
     """Return the length of a term from *start* to *end*, both included.
 
     A term of *m* whole months ends the day before *start* plus *m*
-    months (:func:`add_months`), so 1 June 2025 to 30 September 2026 is 16
+    months ([`add_months`][buddymatch.terms_model.add_months]), so 1 June 2025
+    to 30 September 2026 is 16
     months; what runs past the last whole month is counted in days.
 
     Parameters

@@ -5,17 +5,21 @@ to have been partnered with a neighbour, potential competitor or tertiary
 provider") nor so far away that "travelling took half a day".  Both rules
 need travel times, which come from one of two models:
 
-* :class:`StraightLine` estimates them from coordinates: great-circle
+* [`StraightLine`][buddymatch.travel.StraightLine] estimates them from
+  coordinates: great-circle
   distance (haversine, mean earth radius) times a road *circuity* factor,
   divided by a speed.  Defaults 60 km/h and 1.3 (see ``docs/geography.md``).
-* :class:`TravelMatrix` uses durations the user supplies, for example
+* [`TravelMatrix`][buddymatch.travel.TravelMatrix] uses durations the user
+  supplies, for example
   exported from OSRM, Valhalla or openrouteservice.  A missing pair is an
-  :class:`~buddymatch.errors.InputError` naming it, unless a fallback
-  :class:`StraightLine` is given (``Policy.travel_fallback``).
+  [`InputError`][buddymatch.errors.InputError] naming it, unless a fallback
+  [`StraightLine`][buddymatch.travel.StraightLine] is given
+  (``Policy.travel_fallback``).
 
-:func:`travel_model` picks the model a problem and policy ask for.  Every
+[`travel_model`][buddymatch.travel.travel_model] picks the model a problem and
+policy ask for.  Every
 model returns unrounded float64 minutes; rounding happens once, in
-:mod:`buddymatch.candidates`.
+[`buddymatch.candidates`][buddymatch.candidates].
 """
 
 from __future__ import annotations
@@ -157,7 +161,7 @@ def haversine_km(
     """Return great-circle distances in km, broadcasting like a ufunc.
 
     Uses the haversine formula on a sphere of radius
-    :data:`EARTH_RADIUS_KM`.  ``sin((φb - φa) / 2)`` is expanded by the
+    `EARTH_RADIUS_KM`.  ``sin((φb - φa) / 2)`` is expanded by the
     angle-difference identity into products of per-point sines and cosines,
     so no trigonometric function is evaluated per *pair* (only the final
     ``arcsin``); the result equals the textbook form to ~1e-9 km.
@@ -249,7 +253,8 @@ class StraightLine:
         Parameters
         ----------
         lat_a, lon_a, lat_b, lon_b
-            Degrees; see :func:`haversine_km` for the shapes.
+            Degrees; see [`haversine_km`][buddymatch.travel.haversine_km] for
+            the shapes.
 
         Returns
         -------
@@ -413,7 +418,7 @@ class TravelMatrix:
         Raises
         ------
         InputError
-            Naming every needed pair (up to :data:`MAX_LISTED_MISSING`,
+            Naming every needed pair (up to `MAX_LISTED_MISSING`,
             then a count) that the matrix lacks, when there is no fallback.
         """
         n_o, n_d = len(origins), len(destinations)
@@ -515,7 +520,7 @@ def _read_matrix_csv(
     """Parse a travel-matrix CSV, collecting every problem with its line.
 
     The file is read and decoded as every input is
-    (:func:`buddymatch.io.files.read_text`), within the same limits.
+    (`buddymatch.io.files.read_text`), within the same limits.
     """
     name = path.name
     text = files.read_text(path, name=name)
@@ -724,7 +729,8 @@ def travel_model(
     Parameters
     ----------
     problem
-        Its ``travel`` entries, when present, make a :class:`TravelMatrix`.
+        Its ``travel`` entries, when present, make a
+        [`TravelMatrix`][buddymatch.travel.TravelMatrix].
     policy
         ``speed_kmh`` and ``circuity`` set the straight line;
         ``travel_fallback`` lets a matrix fall back to it for missing pairs.
@@ -734,8 +740,10 @@ def travel_model(
     Returns
     -------
     TravelModel
-        A :class:`TravelMatrix` (with a :class:`StraightLine` fallback iff
-        ``policy.travel_fallback``) or a :class:`StraightLine`.
+        A [`TravelMatrix`][buddymatch.travel.TravelMatrix] (with a
+        [`StraightLine`][buddymatch.travel.StraightLine] fallback iff
+        ``policy.travel_fallback``) or a
+        [`StraightLine`][buddymatch.travel.StraightLine].
     """
     line = StraightLine(policy.speed_kmh, policy.circuity)
     if problem.travel is None:

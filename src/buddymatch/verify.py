@@ -1,6 +1,7 @@
 """An independent check of a result against the problem and the policy.
 
-:func:`verify` recomputes every number of a :class:`~buddymatch.result.Result`
+[`verify`][buddymatch.verify.verify] recomputes every number of a
+[`Result`][buddymatch.result.Result]
 from the raw inputs and the rules of DESIGN.md, and lists every broken hard
 rule and every reported number that does not match.  It shares *no code*
 with the solver: it does not import the candidate filters, the scoring, the
@@ -24,7 +25,8 @@ from dataclasses import dataclass
 from buddymatch.model import Need, PairOverride, Policy, Problem, Trust
 from buddymatch.result import Assignment, Result
 
-#: Every rule code :func:`verify` may report, in a stable spelling.
+#: Every rule code [`verify`][buddymatch.verify.verify] may report, in a stable
+#: spelling.
 RULES: tuple[str, ...] = (
     "status",
     "unknown_trust",
@@ -81,7 +83,7 @@ class Violation:
     Parameters
     ----------
     rule
-        Stable rule code, one of :data:`RULES`.
+        Stable rule code, one of `RULES`.
     message
         What is wrong, in plain English, naming the trusts involved.
     seeker, area, buddy
@@ -128,7 +130,7 @@ def straight_line_minutes(
     """Return straight-line travel minutes between two trusts, unrounded.
 
     Haversine great-circle distance on a sphere of radius
-    :data:`EARTH_RADIUS_KM`, times ``policy.circuity`` for roads that do
+    `EARTH_RADIUS_KM`, times ``policy.circuity`` for roads that do
     not run straight, at ``policy.speed_kmh``.
 
     Parameters
@@ -566,7 +568,8 @@ def recompute_objective(
     ------
     ValueError
         If an assignment names an unknown trust, need or tier, or its
-        travel time is missing from the matrix (run :func:`verify` for
+        travel time is missing from the matrix (run
+        [`verify`][buddymatch.verify.verify] for
         the details).
     """
     policy = policy if policy is not None else Policy()

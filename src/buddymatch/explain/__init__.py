@@ -5,20 +5,26 @@ self-selected ones worked; a proposal that nobody can question is an
 imposed one.  So every part of a proposal can be explained in a person's
 units, and every "why not" names the rule and the data:
 
-- :func:`explain_result` — for each assignment, its score by term and the
+- [`explain_result`][buddymatch.explain.explain_result] — for each assignment,
+  its score by term and the
   best alternatives with why each was not chosen; for each unmet need, a
   funnel of the rules and confirmed one-parameter policy changes; for an
   infeasible result, the smallest set of conflicting rules.
-- :func:`explain_pair` — why a buddy does not serve a need: the first hard
+- [`explain_pair`][buddymatch.explain.explain_pair] — why a buddy does not
+  serve a need: the first hard
   rule that excludes it, or what pinning it would cost.
-- :func:`explain_infeasibility` — the conflicting pins and limits.
+- [`explain_infeasibility`][buddymatch.explain.explain_infeasibility] — the
+  conflicting pins and limits.
 - [explain_summary][buddymatch.explain.explain_summary] — the proposal in
   brief (cover, size, each unmet need in a line), from the result alone.
 - [explain_need][buddymatch.explain.explain_need] and
   [explain_buddy][buddymatch.explain.explain_buddy] — one need (why its
   buddies, or why unmet) or one buddy (what it does, its room left).
-- :func:`render_explanations_markdown`, :func:`render_explanations_html`,
-  :func:`render_pair_markdown`, :func:`render_pair_html` — reports; every
+- The renderers
+  [`render_explanations_markdown`][buddymatch.explain.render_explanations_markdown],
+  [`render_explanations_html`][buddymatch.explain.render_explanations_html],
+  [`render_pair_markdown`][buddymatch.explain.render_pair_markdown],
+  [`render_pair_html`][buddymatch.explain.render_pair_html] — reports; every
   explanation also has ``to_json()`` for services.
 
 See ``docs/explanations.md``.

@@ -49,7 +49,7 @@ def pair_terms(view: ProposalView, position: int) -> tuple[Term, ...]:
     -------
     tuple of Term
         ``override`` alone for a user-scored pair, else the five computed
-        terms in :data:`~buddymatch.scoring.TERMS` order.
+        terms in `TERMS` order.
     """
     cands = view.cands
     if cands.overridden[position]:

@@ -59,14 +59,14 @@ def explain_result(
         Look for one-parameter policy changes that cover each unmet need
         (each confirmed by a re-solve).
     params
-        How each re-solve runs (see :class:`~buddymatch.SolveParams`);
-        default :data:`RESOLVE_PARAMS`: deterministic, so that the same
+        How each re-solve runs (see [`SolveParams`][buddymatch.SolveParams]);
+        default `RESOLVE_PARAMS`: deterministic, so that the same
         input gives the same explanation, with a time limit per re-solve
-        of :data:`~buddymatch.explain.unmet.DEFAULT_RESOLVE_TIME_LIMIT`
+        of `DEFAULT_RESOLVE_TIME_LIMIT`
         deterministic time units.
     time_limit, workers, deterministic
         The fields of *params*, given one by one instead (the others as
-        in :data:`RESOLVE_PARAMS`); not with a *params* they differ from.
+        in `RESOLVE_PARAMS`); not with a *params* they differ from.
     max_resolves
         Re-solves per unmet need.
     core_time_limit
@@ -85,10 +85,10 @@ def explain_result(
     ------
     InputError
         If the result does not belong to the problem and policy, or the
-        inputs are bad (as for :func:`buddymatch.propose`).
+        inputs are bad (as for [`buddymatch.propose`][buddymatch.propose]).
     TypeError, ValueError
         If a setting is bad, or *params* is given with a keyword that
-        differs from it (see :class:`~buddymatch.SolveParams`).
+        differs from it (see [`SolveParams`][buddymatch.SolveParams]).
     """
     params = SolveParams.merge(
         params,

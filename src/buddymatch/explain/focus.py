@@ -4,7 +4,8 @@ A national proposal explained in full runs to thousands of lines, and
 every unmet need's policy changes take re-solves; most questions are
 about one need ("why these buddies for RXX's finance?") or one buddy
 ("what does RYY do, and has it room?").  These answer one such question,
-with the same explanations :func:`~buddymatch.explain.explain_result`
+with the same explanations
+[`explain_result`][buddymatch.explain.explain_result]
 gives, for that part only.
 """
 

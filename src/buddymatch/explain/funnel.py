@@ -3,7 +3,7 @@
 The funnel counts the buddies left for a need after each rule, in the order
 expertise → service → travel → conflicts → culture → workload → capacity
 (→ budget), so that a user sees which rule to relax.  Steps and the
-candidate rules (:data:`buddymatch.candidates.REASONS`) they apply:
+candidate rules (`buddymatch.candidates.REASONS`) they apply:
 
 ========== =============================================================
 step        rules
@@ -29,7 +29,7 @@ so it tests the expertise rule itself for trusts excluded as
 ``not_a_buddy``.  The hard-rule steps follow the candidate order, so
 their counts come from the reason matrix; ``workload``, ``capacity`` and
 ``budget`` come from the room computation behind ``UnmetNeed.reason``
-(:mod:`buddymatch.solvers.room`), so the bottleneck and the reason agree.
+(`buddymatch.solvers.room`), so the bottleneck and the reason agree.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ from buddymatch.solvers.api import over_budget
 from buddymatch.wording import plural
 
 #: Funnel steps after ``trusts``, with the rules (of
-#: :mod:`buddymatch.rules`) each applies.
+#: `buddymatch.rules`) each applies.
 STEP_RULES: dict[FunnelStepName, tuple[RuleName, ...]] = {
     "expertise": ("expertise",),
     "service": ("not_a_buddy",),

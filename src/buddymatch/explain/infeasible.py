@@ -3,7 +3,7 @@
 Two cases.  A pin that no candidate can honour (a hard pair rule rules the
 pair out, or its need has fewer candidates than the buddies it takes)
 conflicts on its own: it is named with the rule and the data.  Otherwise
-a feasibility-only CP-SAT model (:mod:`buddymatch.solvers.cpsat.core`) puts
+a feasibility-only CP-SAT model (`buddymatch.solvers.cpsat.core`) puts
 every pin, buddy capacity, partner limit, seeker buddy limit and the budget
 behind an assumption, takes the core CP-SAT returns and shrinks it to a
 minimal one; each rule is then said in plain words.
@@ -194,7 +194,7 @@ def explain_infeasibility(
     Raises
     ------
     InputError
-        As for :func:`buddymatch.propose`.
+        As for [`buddymatch.propose`][buddymatch.propose].
     SolverError
         If CP-SAT reports the model invalid.
     """

@@ -1,4 +1,4 @@
-"""The explanations' data: moved to :mod:`buddymatch.explanation`.
+"""The explanations' data: moved to `buddymatch.explanation`.
 
 Kept so that ``from buddymatch.explain.models import ...`` goes on
 working; the data lives below the solver so that the renderers can write

@@ -145,14 +145,14 @@ def explain_pair(
         Alternatives listed when the pair is assigned.
     params
         How the re-solve with the pair pinned runs (see
-        :class:`~buddymatch.SolveParams`); default :data:`PIN_PARAMS`:
+        [`SolveParams`][buddymatch.SolveParams]); default `PIN_PARAMS`:
         deterministic, so that the same input gives the same explanation,
-        with :data:`DEFAULT_PIN_TIME_LIMIT` deterministic time units.  Its
+        with `DEFAULT_PIN_TIME_LIMIT` deterministic time units.  Its
         time limit is also that of each feasibility solve when the pin
         cannot hold.
     time_limit, workers, deterministic
         The fields of *params*, given one by one instead (the others as
-        in :data:`PIN_PARAMS`); not with a *params* they differ from.
+        in `PIN_PARAMS`); not with a *params* they differ from.
     travel
         The travel model the result was made with.
     candidates
@@ -171,7 +171,7 @@ def explain_pair(
         belong to the problem and policy.
     TypeError, ValueError
         If a setting is bad, or *params* is given with a keyword that
-        differs from it (see :class:`~buddymatch.SolveParams`).
+        differs from it (see [`SolveParams`][buddymatch.SolveParams]).
     """
     from buddymatch.solvers import propose
 

@@ -2,7 +2,8 @@
 
 Explanations need, for a result, the candidate set it came from and what
 the proposal uses of every buddy (workload, partners) and every seeker
-(buddies).  :class:`ProposalView` rebuilds that once, from the problem,
+(buddies).  [`ProposalView`][buddymatch.explain.proposal.ProposalView] rebuilds
+that once, from the problem,
 the policy and the result, and answers "would this buddy have room for
 that need" with the data.
 """
@@ -37,7 +38,8 @@ POINT_TOLERANCE = 0.0005
 
 
 def input_problem(column: str, message: str, fix: str) -> InputError:
-    """Return an :class:`InputError` about an explanation's arguments."""
+    """Return an [`InputError`][buddymatch.InputError] about an explanation's
+    arguments."""
     return InputError([InputProblem("<explain>", None, column, message, fix)])
 
 
@@ -45,7 +47,7 @@ def input_problem(column: str, message: str, fix: str) -> InputError:
 class ProposalView:
     """A result, mapped onto the candidate pairs of its problem.
 
-    Build it with :meth:`build`.  Trust indices are positions in
+    Build it with `build`.  Trust indices are positions in
     ``cands.problem.trusts`` (the canonical problem); need indices are
     positions in ``cands.problem.needs``.
 

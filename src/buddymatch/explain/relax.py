@@ -70,7 +70,7 @@ def relaxed_policy(policy: Policy, parameter: str, value: Any) -> Policy:
     policy
         The policy.
     parameter
-        A field of :class:`~buddymatch.model.Policy`.
+        A field of [`Policy`][buddymatch.model.Policy].
     value
         Its new value.
 

@@ -1,5 +1,5 @@
 """Explanations as Markdown or HTML: moved to
-:mod:`buddymatch.render.explanation`.
+`buddymatch.render.explanation`.
 
 Kept so that ``from buddymatch.explain.render import ...`` goes on working.
 """

@@ -1,8 +1,8 @@
 """Why unmet: a funnel of the rules, and the policy change that would help.
 
-:func:`explain_unmet_need` puts together the funnel
-(:mod:`buddymatch.explain.funnel`: which rule leaves too few buddies) and
-the confirmed relaxations (:mod:`buddymatch.explain.relax`: the smallest
+`explain_unmet_need` puts together the funnel
+(`buddymatch.explain.funnel`: which rule leaves too few buddies) and
+the confirmed relaxations (`buddymatch.explain.relax`: the smallest
 one-parameter policy change that meets the need, checked by a re-solve).
 """
 

@@ -2,14 +2,17 @@
 matrix, policy TOML, problem JSON and the pairings CSV.
 
 Readers never stop at the first fault and never drop anything silently: each
-row ends up either in the :class:`~buddymatch.model.Problem` or in the one
-:class:`~buddymatch.errors.InputError` they raise, which lists every problem
+row ends up either in the [`Problem`][buddymatch.model.Problem] or in the one
+[`InputError`][buddymatch.errors.InputError] they raise, which lists every
+problem
 with its file, physical line, column and a fix.  Reading happens in three
 passes:
 
 1. the file as a whole (size, encoding, CSV structure, header);
 2. each row or object on its own (types and ranges, in plain words);
-3. the problem as a whole (:func:`buddymatch.model.problem_issues`, applied to
+3. the problem as a whole
+([`buddymatch.model.problem_issues`][buddymatch.model.problem_issues], applied
+to
    a draft built without validation), each issue traced back to the file,
    line and column of the item it names.
 
@@ -17,16 +20,16 @@ Writers produce exactly what the readers read, so round trips are exact, and
 every file is written atomically (a temporary file, then ``os.replace``).
 The formats, defaults and limits are documented in ``docs/formats.md``.
 
-One module per concern: :mod:`~buddymatch.io.files` reads and decodes
+One module per concern: `files` reads and decodes
 every input file and defines every input limit;
-:mod:`~buddymatch.io.values` and :mod:`~buddymatch.io.items` check values
+`values` and `items` check values
 and build items (shared by the CSV and JSON readers);
-:mod:`~buddymatch.io.problems` collects the problems with their places;
-then one module per format: :mod:`~buddymatch.io.csv_tables` (any CSV
-file), :mod:`~buddymatch.io.problem_csv`,
-:mod:`~buddymatch.io.problem_json`, :mod:`~buddymatch.io.policy_toml`,
-:mod:`~buddymatch.io.arrangements` and :mod:`~buddymatch.io.result_json`;
-:mod:`~buddymatch.io.write` writes files.  The names below are the public
+`problems` collects the problems with their places;
+then one module per format: `csv_tables` (any CSV
+file), `problem_csv`,
+`problem_json`, `policy_toml`,
+`arrangements` and `result_json`;
+`write` writes files.  The names below are the public
 ones; the modules' other names serve the package.
 """
 

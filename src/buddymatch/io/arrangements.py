@@ -1,5 +1,6 @@
 """``arrangements.csv``, the arrangements a re-match starts from:
-:func:`read_arrangements` and :func:`write_arrangements`.
+[`read_arrangements`][buddymatch.io.arrangements.read_arrangements] and
+[`write_arrangements`][buddymatch.io.arrangements.write_arrangements].
 """
 
 from __future__ import annotations
@@ -49,7 +50,9 @@ def read_arrangements(
     problem
         When given, every row is also checked against it (known trusts
         and areas, an ongoing arrangement's need listed, no contradictions;
-        see :func:`buddymatch.rematch.arrangement_issues`), with the line
+        see
+        [`buddymatch.rematch.arrangement_issues`][buddymatch.rematch.arrangement_issues]),
+        with the line
         and column of the row.
 
     Returns
@@ -98,7 +101,9 @@ def read_arrangements(
 def write_arrangements(
     arrangements: Iterable[Arrangement], path: StrPath
 ) -> None:
-    """Write ``arrangements.csv`` as :func:`read_arrangements` reads it.
+    """Write ``arrangements.csv`` as
+    [`read_arrangements`][buddymatch.io.arrangements.read_arrangements] reads
+    it.
 
     Parameters
     ----------

@@ -1,8 +1,8 @@
 """CSV tables: records, header and rows of any CSV file buddymatch reads.
 
-A file is read whole (:mod:`buddymatch.io.files`), split into records with
+A file is read whole (`buddymatch.io.files`), split into records with
 their physical lines, and its header matched against the columns of its
-kind (:class:`CsvKind`, case-insensitive, in any order); the rows then
+kind (`CsvKind`, case-insensitive, in any order); the rows then
 reach the readers of each kind as cell dictionaries.  Reading stops at the
 first limit crossed (rows, columns, cells, or a line no record within the
 limits could fill), so a huge file costs no more than the part read.
@@ -83,7 +83,7 @@ class LineTooLong(Exception):
 
 
 def physical_lines(text: str, longest: int) -> Iterator[str]:
-    """Yield the lines of *text*; raise :class:`LineTooLong` on a long one.
+    """Yield the lines of *text*; raise `LineTooLong` on a long one.
 
     A generator over *text* itself, not an ``io.StringIO`` copy (four
     bytes a character), so reading stops early at no cost for the rest,

@@ -3,7 +3,7 @@ input limit.
 
 Every reader of buddymatch (the problem's CSV files, the problem JSON, the
 policy TOML, ``arrangements.csv``, the travel matrix of
-:meth:`TravelMatrix.from_csv <buddymatch.travel.TravelMatrix.from_csv>`, a
+[`TravelMatrix.from_csv`][buddymatch.travel.TravelMatrix.from_csv], a
 result read for a map, and the JSON a service parses) reads and decodes its
 input here: the size checked before reading, UTF-8 with or without a
 byte-order mark, no NUL characters, and JSON values bounded before they are
@@ -93,7 +93,7 @@ SAVE_AS_UTF8 = (
 
 def source_name(path: StrPath) -> str:
     """Return what problems call the input *path*: the path as given, or
-    ``<stdin>`` for :data:`STDIN`."""
+    ``<stdin>`` for `STDIN`."""
     file = os.fspath(path)
     return STDIN_NAME if file == STDIN else file
 
@@ -109,7 +109,7 @@ def read_text(
     """Return the text of the file *path*, or the problem that stops it.
 
     The size is checked before reading, so a huge file costs nothing;
-    the bytes are then decoded by :func:`decode_text`.  The path ``-``
+    the bytes are then decoded by `decode_text`.  The path ``-``
     ([STDIN][buddymatch.io.files.STDIN]) reads standard input instead, to
     its end, with the same limit and checks; its problems name it
     ``<stdin>``.
@@ -122,7 +122,7 @@ def read_text(
         What to call the file in the problem; by default *path* as given
         (``<stdin>`` for ``-``).
     limit
-        The largest size read, in bytes; by default :data:`MAX_FILE_BYTES`,
+        The largest size read, in bytes; by default `MAX_FILE_BYTES`,
         looked up at call time.
     limit_name
         The limit's constant and size in words, for the message.
@@ -180,7 +180,7 @@ def read_text(
 def _read_stdin(
     shown: str, limit: int, too_big: InputProblem, encoding_fix: str
 ) -> str | InputProblem:
-    """Return the text of standard input (see :func:`read_text`)."""
+    """Return the text of standard input (see `read_text`)."""
     stream = sys.stdin.buffer if sys.stdin is not None else None
     if stream is None:
         return InputProblem(
@@ -290,7 +290,7 @@ def load_json(
     name
         What to call it in problems (the file).
     object_pairs_hook
-        As for :func:`json.loads`.
+        As for `json.loads`.
     fix
         The fix of every problem, when the caller knows better than the
         default fixes (e.g. which file to give instead).
@@ -303,7 +303,7 @@ def load_json(
     Raises
     ------
     InputError
-        With one problem: more than :data:`MAX_JSON_VALUES` values, a
+        With one problem: more than `MAX_JSON_VALUES` values, a
         syntax error (at its physical line) or a value JSON cannot hold
         (a number of thousands of digits, nesting thousands deep).
     """
@@ -343,7 +343,7 @@ def list_too_long(count: int) -> str | None:
     """Return why a JSON list of *count* items is refused, or None.
 
     Each item is checked on its own and could add problems of its own,
-    so a list has the row limit of a CSV file (:data:`MAX_ROWS`).
+    so a list has the row limit of a CSV file (`MAX_ROWS`).
     """
     if count <= MAX_ROWS:
         return None

@@ -2,12 +2,13 @@
 the problem they assemble into.
 
 A builder checks the fields of one trust, need, relation, override or
-travel time by a plan of parsers (:mod:`buddymatch.io.values`) and returns
+travel time by a plan of parsers (`buddymatch.io.values`) and returns
 the item, or a stand-in built without validation when its key fields are
-sound, so that the whole-problem checks still see it.  :class:`Loaded`
+sound, so that the whole-problem checks still see it.  `Loaded`
 keeps each item with the site it came from, so that
-:func:`assemble` can trace every issue of
-:func:`buddymatch.model.problem_issues` back to its file, line and column.
+`assemble` can trace every issue of
+[`buddymatch.model.problem_issues`][buddymatch.model.problem_issues] back to
+its file, line and column.
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
-"""The policy as TOML: :func:`read_policy` and :func:`write_policy_toml`.
+"""The policy as TOML: [`read_policy`][buddymatch.io.policy_toml.read_policy]
+and [`write_policy_toml`][buddymatch.io.policy_toml.write_policy_toml].
 
 ``tomllib`` gives neither the line of a key nor a bound on nesting, so the
 raw text is scanned twice before and after it parses: for nesting deeper
-than :data:`~buddymatch.io.files.MAX_POLICY_NESTING` (before, so a
+than `MAX_POLICY_NESTING` (before, so a
 hostile file never reaches the parser) and for the line of each key path
 (after, so every problem is placed at its key's line).  Values are
-checked by the parsers of :mod:`buddymatch.io.values`, derived from the
+checked by the parsers of `buddymatch.io.values`, derived from the
 policy model's own fields.
 """
 
@@ -488,7 +489,8 @@ def _toml_value(value: object) -> str:
 
 
 def write_policy_toml(policy: Policy, path: StrPath) -> None:
-    """Write *policy* as TOML that :func:`read_policy` reads back equal.
+    """Write *policy* as TOML that
+    [`read_policy`][buddymatch.io.policy_toml.read_policy] reads back equal.
 
     Every key is written (limits switched off as ``"none"``; an unset
     ``start_date``, meaning today, is left out), then every tier.

@@ -1,10 +1,11 @@
 """The problem's CSV files: trusts (with their needs), relations, pair
-overrides and the travel matrix; :func:`read_problem` and
-:func:`write_problem_csv`.
+overrides and the travel matrix;
+[`read_problem`][buddymatch.io.problem_csv.read_problem] and
+[`write_problem_csv`][buddymatch.io.problem_csv.write_problem_csv].
 
-Each file is read as a table (:mod:`buddymatch.io.csv_tables`), each row
+Each file is read as a table (`buddymatch.io.csv_tables`), each row
 built by the item builders shared with the JSON reader
-(:mod:`buddymatch.io.items`), and the problem assembled and checked as a
+(`buddymatch.io.items`), and the problem assembled and checked as a
 whole, every issue traced back to its file, line and column.
 """
 
@@ -277,7 +278,7 @@ def read_problem(
         workload]``.
     travel_matrix
         Optional travel times: ``origin, destination, minutes``; it becomes
-        :attr:`Problem.travel <buddymatch.model.Problem.travel>`.
+        `Problem.travel`.
     policy
         When given, need tiers must be among ``policy.tiers``; otherwise
         among ``light``, ``programme`` and ``intensive``.
@@ -338,13 +339,15 @@ def _need_token(need: Need) -> str:
 
 
 def write_problem_csv(problem: Problem, directory: StrPath) -> dict[str, Path]:
-    """Write *problem* as the CSV files :func:`read_problem` reads.
+    """Write *problem* as the CSV files
+    [`read_problem`][buddymatch.io.problem_csv.read_problem] reads.
 
     ``trusts.csv`` is always written; ``relations.csv``, ``pairs.csv`` and
     ``travel.csv`` only when the problem has relations, overrides or a
     travel matrix.  Numbers are written exactly (``repr``), and names,
     regions and notes that a spreadsheet could run as formulas get a
-    leading apostrophe, which :func:`read_problem` removes again, so
+    leading apostrophe, which
+    [`read_problem`][buddymatch.io.problem_csv.read_problem] removes again, so
     ``read_problem`` gives back an equal problem (needs are written with
     their seeker's row, so they come back grouped in trust order).
 

@@ -1,10 +1,11 @@
-"""The problem as JSON: :func:`read_problem_json` and
-:func:`write_problem_json`.
+"""The problem as JSON:
+[`read_problem_json`][buddymatch.io.problem_json.read_problem_json] and
+[`write_problem_json`][buddymatch.io.problem_json.write_problem_json].
 
-The JSON is decoded by :mod:`buddymatch.io.files` (its values bounded
+The JSON is decoded by `buddymatch.io.files` (its values bounded
 first; a key given twice in one object is recorded, not silently
 dropped), and each object checked like a CSV row by the item builders
-shared with the CSV reader (:mod:`buddymatch.io.items`); every problem is
+shared with the CSV reader (`buddymatch.io.items`); every problem is
 placed at its field path (``trusts.3.lat``).
 """
 
@@ -219,7 +220,9 @@ class _JsonReader:
 def read_problem_json(
     path_or_text: StrPath, *, policy: Policy | None = None
 ) -> Problem:
-    """Read a problem from JSON, as :func:`write_problem_json` writes it.
+    """Read a problem from JSON, as
+    [`write_problem_json`][buddymatch.io.problem_json.write_problem_json]
+    writes it.
 
     Parameters
     ----------
@@ -258,7 +261,9 @@ def read_problem_json(
 
 
 def write_problem_json(problem: Problem, path: StrPath) -> None:
-    """Write *problem* as JSON that :func:`read_problem_json` reads back.
+    """Write *problem* as JSON that
+    [`read_problem_json`][buddymatch.io.problem_json.read_problem_json] reads
+    back.
 
     Parameters
     ----------

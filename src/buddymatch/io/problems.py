@@ -1,11 +1,11 @@
 """Problems found while reading, and where each one is.
 
 Readers never stop at the first fault: every problem goes into one
-:class:`Problems` collection, each at the file, line and column of the item
-it concerns (a :class:`Site`), and the read ends with one
-:class:`~buddymatch.errors.InputError` listing them all.  Pydantic's own
-errors are put in the same plain words (:func:`describe`,
-:func:`validation_problems`).
+`Problems` collection, each at the file, line and column of the item
+it concerns (a `Site`), and the read ends with one
+[`InputError`][buddymatch.errors.InputError] listing them all.  Pydantic's own
+errors are put in the same plain words (`describe`,
+`validation_problems`).
 """
 
 from __future__ import annotations

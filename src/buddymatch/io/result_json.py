@@ -1,13 +1,15 @@
 """A result as JSON, read back: the one parser of a
-:class:`~buddymatch.result.Result`.
+[`Result`][buddymatch.result.Result].
 
-A result comes back from a file (:func:`read_result_json`, behind
-:func:`buddymatch.mapping.read_result`) or from text, bytes or decoded JSON
-a service was sent (:func:`parse_result_json`, behind
-:func:`buddymatch.schema.parse_result`).  Both take the same path: the
-text read and decoded by :mod:`buddymatch.io.files`, each list held to
-:data:`~buddymatch.io.files.MAX_ROWS` items, the items of long lists
-validated a window at a time, and at most :data:`MAX_LISTED_PROBLEMS`
+A result comes back from a file (`read_result_json`, behind
+[`buddymatch.mapping.read_result`][buddymatch.mapping.read_result]) or from
+text, bytes or decoded JSON
+a service was sent (`parse_result_json`, behind
+[`buddymatch.schema.parse_result`][buddymatch.schema.parse_result]).  Both take
+the same path: the
+text read and decoded by `buddymatch.io.files`, each list held to
+`MAX_ROWS` items, the items of long lists
+validated a window at a time, and at most `MAX_LISTED_PROBLEMS`
 problems listed, each at its field path (``assignments.3.buddy``).
 """
 
@@ -80,12 +82,12 @@ def parse_result_json(
     Parameters
     ----------
     data
-        What :meth:`Result.to_json <buddymatch.result.Result.to_json>` or
-        :meth:`~buddymatch.result.Result.to_dict` wrote.
+        What [`Result.to_json`][buddymatch.result.Result.to_json] or
+        [`to_dict`][buddymatch.result.Result.to_dict] wrote.
     source
         What to call the input in problems (their ``file``).
     fix
-        As for :func:`read_result_json`.
+        As for `read_result_json`.
 
     Returns
     -------
@@ -95,7 +97,7 @@ def parse_result_json(
     Raises
     ------
     InputError
-        Listing every problem (up to :data:`MAX_LISTED_PROBLEMS`) at its
+        Listing every problem (up to `MAX_LISTED_PROBLEMS`) at its
         field path.
     """
     document: object

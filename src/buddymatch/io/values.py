@@ -1,7 +1,7 @@
 """Values: parsing and checking one raw value, in plain words.
 
 A raw value is a CSV cell (text) or a decoded JSON or TOML value.  Each
-parser returns the checked value or raises :class:`Bad`, which says what is
+parser returns the checked value or raises `Bad`, which says what is
 wrong and how to fix it; the field rules below are derived from the model's
 own constraints, so the words and the model never disagree.
 """
@@ -35,7 +35,7 @@ from buddymatch.model import (
 _T = TypeVar("_T")
 
 #: Turns a raw value (CSV text, or a JSON/TOML value) into a checked one,
-#: or raises :class:`Bad`.
+#: or raises `Bad`.
 Parser = Callable[[object], _T]
 
 # The model trims text with Unicode's White_Space set (pydantic-core), which
@@ -151,7 +151,7 @@ class Rule:
         return "a finite number" if not self.whole else "a whole number"
 
     def check(self, value: object) -> float | int:
-        """Return *value* as a number in range, or raise :class:`Bad`."""
+        """Return *value* as a number in range, or raise `Bad`."""
         shown = _show_number(value)
         fix = self.fix or f"give {self.expected}"
         if isinstance(value, bool) or not isinstance(value, int | float | str):

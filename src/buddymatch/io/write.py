@@ -2,13 +2,16 @@
 a spreadsheet.
 
 Every file is written atomically (a temporary file, then ``os.replace``),
-and a set of files all or none (:func:`write_file_set`); a plain mistake
+and a set of files all or none
+([`write_file_set`][buddymatch.io.write.write_file_set]); a plain mistake
 in an output path is reported before any work
-(:func:`check_output_file`, :func:`check_output_folder`) as an
-:class:`~buddymatch.errors.OutputError` naming the caller's path.  Text
+([`check_output_file`][buddymatch.io.write.check_output_file],
+[`check_output_folder`][buddymatch.io.write.check_output_folder]) as an
+[`OutputError`][buddymatch.errors.OutputError] naming the caller's path.  Text
 cells a spreadsheet could run as formulas are neutralised
-(:func:`spreadsheet_safe`; reversibly by :func:`escape_text`, which the
-readers undo with :func:`unescape_text`).  The writers of each format live
+([`spreadsheet_safe`][buddymatch.io.write.spreadsheet_safe]; reversibly by
+`escape_text`, which the
+readers undo with `unescape_text`).  The writers of each format live
 beside its reader; the pairings CSV of a result, which has no reader, is
 written here.
 """
@@ -66,7 +69,8 @@ def spreadsheet_safe(value: object) -> object:
 
 
 def escape_text(text: str) -> str:
-    """Neutralise like :func:`spreadsheet_safe`, but reversibly.
+    """Neutralise like
+    [`spreadsheet_safe`][buddymatch.io.write.spreadsheet_safe], but reversibly.
 
     A text that already starts with an apostrophe gets one more, so the
     readers can always drop exactly the one the writers added.
@@ -77,14 +81,15 @@ def escape_text(text: str) -> str:
 
 
 def unescape_text(text: str) -> str:
-    """Undo :func:`escape_text`: drop the apostrophe the writers add."""
+    """Undo `escape_text`: drop the apostrophe the writers add."""
     if len(text) > 1 and text[0] == "'" and text[1] in _ESCAPED_STARTS:
         return text[1:]
     return text
 
 
 def output_error(path: StrPath, exc: OSError) -> OutputError:
-    """Return *exc* as an :class:`OutputError` naming the caller's *path*.
+    """Return *exc* as an [`OutputError`][buddymatch.OutputError] naming the
+    caller's *path*.
 
     The operating system names the file it was working on, which may be
     a temporary one the caller never asked for.
@@ -381,8 +386,9 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
 def write_pairings_csv(result: Result, path: StrPath) -> None:
     """Write the pairings CSV: one row per assignment and per unmet need.
 
-    Columns are :data:`~buddymatch.result.PAIRINGS_COLUMNS`.  Text cells
-    pass through :func:`spreadsheet_safe`; numbers stay numbers.
+    Columns are `PAIRINGS_COLUMNS`.  Text cells
+    pass through [`spreadsheet_safe`][buddymatch.io.write.spreadsheet_safe];
+    numbers stay numbers.
 
     Parameters
     ----------
@@ -395,7 +401,8 @@ def write_pairings_csv(result: Result, path: StrPath) -> None:
 
 
 def pairings_csv_text(result: Result) -> str:
-    """Return the pairings CSV that :func:`write_pairings_csv` writes."""
+    """Return the pairings CSV that
+    [`write_pairings_csv`][buddymatch.io.write.write_pairings_csv] writes."""
     rows = (
         [spreadsheet_safe(row[column]) for column in PAIRINGS_COLUMNS]
         for row in pairings_rows(result)

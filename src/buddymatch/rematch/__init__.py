@@ -3,7 +3,8 @@
 The review found that "all parties should have the discretion to terminate
 arrangements that turn out to be a poor fit or are proving unproductive",
 and that arrangements run for months or years.  A proposal is therefore
-rarely made from scratch: :func:`rematch` takes the arrangements in place
+rarely made from scratch: [`rematch`][buddymatch.rematch.rematch] takes the
+arrangements in place
 (``arrangements.csv``: ``seeker, area, buddy, status[, start]``) and
 proposes on top of them, changing as little as possible.
 
@@ -23,17 +24,21 @@ It works by transforming the problem, never the engine
   for that many fewer buddies.  One that breaks a rule is flagged with the
   rule, in words.
 
-The answer, a :class:`RematchResult`, is a diff: kept, new, ended, dropped
-(soft mode only) and unmet, with the engine's :class:`Result` for the
-transformed problem, which :func:`~buddymatch.verify.verify` checks.
+The answer, a [`RematchResult`][buddymatch.rematch.RematchResult], is a diff:
+kept, new, ended, dropped
+(soft mode only) and unmet, with the engine's [`Result`][buddymatch.Result] for
+the
+transformed problem, which [`verify`][buddymatch.verify.verify] checks.
 
-The package's modules, in the order of a call: :mod:`.plan` (the
-transformation, with :mod:`.room` for the limits that arrangements kept
+The package's modules, in the order of a call: `plan` (the
+transformation, with `room` for the limits that arrangements kept
 outside the model take, counted in the solver's
-:class:`~buddymatch.solvers.Ledger`), :mod:`.run` (:func:`rematch` and its
-re-solves), :mod:`.diff` (the answer) and :mod:`.models` (its types).
-The diff is written by :func:`buddymatch.render.write_output` (CSV rows
-and Markdown in :mod:`buddymatch.render.rematch`); :mod:`.output` keeps
+[`Ledger`][buddymatch.solvers.Ledger]), `run`
+([`rematch`][buddymatch.rematch.rematch] and its
+re-solves), `diff` (the answer) and `models` (its types).
+The diff is written by
+[`buddymatch.render.write_output`][buddymatch.render.write_output] (CSV rows
+and Markdown in `buddymatch.render.rematch`); `output` keeps
 the names this package has always offered.
 """
 

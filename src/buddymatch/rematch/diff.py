@@ -1,7 +1,7 @@
 """The answer: the engine's result on the transformed problem, as a diff.
 
-:func:`answer` turns the plan and the engine's result into a
-:class:`~buddymatch.rematch_result.RematchResult`: what is kept (and
+`answer` turns the plan and the engine's result into a
+[`RematchResult`][buddymatch.rematch_result.RematchResult]: what is kept (and
 how), what is new, ended or dropped, and the needs left unmet, with cover
 counted over the original needs.
 """

@@ -1,7 +1,9 @@
-"""Output of a re-matching: the renderers are in :mod:`buddymatch.render`.
+"""Output of a re-matching: the renderers are in
+[`buddymatch.render`][buddymatch.render].
 
-The diff's CSV rows and Markdown live in :mod:`buddymatch.render.rematch`
-and a file is written by :func:`buddymatch.render.write_output`, which
+The diff's CSV rows and Markdown live in `buddymatch.render.rematch`
+and a file is written by
+[`buddymatch.render.write_output`][buddymatch.render.write_output], which
 picks the format from the file's extension as for every other output;
 this module keeps the names re-matching has always offered.
 """
@@ -33,9 +35,12 @@ def write_rematch(
     """Write the diff in the format named by *path*'s extension.
 
     The same as ``write_output(rematched, path)``: ``.csv``
-    (:func:`change_rows`, text cells made spreadsheet-safe), ``.json``
-    (:meth:`RematchResult.to_json`) or ``.md``
-    (:func:`render_rematch_markdown`); written atomically.
+    ([`change_rows`][buddymatch.rematch.output.change_rows], text cells made
+    spreadsheet-safe), ``.json``
+    ([`RematchResult.to_json`][buddymatch.rematch.RematchResult.to_json]) or
+    ``.md``
+    ([`render_rematch_markdown`][buddymatch.rematch.output.render_rematch_markdown]);
+    written atomically.
 
     Parameters
     ----------

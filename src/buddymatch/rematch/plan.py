@@ -4,10 +4,10 @@ Each ongoing arrangement is described (its workload, fee and the pair rule
 it now breaks), checked against the coupling limits oldest first, and
 placed: pinned in the model, held at ``disruption_cost`` (soft mode), or
 kept outside the model, whose room it then takes
-(:func:`~buddymatch.rematch.room.room_left`).  Ended arrangements veto
-their pair.  :func:`make_plan` returns the transformed problem and policy
+(`room_left`).  Ended arrangements veto
+their pair.  `make_plan` returns the transformed problem and policy
 with what the answer needs to turn the engine's result into a diff.  The
-limits are counted in the solver's :class:`~buddymatch.solvers.Ledger`
+limits are counted in the solver's [`Ledger`][buddymatch.solvers.Ledger]
 throughout.
 """
 

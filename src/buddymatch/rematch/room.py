@@ -1,11 +1,11 @@
 """The room arrangements kept with their own limits leave the model.
 
 Re-matching takes room off the model twice: for the arrangements kept
-outside it (:func:`~buddymatch.rematch.plan.make_plan`), and for the other
+outside it (`make_plan`), and for the other
 seekers' assignments when one seeker is solved alone (in
-:mod:`buddymatch.rematch.run`).  Both count what is taken in the solver's
-:class:`~buddymatch.solvers.Ledger`, the one account of capacity, partner
-limits and budget, and :func:`room_left` turns what a ledger leaves into
+`buddymatch.rematch.run`).  Both count what is taken in the solver's
+[`Ledger`][buddymatch.solvers.Ledger], the one account of capacity, partner
+limits and budget, and `room_left` turns what a ledger leaves into
 the lowered limits of the problem the engine solves.
 """
 

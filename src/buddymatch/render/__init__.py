@@ -1,22 +1,25 @@
 """Writing what buddymatch produces, in the format a file's name asks for.
 
-:func:`write_output` is the one place that picks a format from a file's
+[`write_output`][buddymatch.render.write_output] is the one place that picks a
+format from a file's
 extension, from one table of object kind -> extension -> writer:
 
-- a :class:`~buddymatch.result.Result`: ``.csv`` (pairings), ``.json``,
+- a [`Result`][buddymatch.result.Result]: ``.csv`` (pairings), ``.json``,
   ``.md`` (the report);
-- a :class:`Map` of a result: ``.svg``, ``.html`` (or ``.htm``), ``.png``;
+- a [`Map`][buddymatch.render.Map] of a result: ``.svg``, ``.html`` (or
+  ``.htm``), ``.png``;
 - an explanation, of a result, of one pair or of one buddy: ``.md``,
   ``.html``, ``.json``;
-- the :class:`~buddymatch.terms_model.Terms` of one partnership: ``.md``,
+- the [`Terms`][buddymatch.terms_model.Terms] of one partnership: ``.md``,
   ``.json``;
-- a re-matching's diff, a :class:`~buddymatch.rematch.RematchResult`:
+- a re-matching's diff, a [`RematchResult`][buddymatch.rematch.RematchResult]:
   ``.csv`` (one row per change), ``.json``, ``.md``.
 
-:func:`output_format` checks a file name against the same table, so a
+[`output_format`][buddymatch.render.output_format] checks a file name against
+the same table, so a
 caller can refuse a wrong ``--out`` before any work is done;
-:func:`named_format` checks a format named on its own (``--format json``),
-and :func:`render_output` returns the text (or bytes) of a format without
+`named_format` checks a format named on its own (``--format json``),
+and `render_output` returns the text (or bytes) of a format without
 writing a file, for standard output.
 
 The renderers behind the table are modules of this package: ``report``
@@ -77,7 +80,8 @@ __all__ = [
     "write_output",
 ]
 
-#: What :func:`output_format` checks a file name for.
+#: What [`output_format`][buddymatch.render.output_format] checks a file name
+#: for.
 OutputKind = Literal[
     "result",
     "map",
@@ -211,7 +215,8 @@ _FORMATS: dict[OutputKind, _Formats] = {
     ),
 }
 
-#: File extensions a map is written as (:func:`write_map`).
+#: File extensions a map is written as
+#: ([`write_map`][buddymatch.render.write_map]).
 MAP_FORMATS: tuple[str, ...] = tuple(_FORMATS["map"].writers)
 
 
@@ -275,7 +280,8 @@ def named_format(
         The format: an extension, with or without its dot, in any case
         (``json``, ``.md``, ``HTML``).
     kind
-        What will be written (as for :func:`output_format`).
+        What will be written (as for
+        [`output_format`][buddymatch.render.output_format]).
     source
         What to call the name in the problem (the option that gave it).
 
@@ -331,7 +337,8 @@ def _kind_of(obj: object) -> OutputKind:
     )
 
 
-#: Everything :func:`write_output` and :func:`render_output` write.
+#: Everything [`write_output`][buddymatch.render.write_output] and
+#: `render_output` write.
 Output = (
     Result
     | Map
@@ -356,13 +363,15 @@ def write_output(
     Parameters
     ----------
     obj
-        A :class:`~buddymatch.result.Result` (``.csv`` pairings, text
-        cells spreadsheet-safe; ``.json``; ``.md`` report), a :class:`Map`
+        A [`Result`][buddymatch.result.Result] (``.csv`` pairings, text
+        cells spreadsheet-safe; ``.json``; ``.md`` report), a
+        [`Map`][buddymatch.render.Map]
         of one (``.svg``, ``.html`` or ``.htm``, ``.png``), an explanation
         from ``explain_result``, ``explain_need``, ``explain_pair`` or
         ``explain_buddy`` (``.md``, ``.html``, ``.json``),
-        :class:`~buddymatch.terms_model.Terms` (``.md``,
-        ``.json``) or a :class:`~buddymatch.rematch.RematchResult` (``.csv``
+        [`Terms`][buddymatch.terms_model.Terms] (``.md``,
+        ``.json``) or a [`RematchResult`][buddymatch.rematch.RematchResult]
+        (``.csv``
         changes, text cells spreadsheet-safe; ``.json``; ``.md``).
     path
         The file to write; its extension (any case) picks the format.
@@ -406,20 +415,21 @@ def write_output(
 def render_output(
     obj: Output, format: str, *, target: str = STDOUT_NAME, **options: Any
 ) -> str | bytes:
-    """Return what :func:`write_output` would write, without a file.
+    """Return what [`write_output`][buddymatch.render.write_output] would
+    write, without a file.
 
     Parameters
     ----------
     obj
-        As for :func:`write_output`.
+        As for [`write_output`][buddymatch.render.write_output].
     format
         The format: an extension such as ``.json`` or ``json`` (see
-        :func:`named_format`).
+        `named_format`).
     target
         What the output is for, named in errors (default
         ``<stdout>``).
     **options
-        As for :func:`write_output`.
+        As for [`write_output`][buddymatch.render.write_output].
 
     Returns
     -------
@@ -431,7 +441,7 @@ def render_output(
     InputError
         For a format *obj*'s kind has not, or a map's own input errors.
     TypeError
-        As for :func:`write_output`.
+        As for [`write_output`][buddymatch.render.write_output].
     """
     kind = _checked_options(obj, options, "render_output")
     suffix = named_format(format, kind, source="format")

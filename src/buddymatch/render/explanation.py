@@ -1,7 +1,8 @@
 """Explanations as Markdown or HTML: a section per partnership.
 
 Both forms are written from one neutral outline
-(:mod:`buddymatch.render.outline`), so they always say the same thing;
+([`buddymatch.render.outline`][buddymatch.render.outline]), so they always say
+the same thing;
 all text is escaped there, when it is written.
 """
 
@@ -169,7 +170,7 @@ def render_explanations_markdown(
     Parameters
     ----------
     explanation
-        From :func:`~buddymatch.explain.explain_result`.
+        From [`explain_result`][buddymatch.explain.explain_result].
     title
         The document title.
 
@@ -191,7 +192,7 @@ def render_explanations_html(
     Parameters
     ----------
     explanation
-        From :func:`~buddymatch.explain.explain_result`.
+        From [`explain_result`][buddymatch.explain.explain_result].
     title
         The page title.
 
@@ -199,7 +200,7 @@ def render_explanations_html(
     -------
     str
         HTML with the same sections as
-        :func:`render_explanations_markdown`.
+        [`render_explanations_markdown`][buddymatch.render.explanation.render_explanations_markdown].
     """
     return _result_outline(explanation, title).html(title)
 
@@ -238,7 +239,7 @@ def render_pair_markdown(
     Parameters
     ----------
     pair
-        From :func:`~buddymatch.explain.explain_pair`.
+        From [`explain_pair`][buddymatch.explain.explain_pair].
     names
         Trust id -> display name (optional).
     title
@@ -263,7 +264,7 @@ def render_pair_html(
     Parameters
     ----------
     pair
-        From :func:`~buddymatch.explain.explain_pair`.
+        From [`explain_pair`][buddymatch.explain.explain_pair].
     names
         Trust id -> display name (optional).
     title

@@ -4,17 +4,20 @@ The picture answers "who buddies whom, and how far apart are they?" at a
 glance.  Seekers are dark squares, buddies white circles, and each
 assignment is a straight line from seeker to buddy in the colour of its
 area; a dashed ring marks a seeker with an unmet need.  A simplified
-coastline of Great Britain (:mod:`buddymatch.geo_outline`) is the
+coastline of Great Britain (`buddymatch.geo_outline`) is the
 background, so the map needs no network: nothing is fetched, no script,
 style sheet or font is linked.
 
-Everything is drawn from the :class:`~buddymatch.result.Result` alone (its
+Everything is drawn from the [`Result`][buddymatch.result.Result] alone (its
 JSON carries id, name, kind and coordinates of every trust it names).
 Every piece of user text (names, ids, areas, reasons) is XML-escaped
-(:func:`buddymatch.escape.xml_escape`), so a trust named
+([`buddymatch.escape.xml_escape`][buddymatch.escape.xml_escape]), so a trust
+named
 ``<script>`` shows as text.  Files are written by
-:func:`buddymatch.render.write_output` (a :class:`Map` of the result);
-reading a result back is :func:`buddymatch.mapping.read_result`.
+[`buddymatch.render.write_output`][buddymatch.render.write_output] (a
+[`Map`][buddymatch.render.map.Map] of the result);
+reading a result back is
+[`buddymatch.mapping.read_result`][buddymatch.mapping.read_result].
 
 The projection is equirectangular: x is longitude times the cosine of the
 trusts' mean latitude, y is latitude, so distances read true near that
@@ -68,7 +71,8 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Map:
-    """A proposal to be drawn as a map by :func:`write_output`.
+    """A proposal to be drawn as a map by
+    [`write_output`][buddymatch.render.write_output].
 
     ``write_output(Map(result), "map.svg")`` writes the picture (``.svg``,
     ``.html`` or ``.png``), where ``write_output(result, ...)`` writes the

@@ -1,7 +1,8 @@
 """The map's geometry: projection, text sizes, label placement, spacing.
 
 Pure arithmetic on coordinates and estimated text boxes, shared by the
-SVG drawing (:mod:`buddymatch.render.map`).  The projection is
+SVG drawing ([`buddymatch.render.map`][buddymatch.render.map]).  The projection
+is
 equirectangular: x is longitude times the cosine of the trusts' mean
 latitude, y is latitude, so distances read true near that latitude
 (within about 5 % across England) and no projection library is needed.
@@ -262,7 +263,7 @@ def spread(
     one another.  Each round moves every pair closer than *gap* apart by
     half the shortfall each, and no marker ends more than half a *gap*
     from its site: a kilometre or two on a map of England.  Above
-    :data:`_MAX_SPREAD` markers the map is dense anyway and positions are
+    `_MAX_SPREAD` markers the map is dense anyway and positions are
     kept exact.
     """
     n = xs.size

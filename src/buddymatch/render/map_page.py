@@ -1,8 +1,10 @@
 """The map as a web page and as a picture: HTML around the SVG, and PNG.
 
-The HTML page embeds the SVG drawing (:mod:`buddymatch.render.map`) with
+The HTML page embeds the SVG drawing
+([`buddymatch.render.map`][buddymatch.render.map]) with
 a pairings table; the PNG is the same SVG rasterised by ``resvg-py``
-(optional, wheel-only; :class:`~buddymatch.errors.MissingDependencyError`
+(optional, wheel-only;
+[`MissingDependencyError`][buddymatch.errors.MissingDependencyError]
 when it or a usable font is missing).
 """
 

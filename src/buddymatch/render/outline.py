@@ -1,10 +1,12 @@
 """A neutral outline of a document, written as Markdown or as HTML.
 
 A renderer describes what it says once, as headings, paragraphs, tables
-and lists of plain text (:class:`Outline`); :meth:`Outline.markdown` and
-:meth:`Outline.html` then write it, so both forms always say the same
+and lists of plain text ([`Outline`][buddymatch.render.outline.Outline]);
+[`Outline.markdown`][buddymatch.render.outline.Outline.markdown] and
+[`Outline.html`][buddymatch.render.outline.Outline.html] then write it, so both
+forms always say the same
 thing.  Every piece of text is escaped here, when it is written
-(:mod:`buddymatch.escape`): a trust named ``<script>`` or
+([`buddymatch.escape`][buddymatch.escape]): a trust named ``<script>`` or
 ``| x |`` shows as text in either form.
 """
 

@@ -1,7 +1,8 @@
 """A re-matching's diff as CSV rows and as Markdown.
 
-:func:`buddymatch.render.write_output` writes a
-:class:`~buddymatch.rematch.RematchResult` with these (``.csv``, ``.md``)
+[`buddymatch.render.write_output`][buddymatch.render.write_output] writes a
+[`RematchResult`][buddymatch.rematch.RematchResult] with these (``.csv``,
+``.md``)
 or as JSON.  The result is only read here: importing it would load the
 re-matching, and with it the solver.
 """
@@ -25,7 +26,8 @@ __all__ = [
     "render_rematch_markdown",
 ]
 
-#: Columns of the re-matching diff CSV (:func:`change_rows`).
+#: Columns of the re-matching diff CSV
+#: ([`change_rows`][buddymatch.render.rematch.change_rows]).
 CHANGE_COLUMNS: tuple[str, ...] = (
     "change",
     "seeker",
@@ -44,7 +46,7 @@ CHANGE_COLUMNS: tuple[str, ...] = (
 
 
 def change_rows(rematched: RematchResult) -> list[dict[str, object]]:
-    """Return the diff as rows of :data:`CHANGE_COLUMNS` (for a CSV).
+    """Return the diff as rows of `CHANGE_COLUMNS` (for a CSV).
 
     Kept, new, ended, dropped, then unmet needs (``change`` = ``unmet``,
     empty buddy), each sorted by seeker, area, buddy.
@@ -154,8 +156,9 @@ def render_rematch_markdown(
 
 
 def render_rematch_csv(rematched: RematchResult) -> str:
-    """Return the diff as CSV: a header of :data:`CHANGE_COLUMNS`, then
-    :func:`change_rows`, text cells made spreadsheet-safe."""
+    """Return the diff as CSV: a header of `CHANGE_COLUMNS`, then
+    [`change_rows`][buddymatch.render.rematch.change_rows], text cells made
+    spreadsheet-safe."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
     writer.writerow(CHANGE_COLUMNS)

@@ -1,7 +1,8 @@
 """Readable reports of a result: Markdown for circulating a proposal.
 
 The report is written line by line, not from the neutral outline
-(:mod:`buddymatch.render.outline`): its tables carry emphasis of our own
+([`buddymatch.render.outline`][buddymatch.render.outline]): its tables carry
+emphasis of our own
 (``**total**``, ``**no**``), which the outline would escape, and its
 layout predates the outline and is kept as it was.
 

@@ -247,7 +247,7 @@ def _environment(file: str | None, source: str | None) -> jinja2.Environment:
     """Return a sandboxed Jinja2 environment escaping values for Markdown.
 
     The loader knows the built-in templates (``buddymatch/...``) and, when
-    *file* is given, the user's template under :data:`_USER_TEMPLATE`;
+    *file* is given, the user's template under `_USER_TEMPLATE`;
     nothing else on disk can be included.
     """
     import jinja2
@@ -492,8 +492,10 @@ def write_terms(
     """Write one terms-of-reference file per partnership of *result*.
 
     Files are named ``<seeker>--<buddy>.md`` (or ``.json``), see
-    :func:`terms_file_names`, and written inside *directory* (created if
-    missing) as one set (:func:`buddymatch.io.write_file_set`): every
+    [`terms_file_names`][buddymatch.render.terms.terms_file_names], and written
+    inside *directory* (created if
+    missing) as one set
+    ([`buddymatch.io.write_file_set`][buddymatch.io.write_file_set]): every
     file or, if writing fails, none; a name can never leave it.
 
     Parameters
@@ -505,7 +507,8 @@ def write_terms(
     fmt
         ``md`` (Markdown) or ``json``.
     policy
-        As for :func:`terms_for`; default ``result.policy``.
+        As for [`terms_for`][buddymatch.render.terms.terms_for]; default
+        ``result.policy``.
     start
         Start of new work; default the policy's start date, else today.
     area_starts

@@ -1,19 +1,20 @@
 """What the explanations use of the solvers, in one place.
 
-:mod:`buddymatch.explain` imports from here only (and
-:func:`buddymatch.solvers.propose` for its re-solves), never from the
+[`buddymatch.explain`][buddymatch.explain] imports from here only (and
+[`buddymatch.solvers.propose`][buddymatch.solvers.propose] for its re-solves),
+never from the
 modules behind it, so that the solvers may change their insides freely:
 
 - the candidates a proposal may use and the pins they honour
-  (:func:`usable_candidates`, :func:`coverable_candidates`,
-  :func:`resolve_pins`);
-- the words of the unmet reasons (:func:`workload_source`,
-  :func:`workload_words`, :func:`capacity_shortfall`,
-  :func:`too_few_fitting`);
-- the room a proposal leaves (:class:`ProposalUse`, :class:`NeedRoom`,
-  :data:`BLOCKS`, :func:`over_budget`), shared with the unmet reasons;
-- the infeasibility cores (:func:`infeasibility_core`, :class:`CoreRule`,
-  :data:`DEFAULT_CORE_TIME_LIMIT`), which load CP-SAT.
+  (`usable_candidates`, `coverable_candidates`,
+  `resolve_pins`);
+- the words of the unmet reasons (`workload_source`,
+  `workload_words`, `capacity_shortfall`,
+  `too_few_fitting`);
+- the room a proposal leaves (`ProposalUse`, `NeedRoom`,
+  `BLOCKS`, `over_budget`), shared with the unmet reasons;
+- the infeasibility cores (`infeasibility_core`, `CoreRule`,
+  `DEFAULT_CORE_TIME_LIMIT`), which load CP-SAT.
 """
 
 from __future__ import annotations

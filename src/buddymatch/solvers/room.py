@@ -1,7 +1,7 @@
 """The room a proposal leaves for a need: every limit but the budget.
 
 One computation, shared by the unmet reasons of a result
-(:mod:`buddymatch.solvers.assemble`) and by the explanations (the funnel's
+(`buddymatch.solvers.assemble`) and by the explanations (the funnel's
 ``workload`` and ``capacity`` steps, the alternatives of an assignment and
 the limit changes proposed for an unmet need), so that they cannot
 disagree.  For each candidate buddy of the need, in order:
@@ -20,12 +20,13 @@ buddies with room can join together.  So the need fits the proposal as it
 stands exactly when ``existing + min(fresh, slack) >= buddies`` (existing:
 buddies of the seeker already, with room; fresh: the others with room).
 
-The same limits, pair by pair, are kept by :class:`Ledger`: the greedy
+The same limits, pair by pair, are kept by
+[`Ledger`][buddymatch.solvers.room.Ledger]: the greedy
 start asks it whether each pair still fits as it builds a proposal, and
-:class:`ProposalUse` is a ledger's state read into arrays, so that the
+`ProposalUse` is a ledger's state read into arrays, so that the
 room of many buddies is one vectorised step.  The budget rule
-(:func:`over_budget`) and fees in whole pence (:func:`fee_units`,
-:func:`budget_units`, for the exact sums of the CP-SAT models) are here
+(`over_budget`) and fees in whole pence (`fee_units`,
+`budget_units`, for the exact sums of the CP-SAT models) are here
 too, so that every part of the solver reads one definition.
 """
 
@@ -47,7 +48,8 @@ from buddymatch.rules import ROOM_LIMITS, LimitName, partner_limit
 BLOCKS: tuple[str, ...] = ("", "workload", *ROOM_LIMITS)
 _WORKLOAD, _CAPACITY, _PARTNERS, _SEEKER = 1, 2, 3, 4
 
-#: How a :class:`Ledger` knows seekers: rows of a candidate set, or ids.
+#: How a [`Ledger`][buddymatch.solvers.room.Ledger] knows seekers: rows of a
+#: candidate set, or ids.
 Seeker = TypeVar("Seeker", bound=Hashable)
 
 #: Fees are money: they become whole pence, so that budget sums are exact.
@@ -101,7 +103,7 @@ class NeedRoom:
         What the need would take of each.
     block
         Per buddy, the first limit that leaves it no room on its own
-        (an index into :data:`BLOCKS`; 0: it has room).
+        (an index into `BLOCKS`; 0: it has room).
     partner
         Per buddy, whether it is a buddy of the seeker already.
     mine
@@ -268,9 +270,9 @@ class Ledger(Generic[Seeker]):
     """What a proposal uses of every limit, kept pair by pair.
 
     A buddy is identified by its trust index, a seeker by any key (its
-    row in a candidate set, or its id).  :meth:`broken` and :meth:`fits`
+    row in a candidate set, or its id).  `broken` and `fits`
     judge one more pair against the limits as the proposal stands;
-    :meth:`take` and :meth:`undo` change the proposal.
+    `take` and `undo` change the proposal.
 
     Parameters
     ----------
@@ -386,7 +388,7 @@ class Ledger(Generic[Seeker]):
         self, buddy: int, seeker: Seeker, workload: int, fee: float
     ) -> bool:
         """Add a pair to the proposal; return whether it opened a new
-        partnership (pass that to :meth:`undo`)."""
+        partnership (pass that to `undo`)."""
         self.left[buddy] -= workload
         mine = self.buddies_of.setdefault(seeker, set())
         opened = buddy not in mine
@@ -404,7 +406,7 @@ class Ledger(Generic[Seeker]):
         fee: float,
         opened: bool,
     ) -> None:
-        """Take back a pair :meth:`take` added (the last of its
+        """Take back a pair `take` added (the last of its
         partnership when *opened*)."""
         self.left[buddy] += workload
         if opened:
@@ -468,7 +470,7 @@ def usable_candidates(cands: CandidateSet) -> np.ndarray:
 def coverable_candidates(cands: CandidateSet) -> np.ndarray:
     """Return the mask of candidates whose need has enough of them.
 
-    Unlike :func:`usable_candidates`, a pair whose workload exceeds the
+    Unlike `usable_candidates`, a pair whose workload exceeds the
     buddy's capacity is kept: it passes every hard pair rule, and only the
     buddy's capacity (a limit, not a pair rule) stops it.
     """

@@ -3,8 +3,8 @@
 Pair rules (expertise, travel window, conflicts, culture) are already
 enforced by creating variables for candidate pairs only; what is left here
 are the rules that couple several pairs.  The engine
-(:mod:`~buddymatch.solvers.cpsat.solve`) adds them all, always on; the
-infeasibility cores (:mod:`~buddymatch.solvers.cpsat.core`) add the same
+(`solve`) adds them all, always on; the
+infeasibility cores (`core`) add the same
 ones with each pin and limit behind a literal of its own (a *guard*, as
 CPMpy's explanation tools do), so that CP-SAT can name the ones it needs
 to prove that they cannot all hold.

@@ -261,9 +261,9 @@ def rules_status(
     Parameters
     ----------
     cands, usable, pins
-        As for :func:`infeasibility_core`.
+        As for `infeasibility_core`.
     rules
-        Rules as returned in a :class:`CoreOutcome`.
+        Rules as returned in a `CoreOutcome`.
     time_limit
         Seconds for the solve.
 
@@ -300,7 +300,7 @@ class BudgetCheck:
     Parameters
     ----------
     cands, usable, pins
-        As for :func:`infeasibility_core`.
+        As for `infeasibility_core`.
     met
         Indices of the needs the proposal meets.
     """

@@ -97,7 +97,7 @@ def quality_coefficients(
     cands: CandidateSet, variables: Variables
 ) -> tuple[list[int], int]:
     """Return integer score units per assignment variable, and the cost of
-    one partnership in the same units (see :mod:`buddymatch.scoring`)."""
+    one partnership in the same units (see `buddymatch.scoring`)."""
     check_range(
         cands.score[variables.positions],
         cands.policy.partnership_cost,

@@ -15,7 +15,8 @@ class Variables:
     ----------
     assign
         One Boolean per candidate (need, buddy) pair, aligned with the
-        candidate arrays of the :class:`CandidateSet`: true when that buddy
+        candidate arrays of the [`CandidateSet`][buddymatch.CandidateSet]: true
+        when that buddy
         supports that need.
     covered
         need index -> Boolean, for each need with at least as many candidates
