@@ -336,6 +336,7 @@ def _unmet_reason(
     use: ProposalUse,
     untried: bool = False,
     budget_check: Callable[[int], bool | None] | None = None,
+    interrupted: bool = False,
 ) -> tuple[UnmetReason, str]:
     problem = cands.problem
     policy = cands.policy
@@ -343,6 +344,10 @@ def _unmet_reason(
     if status == "infeasible":
         return "pinned_conflict", (
             "no proposal was made: the pins cannot all hold together"
+        )
+    if status == "no_solution" and interrupted:
+        return "not_solved", (
+            "the search was stopped before any proposal was found"
         )
     if status == "no_solution":
         return "not_solved", (
@@ -363,6 +368,12 @@ def _unmet_reason(
         fitting = too_few_fitting(cands, need, use.capacity)
         assert fitting is not None  # the same rule, in words
         return "capacity", f"it {fitting}"
+    if untried and interrupted:
+        # The search was stopped before the greedy start reached it.
+        return "not_solved", (
+            "not met in this proposal, not proven impossible: the search "
+            "was stopped before it was tried"
+        )
     if untried:
         # The time limit ran out before the greedy start reached it:
         # nothing is known about why it is unmet.
@@ -479,6 +490,7 @@ def assemble(
     untried: np.ndarray | None = None,
     budget_check: Callable[[int], bool | None] | None = None,
     cover_bounds: dict[int, int] | None = None,
+    interrupted: bool = False,
 ) -> Result:
     """Build the result for the chosen candidate pairs.
 
@@ -512,6 +524,9 @@ def assemble(
         result's bound is its cover and any other proposal's is the number
         of that priority's needs that could be met at all (enough usable
         candidates).
+    interrupted
+        The caller stopped the search: needs it did not reach (or all,
+        without a proposal) say so, not that time ran out.
     """
     problem, policy = cands.problem, cands.policy
     trusts = problem.trusts
@@ -594,6 +609,7 @@ def assemble(
             use,
             untried=untried is not None and bool(untried[n]),
             budget_check=budget_check,
+            interrupted=interrupted,
         )
         more = _more_possible(need.priority, covered_by_priority, bounds)
         if code == "capacity" and more:
