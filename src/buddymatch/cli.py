@@ -18,20 +18,24 @@ command ends; docs/cli.md lists the same codes:
 
 from __future__ import annotations
 
+import _thread
+import contextlib
 import logging
-import math
 import os
+import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.live import Live
+from rich.measure import Measurement
 from rich.table import Table
 
 from buddymatch.errors import (
@@ -47,11 +51,17 @@ from buddymatch.errors import (
 if TYPE_CHECKING:
     from buddymatch.arrangement import Arrangement
     from buddymatch.model import Policy, Problem
-    from buddymatch.params import ProgressCallback, SolveParams
+    from buddymatch.params import (
+        EventCallback,
+        ProgressCallback,
+        ProgressEvent,
+        SolveParams,
+    )
     from buddymatch.rematch import RematchResult
     from buddymatch.render import Output, OutputKind
     from buddymatch.render.terms import TermsTemplate
     from buddymatch.result import Result, UnmetNeed
+    from buddymatch.solvers.interrupt import SignalWatch
     from buddymatch.travel import TravelModel
 
 EXIT_OK = 0
@@ -87,8 +97,63 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+#: Least width of output that is not a terminal (a log, a pipe), unless
+#: the environment's COLUMNS sets one: rich's 80 columns broke a record
+#: over lines and squeezed a table's columns to a word each.
+LOG_WIDTH = 200
+# Wider than any table is printed, to measure a table's natural width.
+_UNBOUNDED = 100_000
+
+
+class _Console(Console):
+    """A rich console that does not wrap a log at 80 columns.
+
+    On a terminal it uses the terminal's width.  Elsewhere, unless
+    COLUMNS is set, a line of text is never wrapped and a table gets its
+    natural width (at least :data:`LOG_WIDTH`): one record stays on one
+    line and every column keeps its words.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # rich reads COLUMNS when it is made: a width the user chose.
+        self._chosen_width = self._width is not None
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        """Print as rich does, as wide as a log needs (see the class)."""
+        if self.is_terminal or self._chosen_width or "width" in kwargs:
+            super().print(*objects, **kwargs)
+            return
+        if all(isinstance(o, str) for o in objects):
+            kwargs.setdefault("soft_wrap", True)
+        wide = self.options.update_width(_UNBOUNDED)
+        self.width = max(
+            [LOG_WIDTH]
+            + [
+                Measurement.get(self, wide, o).maximum
+                for o in objects
+                if isinstance(o, Table)
+            ]
+        )
+        try:
+            super().print(*objects, **kwargs)
+        finally:
+            self._width = None
+
+
+out = _Console(highlight=False)
+err = _Console(stderr=True, highlight=False)
+
+#: What the first Ctrl-C (or SIGTERM) of a search says on stderr.
+STOP_NOTICE = (
+    "stopping: finishing with the best proposal so far; press Ctrl-C "
+    "again to abort"
+)
+#: The same for ``explain``, whose explanation then follows.
+EXPLAIN_STOP_NOTICE = (
+    "stopping: explaining the best proposal so far; press Ctrl-C again "
+    "to abort"
+)
 
 
 def _show_version(value: bool) -> None:
@@ -181,10 +246,16 @@ DebugOpt = Annotated[
 ]
 
 
-def _guard(debug: bool, action: Callable[[], _T]) -> _T:
-    """Run *action*, turning errors into messages and exit codes."""
+def _guard(
+    debug: bool,
+    action: Callable[[], _T],
+    stopping: _Stopping | None = None,
+) -> _T:
+    """Run *action*, turning errors into messages and exit codes (with
+    *stopping*'s signal handlers, for a command that solves)."""
     try:
-        return action()
+        with stopping or contextlib.nullcontext():
+            return action()
     except typer.Exit:
         raise
     except (Exception, KeyboardInterrupt) as exc:
@@ -222,7 +293,9 @@ def _print_error(exc: BaseException, code: int) -> None:
         # fixes it: not a bug to report.
         err.print(f"[bold red]{_esc(str(exc))}[/bold red]")
     elif code == EXIT_INTERRUPTED:
-        err.print("[red]interrupted[/red]")
+        # A stop with nothing to write, or an abort, says which.
+        words = f": {_esc(str(exc))}" if str(exc) else ""
+        err.print(f"[red]interrupted[/red]{words}")
     else:  # the last line of defence: no traceback
         kind = "error" if isinstance(exc, BuddymatchError) else "bug"
         err.print(
@@ -453,6 +526,8 @@ def _solve_params(
     deterministic: bool = False,
     progress: ProgressCallback | None = None,
     log_search: bool = False,
+    events: EventCallback | None = None,
+    stop: threading.Event | None = None,
 ) -> SolveParams:
     """Return the search options of a command as one SolveParams."""
     from buddymatch.params import SolveParams
@@ -464,6 +539,8 @@ def _solve_params(
         deterministic=deterministic,
         progress=progress,
         log_search=log_search,
+        events=events,
+        stop=stop,
     )
 
 
@@ -660,18 +737,114 @@ def _unmet_table(result: Result, unmet: Sequence[UnmetNeed]) -> Table:
     return table
 
 
-class _LiveProgress:
-    """Elapsed, best objective, bound and gap, refreshed while solving."""
+class _Stopping:
+    """Ctrl-C and SIGTERM in a command that solves.
 
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self._start = time.perf_counter()
-        self._last = "searching…"
+    While the search runs (:meth:`search`), the first signal stops it
+    (the engine returns its best proposal so far at once) and says so on
+    stderr; the second aborts: KeyboardInterrupt, nothing written, exit
+    130.  Before and after the search, any signal aborts.  The signals
+    are heard on a thread of their own
+    (:class:`~buddymatch.solvers.interrupt.SignalWatch`) because the main
+    thread may be inside CP-SAT, where a Python handler would wait for
+    the stage to end; the handlers in place before are restored on exit.
+    """
+
+    def __init__(self) -> None:
+        self.stop = threading.Event()
+        self._notice = STOP_NOTICE
+        self._abort = threading.Event()
         self._lock = threading.Lock()
+        self._heard = 0
+        self._solving = False
+        self._aborted_solving = False
+        self._watch: SignalWatch | None = None
+
+    def __enter__(self) -> _Stopping:
+        from buddymatch.solvers.interrupt import STOP_SIGNALS, SignalWatch
+
+        self._watch = SignalWatch(
+            self._on_signal, STOP_SIGNALS, self._handler, take_over=True
+        )
+        self._watch.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._watch is not None:
+            self._watch.__exit__()
+
+    @property
+    def stopped(self) -> bool:
+        """Whether a signal stopped the search."""
+        return self.stop.is_set()
+
+    @contextlib.contextmanager
+    def search(self, notice: str = STOP_NOTICE) -> Iterator[None]:
+        """Within: the first signal stops the search, saying *notice*."""
+        with self._lock:
+            self._solving, self._notice = True, notice
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._solving = False
+
+    def _on_signal(self, number: int) -> None:
+        """On the watching thread: stop the search, or abort."""
+        with self._lock:
+            if self._abort.is_set():
+                return  # the abort's own simulated SIGINT, or later ones
+            self._heard += 1
+            first = self._heard == 1 and self._solving
+            if not first:
+                self._abort.set()
+                self._aborted_solving = self._solving
+        self.stop.set()
+        if first:
+            err.print(f"[yellow]{self._notice}[/yellow]")
+            return
+        # The main thread raises KeyboardInterrupt (in _handler) as soon
+        # as it runs Python again, which the stopped search lets it do.
+        _thread.interrupt_main(signal.SIGINT)
+
+    def _handler(self, number: int, frame: FrameType | None) -> None:
+        """On the main thread: raise once the watching thread aborts."""
+        if self._abort.is_set():
+            raise KeyboardInterrupt(
+                "aborted: nothing written" if self._aborted_solving else ""
+            )
+
+
+class _SolveProgress:
+    """The search's progress: a live bar on a terminal, one line in logs.
+
+    On a terminal (stderr), a bar against the time limit with the phase,
+    the cover per priority and quality of the best proposal so far, its
+    bound and gap, and the time left, refreshed four times a second and
+    gone when the search ends.  Elsewhere nothing is drawn while solving:
+    :meth:`final` writes one summary line.  Its ``events`` are the
+    engine's event callback (``SolveParams.events``).
+    """
+
+    def __init__(
+        self, live: bool, time_limit: float, deterministic: bool
+    ) -> None:
+        self.live = live
+        self._limit = time_limit
+        self._deterministic = deterministic
+        self._start = time.perf_counter()
+        self._lock = threading.Lock()
+        self._event: ProgressEvent | None = None
+        self._phase = "starting"
         self._live: Live | None = None
 
-    def __enter__(self) -> _LiveProgress:
-        if self.enabled:
+    @property
+    def events(self) -> Callable[[ProgressEvent], None] | None:
+        """The callback to give the engine (``None`` when not drawn)."""
+        return self._on_event if self.live else None
+
+    def __enter__(self) -> _SolveProgress:
+        if self.live:
             self._live = Live(
                 get_renderable=self._render,
                 console=err,
@@ -681,26 +854,123 @@ class _LiveProgress:
             self._live.__enter__()
         return self
 
-    def _render(self) -> str:
-        with self._lock:
-            last = self._last
-        return f"solving {time.perf_counter() - self._start:5.1f} s  {last}"
-
-    def __call__(
-        self, elapsed: float, objective: float, bound: float, gap: float
-    ) -> None:
-        # A NaN bound: the search runs on a shortlist and proves none.
-        proof = (
-            f"  bound {bound:.2f}  gap {gap:.2%}"
-            if math.isfinite(bound)
-            else "  (no proven bound)"
-        )
-        with self._lock:
-            self._last = f"best {objective:.2f}{proof}"
-
     def __exit__(self, *exc: object) -> None:
         if self._live is not None:
             self._live.__exit__(None, None, None)
+            self._live = None
+
+    def _on_event(self, event: ProgressEvent) -> None:
+        with self._lock:
+            self._event = event
+            self._phase = event.phase
+
+    def phase(self, name: str) -> None:
+        """Show *name* as the phase (work the engine does not report)."""
+        with self._lock:
+            self._phase = name
+
+    def _render(self) -> RenderableType:
+        from rich.console import Group
+        from rich.progress_bar import ProgressBar
+
+        with self._lock:
+            event, phase = self._event, self._phase
+        elapsed = time.perf_counter() - self._start
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True)
+        grid.add_column(ratio=1)
+        grid.add_column(no_wrap=True)
+        if self._deterministic:
+            # Deterministic time, not seconds: the bar only pulses.
+            bar = ProgressBar(total=None, pulse=True)
+            clock = f"{elapsed:.1f} s (deterministic limit {self._limit:g})"
+        else:
+            bar = ProgressBar(total=self._limit, completed=elapsed)
+            left = max(0.0, self._limit - elapsed)
+            clock = f"{elapsed:.1f} of {self._limit:g} s, {left:.1f} s left"
+        grid.add_row(f"{phase:<24}", bar, clock)
+        return Group(grid, _best_words(event))
+
+
+def _final_line(result: Result, stopped: bool) -> str:
+    """How the search ended, and the numbers of its proposal, in the one
+    line a log keeps.
+
+    Examples: "solved in 12.3 s: optimal, 45/47 needs met, quality
+    1,234.5, gap 0.0%"; "stopped by the user after 4.7 s: the best
+    proposal so far, feasible (not proven optimal), 831/1000 needs met,
+    quality 54,171.0, no proven bound".
+    """
+    seconds = f"{result.runtime:.1f} s"
+    if stopped:
+        how = f"stopped by the user after {seconds}"
+    elif result.is_feasible() or result.status == "infeasible":
+        how = f"solved in {seconds}"
+    else:
+        how = f"searched for {seconds}"
+    if not result.is_feasible():
+        what = (
+            "no proposal found"
+            if result.status == "no_solution"
+            else result.status
+        )
+        return f"{how}: {what}"
+    status: str = result.status
+    if status != "optimal":
+        status += " (not proven optimal)"
+    words = [f"{how}: {status}"]
+    if stopped:
+        words[0] = f"{how}: the best proposal so far, {status}"
+    met = sum(c.covered for c in result.coverage)
+    total = sum(c.total for c in result.coverage)
+    words.append(f"{met}/{total} needs met")
+    if result.objective is not None:
+        words.append(f"quality {result.objective:,.1f}")
+    if result.gap is not None:
+        words.append(f"gap {result.gap:.1%}")
+    else:
+        words.append("no proven bound")
+    return ", ".join(words)
+
+
+def _best_words(event: ProgressEvent | None) -> str:
+    """The best proposal so far, in one line of the progress display."""
+    if event is None or not event.cover:
+        return "no proposal yet"
+    cover = " · ".join(
+        f"priority {p}: {event.cover[p]}/{event.needs.get(p, '?')}"
+        if p in event.cover
+        else f"priority {p}: …"
+        for p in (event.needs or event.cover)
+    )
+    words = [f"met {cover}"]
+    if event.quality is not None:
+        words.append(f"quality {event.quality:,.1f}")
+    if event.bound is not None and event.gap is not None:
+        words.append(f"bound {event.bound:,.1f}")
+        words.append(f"gap {event.gap:.1%}")
+    return "   ".join(words)
+
+
+def _solve_ended(
+    result: Result,
+    stopping: _Stopping,
+    quiet: bool,
+) -> None:
+    """After the search: the one line a log keeps (unless *quiet*).
+
+    Raises
+    ------
+    KeyboardInterrupt
+        If a signal stopped the search before any proposal was found:
+        there is nothing to write (exit 130).
+    """
+    if not quiet:
+        err.print(_esc(_final_line(result, stopping.stopped)))
+    if stopping.stopped and result.status == "no_solution":
+        raise KeyboardInterrupt(
+            "stopped before any proposal was found; nothing written"
+        )
 
 
 @app.command()
@@ -741,6 +1011,8 @@ def propose(
 ) -> None:
     """Propose buddies for every need in TRUSTS (a CSV file)."""
 
+    stopping = _Stopping()
+
     def run() -> int:
         from buddymatch.solvers import propose as solve
 
@@ -753,15 +1025,19 @@ def propose(
         )
         if verbose:
             logging.basicConfig(level=logging.INFO, format="%(message)s")
-        show = not quiet and not verbose and err.is_terminal
-        with _LiveProgress(show) as progress:
+        live = not quiet and not verbose and err.is_terminal
+        with (
+            stopping.search(),
+            _SolveProgress(live, time_limit, deterministic) as progress,
+        ):
             params = _solve_params(
                 time_limit,
                 seed=seed,
                 workers=workers,
                 deterministic=deterministic,
-                progress=progress if show else None,
                 log_search=verbose,
+                events=progress.events,
+                stop=stopping.stop,
             )
             result = solve(
                 loaded.problem,
@@ -769,6 +1045,7 @@ def propose(
                 travel=loaded.travel,
                 params=params,
             )
+        _solve_ended(result, stopping, quiet)
         # With the proposal on standard output, the words go to stderr.
         say = err if target is not None and target.path is None else out
         if target is not None:
@@ -790,7 +1067,7 @@ def propose(
                 )
         return _exit_code(result)
 
-    raise typer.Exit(_guard(debug, run))
+    raise typer.Exit(_guard(debug, run, stopping))
 
 
 @app.command()
@@ -1038,6 +1315,8 @@ def rematch(
     dropped / unmet).
     """
 
+    stopping = _Stopping()
+
     def run() -> int:
         from buddymatch.io import write_arrangements
         from buddymatch.rematch import change_rows
@@ -1058,18 +1337,26 @@ def rematch(
             outputs=[*_outputs(target), (save_arrangements, None)],
             folders=[terms_dir],
         )
-        rematched = rematch_arrangements(
-            loaded.problem,
-            loaded.policy,
-            loaded.arrangements,
-            params=_solve_params(
-                time_limit,
-                seed=seed,
-                workers=workers,
-                deterministic=deterministic,
-            ),
-            travel=loaded.travel,
-        )
+        live = not quiet and err.is_terminal
+        with (
+            stopping.search(),
+            _SolveProgress(live, time_limit, deterministic) as progress,
+        ):
+            rematched = rematch_arrangements(
+                loaded.problem,
+                loaded.policy,
+                loaded.arrangements,
+                params=_solve_params(
+                    time_limit,
+                    seed=seed,
+                    workers=workers,
+                    deterministic=deterministic,
+                    events=progress.events,
+                    stop=stopping.stop,
+                ),
+                travel=loaded.travel,
+            )
+        _solve_ended(rematched.result, stopping, quiet)
         written: list[str] = []
         if target is not None:
             _emit(rematched, target)
@@ -1109,7 +1396,7 @@ def rematch(
         # Exit codes as for propose; unmet counts the original needs.
         return _exit_code(rematched)
 
-    raise typer.Exit(_guard(debug, run))
+    raise typer.Exit(_guard(debug, run, stopping))
 
 
 @dataclass(frozen=True)
@@ -1478,6 +1765,8 @@ def explain(
     them).  Without it, the proposal is re-solved first.
     """
 
+    stopping = _Stopping()
+
     def run() -> int:
         from rich.markdown import Markdown
 
@@ -1529,13 +1818,26 @@ def explain(
                     "explain RESULT.json TRUSTS …"
                 )
             # Deterministic, so that the proposal explained is the one a
-            # `propose --deterministic` run shows.
-            result = solve(
-                problem,
-                policy,
-                travel=travel,
-                params=_solve_params(time_limit, deterministic=True),
-            )
+            # `propose --deterministic` run shows.  Ctrl-C stops this
+            # search only: a re-solve cut short would read as one out of
+            # time.
+            live = not quiet and err.is_terminal
+            with (
+                stopping.search(EXPLAIN_STOP_NOTICE),
+                _SolveProgress(live, time_limit, True) as progress,
+            ):
+                result = solve(
+                    problem,
+                    policy,
+                    travel=travel,
+                    params=_solve_params(
+                        time_limit,
+                        deterministic=True,
+                        events=progress.events,
+                        stop=stopping.stop,
+                    ),
+                )
+            _solve_ended(result, stopping, quiet)
         resolve = _solve_params(resolve_time_limit, deterministic=True)
         names = {t.id: t.name or t.id for t in problem.trusts}
         what: Output | None = None
@@ -1599,7 +1901,7 @@ def explain(
             out.print(Markdown(text))
         return _exit_code(result)
 
-    raise typer.Exit(_guard(debug, run))
+    raise typer.Exit(_guard(debug, run, stopping))
 
 
 @app.command("schema")

@@ -25,11 +25,75 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-__all__ = ["DEFAULT_TIME_LIMIT", "ProgressCallback", "SolveParams"]
+__all__ = [
+    "DEFAULT_TIME_LIMIT",
+    "EventCallback",
+    "ProgressCallback",
+    "ProgressEvent",
+    "SolveParams",
+]
 
 #: Called on each improving proposal with (elapsed seconds, objective
 #: points, bound points, gap).
 ProgressCallback = Callable[[float, float, float, float], None]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProgressEvent:
+    """Where a running search is, and the best proposal it has so far.
+
+    Sent to the ``events`` of
+    [SolveParams][buddymatch.params.SolveParams] when a phase
+    begins and whenever the search finds a better proposal, from the
+    caller's thread or the solver's.
+
+    Parameters
+    ----------
+    phase
+        What the search is doing: ``candidates`` (applying the hard
+        rules), ``warm start`` (the greedy proposal), ``flow`` (the exact
+        min-cost flow), ``bounds`` (the decomposition's bounds),
+        ``master`` (the integer master over its columns), ``cover
+        priority 3`` (2, 1: meeting as many needs of that priority as
+        possible), ``quality`` (the best quality with that cover) or
+        ``result`` (building the result).
+    elapsed
+        Seconds since the call began.
+    time_limit
+        The call's time limit (deterministic time units in deterministic
+        mode, when *elapsed* may pass it).
+    needs
+        Needs per priority in the problem (empty before the candidates
+        are built).
+    cover
+        Needs met per priority by the best proposal so far, for the
+        priorities known: while a cover stage runs, the priorities below
+        it are left out; while the quality stage runs, each is the cover
+        it must keep (a proposal may meet more).  Empty before there is a
+        proposal.
+    quality
+        Quality points of the best proposal so far, once the quality
+        stage (or the flow) has one.
+    bound
+        The proven upper bound on quality, when one is known (never on
+        a shortlist, whose bound proves nothing).
+    gap
+        ``|bound - quality| / max(1, |quality|)``, with *bound*.
+    """
+
+    phase: str
+    elapsed: float
+    time_limit: float
+    needs: Mapping[int, int] = field(default_factory=dict)
+    cover: Mapping[int, int] = field(default_factory=dict)
+    quality: float | None = None
+    bound: float | None = None
+    gap: float | None = None
+
+
+#: Called with a [ProgressEvent][buddymatch.params.ProgressEvent] at each
+#: phase of a search and on each better proposal.
+EventCallback = Callable[[ProgressEvent], None]
 
 #: Default time limit in seconds.
 DEFAULT_TIME_LIMIT = 10.0
@@ -65,9 +129,18 @@ class SolveParams:
     progress
         Called with (elapsed, objective, bound, gap) on each improving
         solution of the quality stage.
+    events
+        Called with a [ProgressEvent][buddymatch.params.ProgressEvent]
+        when each phase begins (candidates, warm start, each stage) and
+        on each better proposal of any stage, with the phase, the cover
+        and quality of the best proposal so far, its bound and gap: what
+        a progress bar shows.
     stop
         An event that, once set, stops the search and returns the best
-        proposal so far.
+        proposal so far promptly, whatever the phase (``status``
+        ``feasible``, or ``no_solution`` before there is one; the
+        result's ``solver["stopped"]`` is ``"interrupt"``).  Without it,
+        Ctrl-C on the main thread raises KeyboardInterrupt promptly.
     log_search
         Send CP-SAT's search log to the ``buddymatch`` logger.
     solver_params
@@ -97,6 +170,7 @@ class SolveParams:
     workers: int | None = None
     deterministic: bool = False
     progress: ProgressCallback | None = None
+    events: EventCallback | None = None
     stop: threading.Event | None = None
     log_search: bool = False
     # A dict is not hashable: the field is left out of the hash.
@@ -131,6 +205,10 @@ class SolveParams:
         if self.progress is not None and not callable(self.progress):
             raise TypeError(
                 f"progress must be callable or None, got {self.progress!r}"
+            )
+        if self.events is not None and not callable(self.events):
+            raise TypeError(
+                f"events must be callable or None, got {self.events!r}"
             )
         if self.stop is not None and not callable(
             getattr(self.stop, "is_set", None)
@@ -169,6 +247,7 @@ class SolveParams:
         stop: threading.Event | None = None,
         log_search: bool | None = None,
         solver_params: Mapping[str, Any] | None = None,
+        events: EventCallback | None = None,
     ) -> SolveParams:
         """Return the parameters of a call given *params* or keywords.
 
@@ -184,7 +263,7 @@ class SolveParams:
             The entry point's defaults, used when *params* is ``None``
             (default: ``SolveParams()``).
         time_limit, seed, workers, deterministic, progress, stop, \
-log_search, solver_params
+log_search, solver_params, events
             The fields given as keywords.
 
         Returns
@@ -222,6 +301,7 @@ log_search, solver_params
                 ("stop", stop),
                 ("log_search", log_search),
                 ("solver_params", solver_params),
+                ("events", events),
             )
             if value is not None
         }

@@ -514,10 +514,39 @@ def test_stop_event_ends_the_search_early() -> None:
 
     from buddymatch.synth import preset
 
+    # Set before the call: stopped before any proposal, and said so.
     stop = threading.Event()
     stop.set()
     result = solve_verified(preset("nhs"), stop=stop, time_limit=60)
-    assert result.is_feasible()
+    assert result.status == "no_solution"
+    assert result.solver["stopped"] == "interrupt"
+    assert all("stopped before" in u.detail for u in result.unmet)
+
+
+def test_stop_after_the_warm_start_keeps_the_best_so_far() -> None:
+    import threading
+
+    from buddymatch.params import ProgressEvent
+    from buddymatch.synth import preset
+
+    stop = threading.Event()
+    phases: list[str] = []
+
+    def events(event: ProgressEvent) -> None:
+        phases.append(event.phase)
+        if event.phase.startswith(("cover", "quality")):
+            stop.set()
+
+    result = solve_verified(
+        preset("nhs"), stop=stop, events=events, time_limit=60
+    )
+    assert result.status == "feasible"  # not proven, whatever it met
+    assert result.solver["stopped"] == "interrupt"
+    assert sum(c.covered for c in result.coverage) > 0
+    # No stage starts once stopped: one stage ran, then the result.
+    assert phases[-1] == "result"
+    stages = {p for p in phases if p.startswith(("cover", "quality"))}
+    assert len(stages) == 1
 
 
 def test_solving_off_the_main_thread() -> None:

@@ -144,7 +144,7 @@ solver_params
                     f"max_buddies_per_seeker {limit}"
                 )
     # A seeker solved alone reports no progress: that is of the whole.
-    alone = replace(params, progress=None)
+    alone = replace(params, progress=None, events=None)
     solves = 0
     while True:
         transformed = (

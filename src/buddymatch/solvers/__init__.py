@@ -13,6 +13,7 @@ modules of this package import ortools.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -23,12 +24,20 @@ import numpy as np
 
 from buddymatch.candidates import CandidateSet, build_candidates
 from buddymatch.model import Policy, Problem
-from buddymatch.params import DEFAULT_TIME_LIMIT, ProgressCallback, SolveParams
+from buddymatch.params import (
+    DEFAULT_TIME_LIMIT,
+    EventCallback,
+    ProgressCallback,
+    SolveParams,
+)
 from buddymatch.result import Result
+from buddymatch.scoring import from_units
 from buddymatch.solvers import shortlist as shortlists
 from buddymatch.solvers.assemble import assemble, resolve_pins
 from buddymatch.solvers.flow import flow_structure, solve_flow
 from buddymatch.solvers.greedy import greedy_start
+from buddymatch.solvers.interrupt import interrupt_to_stop
+from buddymatch.solvers.progress import Reporter
 from buddymatch.solvers.room import Ledger, usable_candidates
 from buddymatch.solvers.settings import Outcome, SolverSettings
 
@@ -90,6 +99,9 @@ ASSEMBLE_SECONDS_PER_NEED = 50e-6
 ASSEMBLE_SECONDS_MIN = 0.02
 #: Least solver time worth building a model for.
 MIN_SOLVE_SECONDS = 0.1
+#: The result's ``solver["stopped"]`` when the caller's stop event (the
+#: command line's Ctrl-C) ended the search.
+STOPPED_BY_CALLER = "interrupt"
 
 __all__ = ["DEFAULT_TIME_LIMIT", "Ledger", "propose"]
 
@@ -107,13 +119,18 @@ def _shortlist_info(
     }
 
 
+def _stopped(settings: SolverSettings) -> bool:
+    """Whether the caller has stopped the search."""
+    return settings.stop is not None and settings.stop.is_set()
+
+
 def _search(
     cands: CandidateSet,
     usable: np.ndarray,
     groups: list[list[int]],
     pinned: np.ndarray,
     settings: SolverSettings,
-    progress: ProgressCallback | None,
+    report: Reporter,
     warm: np.ndarray | None,
 ) -> Outcome | None:
     """Run CP-SAT on the whole model, a shortlist, or both in turn.
@@ -130,9 +147,10 @@ def _search(
       same minute (docs/performance.md).
 
     Returns ``None`` when the time left (``settings.deadline``) is too
-    short to build a model and solve it at all: the caller then returns
-    the warm start.  A whole model that would not fit after the shortlist
-    is skipped the same way, and the shortlist's proposal returned.
+    short to build a model and solve it at all, or the caller stopped the
+    search: the caller then returns the warm start.  A whole model that
+    would not fit after the shortlist is skipped the same way, and the
+    shortlist's proposal returned.
     """
     from buddymatch.solvers.cpsat.solve import solve
 
@@ -140,6 +158,8 @@ def _search(
 
     def affords(seconds: float) -> bool:
         """Whether *seconds* of work and a short solve fit the limit."""
+        if warm is not None and _stopped(settings):
+            return False
         if settings.deadline is None or warm is None:
             return True  # deterministic, or no proposal to fall back on
         left = settings.deadline - time.perf_counter()
@@ -148,7 +168,7 @@ def _search(
     if warm is None or n_usable <= LARGE_MODEL_PAIRS:
         if not affords(MODEL_SECONDS_PER_PAIR * n_usable):
             return None
-        return solve(cands, usable, groups, settings, progress, warm)
+        return solve(cands, usable, groups, settings, report, warm)
     # At most per_buddy pairs per buddy asked for, in each of the
     # shortlist's two rankings (programme: 72,000; 44,600 in fact).
     asked = sum(need.buddies for need in cands.problem.needs)
@@ -172,14 +192,13 @@ def _search(
     )
     first = replace(settings, time_limit=left * share)
     began = time.perf_counter()
-    short = solve(cands, modelled, groups, first, progress, warm, proof=False)
+    short = solve(cands, modelled, groups, first, report, warm, proof=False)
     for record in short.stages:
         # A stage's status describes the shortlisted model only.
         record["shortlist"] = True
-    stopped = settings.stop is not None and settings.stop.is_set()
     if (
         only
-        or stopped
+        or _stopped(settings)
         or short.status not in ("optimal", "feasible")
         or not affords(MODEL_SECONDS_PER_PAIR * n_usable)
     ):
@@ -199,7 +218,7 @@ def _search(
         usable,
         groups,
         rest,
-        progress,
+        report,
         short.chosen,
         cover_search=False,
     )
@@ -230,7 +249,7 @@ def _price_and_branch(
         seconds = settings.time_limit * MASTER_SHARE
     else:
         seconds = (settings.deadline - time.perf_counter()) * MASTER_SHARE
-    if seconds < MIN_SOLVE_SECONDS:
+    if seconds < MIN_SOLVE_SECONDS or _stopped(settings):
         return warm, []
     from buddymatch.solvers.cpsat.master import integer_master
 
@@ -273,6 +292,7 @@ def _budget_check(
     chosen: np.ndarray,
     deterministic: bool,
     end: float | None,
+    stop: threading.Event | None = None,
 ) -> Callable[[int], bool | None] | None:
     """Return the question "would lifting the budget alone let this need
     be met?" for the unmet needs of the proposal *chosen*, or ``None``.
@@ -282,7 +302,7 @@ def _budget_check(
     of at most :data:`BUDGET_CHECK_SECONDS`, within the call's time limit
     (*end*), and only up to :data:`LARGE_MODEL_PAIRS` usable pairs, where
     the model builds in a blink.  Unasked, the words name both the limit
-    and the budget.
+    and the budget.  Once *stop* is set, nothing more is asked.
     """
     if cands.policy.budget is None:
         return None
@@ -297,6 +317,8 @@ def _budget_check(
 
     def ask(need: int) -> bool | None:
         nonlocal checker
+        if stop is not None and stop.is_set():
+            return None
         limit = BUDGET_CHECK_SECONDS
         if end is not None:
             limit = min(limit, end - time.perf_counter())
@@ -329,6 +351,7 @@ def propose(
     candidates: CandidateSet | None = None,
     solver_params: Mapping[str, Any] | None = None,
     travel: TravelModel | None = None,
+    events: EventCallback | None = None,
 ) -> Result:
     """Propose a buddying arrangement for *problem* under *policy*.
 
@@ -343,15 +366,19 @@ def propose(
         Rules and weights; ``None`` means the defaults.
     params
         How the search runs: time limit, seed, workers, mode, progress,
-        stop, search log and CP-SAT parameters (see
+        events, stop, search log and CP-SAT parameters (see
         :class:`~buddymatch.SolveParams`; default ``SolveParams()``).  The
         time limit covers the whole call (candidates, warm start and
         every solver stage).  Without *workers*, the search uses
         :data:`WORKERS_SMALL` threads, or :data:`WORKERS_LARGE` above
         :data:`LARGE_MODEL_PAIRS` pairs, or :data:`WORKERS_DETERMINISTIC`
-        in deterministic mode.
+        in deterministic mode.  Once *stop* is set the call returns
+        promptly, whatever its phase, with the best proposal so far
+        (``solver["stopped"]`` is ``"interrupt"``); without *stop*,
+        Ctrl-C on the main thread stops the search at once and raises
+        KeyboardInterrupt.
     time_limit, seed, workers, deterministic, progress, stop, log_search, \
-solver_params
+solver_params, events
         The fields of *params*, given one by one instead (a keyword left
         ``None`` takes the default); not with a *params* they differ
         from.
@@ -377,6 +404,8 @@ solver_params
     TypeError, ValueError
         If a setting is bad, or *params* is given with a keyword that
         differs from it (see :class:`~buddymatch.SolveParams`).
+    KeyboardInterrupt
+        On Ctrl-C, when the call was given no *stop* event.
     """
     start = time.perf_counter()
     params = SolveParams.merge(
@@ -389,13 +418,57 @@ solver_params
         stop=stop,
         log_search=log_search,
         solver_params=solver_params,
+        events=events,
     )
-    # From here on only the merged settings count (the keywords are None
-    # when params came instead); these three are read all through.
+    watch: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
+    if params.stop is None:
+        # Ctrl-C must reach the search even while the main thread waits in
+        # CP-SAT: it stops the search through an event of our own, and
+        # Python's handler raises KeyboardInterrupt once the search has
+        # let go (module interrupt).
+        interrupted = threading.Event()
+        watch = interrupt_to_stop(interrupted)
+        params = replace(params, stop=interrupted)
+    with watch:
+        return _propose(
+            problem,
+            policy or Policy(),
+            params,
+            Reporter(start, params.time_limit, params.progress, params.events),
+            candidates,
+            travel,
+        )
+
+
+def _needs_per_priority(problem: Problem) -> dict[int, int]:
+    """Needs of each priority, most urgent first."""
+    counts: dict[int, int] = {}
+    for need in sorted(problem.needs, key=lambda n: -n.priority):
+        counts[need.priority] = counts.get(need.priority, 0) + 1
+    return counts
+
+
+def _propose(
+    problem: Problem,
+    policy: Policy,
+    params: SolveParams,
+    report: Reporter,
+    candidates: CandidateSet | None,
+    travel: TravelModel | None,
+) -> Result:
+    """The body of :func:`propose`, with its settings merged."""
+    start = report.start
+    # These three are read all through.
     time_limit = params.time_limit
     deterministic = params.deterministic
-    progress = params.progress
-    policy = policy or Policy()
+    stop = params.stop
+
+    def stopped() -> bool:
+        return stop is not None and stop.is_set()
+
+    if report.wants_events:
+        report.needs(_needs_per_priority(problem))
+        report.phase("candidates")
     # The canonical order makes the proposal independent of row order.
     cands = candidates or build_candidates(
         problem.canonical(), policy, travel=travel
@@ -428,7 +501,7 @@ solver_params
         workers=workers,
         deterministic=deterministic,
         log_search=params.log_search,
-        stop=params.stop,
+        stop=stop,
         extra=dict(params.solver_params),
         deadline=deadline,
     )
@@ -456,35 +529,71 @@ solver_params
                 infeasibility=tuple(words for _, words in impossible),
             )
         )
+
+    def nothing_found(why: str) -> Result:
+        """The result without a proposal: out of time, or stopped."""
+        solver_info["stopped"] = why
+        report.phase("result")
+        return finish(
+            assemble(
+                cands,
+                nothing,
+                "no_solution",
+                solver=solver_info,
+                interrupted=why == STOPPED_BY_CALLER,
+            )
+        )
+
+    if stopped():
+        return nothing_found(STOPPED_BY_CALLER)
     if not params.solver_params and not groups:
         # Transportation structure: one min-cost flow is the exact
         # lexicographic optimum, no search needed (module flow).
         structure = flow_structure(cands, usable)
         if structure is not None:
+            report.phase("flow")
             exact = solve_flow(
                 cands,
                 structure,
                 solver_info,
                 deterministic=deterministic,
-                progress=progress,
-                start=start,
+                report=report,
             )
             if exact is not None:
                 return finish(exact)
     # A search is needed: CP-SAT and the decomposition's LP load now.
     from buddymatch.solvers.bounds import (
+        cover_counts,
         decomposition_seconds,
         merge_bounds,
+        quality_units,
         run_decomposition,
     )
+    from buddymatch.solvers.cpsat.objective import PRIORITY_ORDER
+
+    def report_best(chosen: np.ndarray) -> None:
+        """Tell the caller the cover and quality of *chosen*."""
+        if report.wants_events:
+            report.best(
+                {
+                    p: n
+                    for p, n in cover_counts(cands, chosen).items()
+                    if p in PRIORITY_ORDER
+                },
+                quality=from_units(quality_units(cands, chosen)),
+            )
 
     if deadline is not None and time.perf_counter() >= deadline:
         # The candidates alone took the whole limit: no proposal.
-        solver_info["stopped"] = "time limit reached before any proposal"
-        return finish(
-            assemble(cands, nothing, "no_solution", solver=solver_info)
-        )
-    warm, untried = greedy_start(cands, usable, groups, deadline=deadline)
+        return nothing_found("time limit reached before any proposal")
+    if stopped():
+        return nothing_found(STOPPED_BY_CALLER)
+    report.phase("warm start")
+    warm, untried = greedy_start(
+        cands, usable, groups, deadline=deadline, stop=stop
+    )
+    if warm is not None:
+        report_best(warm)
     decomposition: Decomposition | None = None
     decomposed = 0.0
     n_usable = int(np.count_nonzero(usable))
@@ -494,6 +603,7 @@ solver_params
         and not untried.any()
         and LARGE_MODEL_PAIRS < n_usable <= shortlists.SHORTLIST_ABOVE
         and left >= DECOMPOSITION_MIN_SECONDS
+        and not stopped()
     ):
         # CP-SAT's bound on a large compact model barely moves: the
         # decomposition proves tighter bounds for every stage (module
@@ -501,6 +611,7 @@ solver_params
         # threshold ("programme": 4.2 million pairs) one pricing round
         # and LP took longer than the whole limit (85 s for 60 s), so no
         # bound is claimed there yet.
+        report.phase("bounds")
         began = time.perf_counter()
         decomposition = run_decomposition(
             cands,
@@ -508,27 +619,37 @@ solver_params
             decomposition_seconds(deadline, deterministic),
             deterministic,
             time_limit,
+            stop=stop,
         )
         decomposed = time.perf_counter() - began
-        if decomposition is not None:
+        if decomposition is not None and not stopped():
+            report.phase("master")
             warm, master_stages = _price_and_branch(
                 cands, groups, warm, decomposition, settings
             )
             solver_info["master"] = master_stages
+            report_best(warm)
     outcome = (
-        _search(cands, usable, groups, pinned, settings, progress, warm)
+        _search(cands, usable, groups, pinned, settings, report, warm)
         if not untried.any()
         else None
     )
     if outcome is None:
         # The limit leaves no time for the solver (the greedy start may
-        # even have been cut short): the warm start (the greedy start, or
-        # the integer master's answer) is the proposal.  It obeys every
-        # hard rule; only the decomposition's bounds, if it ran, are
-        # claimed for it.
+        # even have been cut short), or the caller stopped the search: the
+        # warm start (the greedy start, or the integer master's answer)
+        # is the proposal.  It obeys every hard rule; only the
+        # decomposition's bounds, if it ran, are claimed for it.
         assert warm is not None  # _search only gives up with a warm start
-        solver_info["stopped"] = "time limit reached: warm start returned"
+        solver_info["stopped"] = (
+            STOPPED_BY_CALLER
+            if stopped()
+            else "time limit reached: warm start returned"
+        )
         outcome = Outcome("feasible", warm)
+    elif stopped():
+        solver_info["stopped"] = STOPPED_BY_CALLER
+    report.phase("result")
     if outcome.shortlist is not None:
         solver_info["shortlist"] = outcome.shortlist
     solver_info["stages"] = outcome.stages
@@ -574,6 +695,9 @@ solver_params
                 outcome.chosen,
                 deterministic,
                 None if deterministic else start + time_limit,
+                stop,
             ),
+            interrupted="stopped" in solver_info
+            and solver_info["stopped"] == STOPPED_BY_CALLER,
         )
     )

@@ -105,6 +105,7 @@ def assemble(
     untried: np.ndarray | None = None,
     budget_check: Callable[[int], bool | None] | None = None,
     cover_bounds: dict[int, int] | None = None,
+    interrupted: bool = False,
 ) -> Result:
     """Build the result for the chosen candidate pairs.
 
@@ -138,6 +139,9 @@ def assemble(
         result's bound is its cover and any other proposal's is the number
         of that priority's needs that could be met at all (enough usable
         candidates).
+    interrupted
+        The caller stopped the search: needs it did not reach (or all,
+        without a proposal) say so, not that time ran out.
     """
     problem, policy = cands.problem, cands.policy
     trusts = problem.trusts
@@ -220,6 +224,7 @@ def assemble(
             use,
             untried=untried is not None and bool(untried[n]),
             budget_check=budget_check,
+            interrupted=interrupted,
         )
         more = more_possible(need.priority, covered_by_priority, bounds)
         if code == "capacity" and more:

@@ -20,6 +20,7 @@ conditional statement (see :class:`~buddymatch.result.Coverage`).
 from __future__ import annotations
 
 import math
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -89,6 +90,7 @@ def run_decomposition(
     seconds: float,
     deterministic: bool,
     time_limit: float,
+    stop: threading.Event | None = None,
 ) -> Decomposition | None:
     """Bound every stage by the decomposition, within *seconds*.
 
@@ -107,6 +109,9 @@ def run_decomposition(
     time_limit
         The call's time limit, which sets the cap on rounds in
         deterministic mode.
+    stop
+        An event that, once set, ends the pricing (the bounds found so
+        far stay valid).
 
     Returns
     -------
@@ -125,6 +130,7 @@ def run_decomposition(
         )
         if deterministic
         else None,
+        stop=stop,
     )
 
 

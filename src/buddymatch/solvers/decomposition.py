@@ -79,6 +79,7 @@ for floating-point error.
 from __future__ import annotations
 
 import math
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -97,6 +98,7 @@ from buddymatch.solvers.cpsat.constraints import (
 )
 from buddymatch.solvers.cpsat.objective import PRIORITY_ORDER
 from buddymatch.solvers.greedy import greedy
+from buddymatch.solvers.interrupt import resend_sigint
 from buddymatch.solvers.room import usable_candidates
 
 __all__ = [
@@ -630,6 +632,13 @@ class _Master:
         """Solve the LP; keep its column weights and need cover (read
         here: pywraplp refuses them once a column is added)."""
         status = self.solver.Solve()
+        if status == pywraplp.Solver.FEASIBLE and LP_SOLVER == "CLP":
+            # No limit is set on CLP: it stops short of optimal only when
+            # its own SIGINT handler, installed for the length of the
+            # solve, caught Ctrl-C.  Measured on "national": every LP
+            # solved during a SIGINT, and no other, ended FEASIBLE.  The
+            # signal it swallowed is sent again, to Python's handler.
+            resend_sigint()
         if status not in (
             pywraplp.Solver.OPTIMAL,
             pywraplp.Solver.FEASIBLE,
@@ -779,6 +788,7 @@ def _stage(
     deadline: float,
     max_iterations: int | None,
     smoothing: float,
+    stop: threading.Event | None = None,
 ) -> StageBound:
     """Run column generation for one stage until converged or out of
     time; return its bound.
@@ -817,6 +827,8 @@ def _stage(
             # keep the best and end the stage unconverged.
             break
         iterations += 1
+        if stop is not None and stop.is_set():
+            break  # before the pricing, which may take a while
         lp = master.duals()
         tried = centre.toward(lp, 1.0 - smoothing)
         value, priced = stage.lagrangian(tried)
@@ -840,6 +852,8 @@ def _stage(
         if time.perf_counter() >= deadline:
             break
         if max_iterations is not None and iterations >= max_iterations:
+            break
+        if stop is not None and stop.is_set():
             break
     bound_units = _round_down(best * units)
     name = "quality" if priority is None else f"cover priority {priority}"
@@ -883,6 +897,7 @@ def decomposition_bounds(
     max_iterations: int | None = None,
     smoothing: float = DUAL_SMOOTHING,
     restart: bool = True,
+    stop: threading.Event | None = None,
 ) -> Decomposition:
     """Return valid upper bounds for each stage of the objective.
 
@@ -911,6 +926,10 @@ def decomposition_bounds(
         Start each stage's master afresh from the seed columns and the
         columns the last master used, rather than from every column
         found so far (a smaller LP re-solves faster).
+    stop
+        An event that, once set, ends the pricing after the round that
+        runs (its LP is not interrupted) and skips the stages left: every
+        bound found stays valid, and a stage not reached has none.
 
     Returns
     -------
@@ -946,6 +965,8 @@ def decomposition_bounds(
     stages: list[int | None] = [p for p in PRIORITY_ORDER if p in present]
     stages.append(None)
     for i, priority in enumerate(stages):
+        if stop is not None and stop.is_set():
+            break
         left = time_limit - (time.perf_counter() - began)
         deadline = time.perf_counter() + max(0.0, left) / (len(stages) - i)
         above = [q for q in PRIORITY_ORDER if priority is None or q > priority]
@@ -954,7 +975,13 @@ def decomposition_bounds(
             master = _restarted(master, cands, seeds)
         result.stages.append(
             _stage(
-                master, priority, fixed, deadline, max_iterations, smoothing
+                master,
+                priority,
+                fixed,
+                deadline,
+                max_iterations,
+                smoothing,
+                stop,
             )
         )
     result.columns = [pairs.position[c] for c in master.columns]

@@ -77,7 +77,6 @@ multiplies costs by the number of nodes) the path is not taken.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import version
 from typing import Any
@@ -88,6 +87,7 @@ from buddymatch.candidates import CandidateSet
 from buddymatch.result import Result
 from buddymatch.scoring import POINTS_SCALE, from_units, to_units
 from buddymatch.solvers.assemble import assemble
+from buddymatch.solvers.progress import Reporter
 from buddymatch.solvers.room import FEE_SCALE, budget_units
 
 #: Keep every weight, times the number of nodes, well inside int64.
@@ -257,8 +257,7 @@ def solve_flow(
     solver: dict[str, Any],
     *,
     deterministic: bool = False,
-    progress: Callable[[float, float, float, float], None] | None = None,
-    start: float | None = None,
+    report: Reporter | None = None,
 ) -> Result | None:
     """Solve a problem of flow structure exactly by min-cost flow.
 
@@ -272,10 +271,8 @@ def solve_flow(
         The settings record to complete (backend, stage, bound source).
     deterministic
         Leave wall seconds out of the record.
-    progress
-        Called once with (elapsed, objective, bound, gap).
-    start
-        ``time.perf_counter()`` at the start of the call, for *progress*.
+    report
+        Told once of the proposal (its quality is its proven bound).
 
     Returns
     -------
@@ -379,7 +376,14 @@ def solve_flow(
             "bound_source": BACKEND,
         }
     )
-    if progress is not None:
-        elapsed = time.perf_counter() - (began if start is None else start)
-        progress(elapsed, quality, quality, 0.0)
+    if report is not None:
+        if report.wants_events:
+            met = (per_need == wanted) & (per_need > 0)
+            report.best(
+                {
+                    int(p): int(np.count_nonzero(met & (priority == p)))
+                    for p in np.unique(priority).tolist()
+                }
+            )
+        report.quality_found(quality, quality, 0.0)
     return assemble(cands, chosen, "optimal", bound=quality, solver=solver)

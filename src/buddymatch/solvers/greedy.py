@@ -6,13 +6,15 @@ scoring candidates that still fit every coupling rule.  The result obeys
 every hard rule, so it is a valid proposal on its own: when the time limit
 runs out before CP-SAT finds anything, this is what is returned.
 
-Given a deadline, the greedy stops taking needs when it passes (see
-:func:`greedy_start`): what it has chosen so far still obeys every hard
-rule, and the needs it did not reach are reported as such.
+Given a deadline, the greedy stops taking needs when it passes, or when
+the caller's stop event is set (see :func:`greedy_start`): what it has
+chosen so far still obeys every hard rule, and the needs it did not reach
+are reported as such.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import NamedTuple
@@ -84,6 +86,7 @@ def greedy_start(
     forced: list[list[int]],
     deadline: float | None = None,
     clock: Callable[[], float] = time.perf_counter,
+    stop: threading.Event | None = None,
 ) -> GreedyStart:
     """Return a proposal obeying every hard rule, made by the deadline.
 
@@ -100,13 +103,15 @@ def greedy_start(
         always tried); ``None`` for no limit.
     clock
         The clock *deadline* is read on (seconds).
+    stop
+        An event that, once set, ends the greedy as the deadline does.
 
     Returns
     -------
     GreedyStart
         The chosen mask (``None`` when the greedy cannot honour every pin:
         the solver then has to find out whether anyone can) and the needs
-        left untried when the deadline passed.
+        left untried when the deadline passed (or *stop* was set).
     """
     problem = cands.problem
     # The limits, kept pair by pair by the same ledger as the room the
@@ -195,10 +200,9 @@ def greedy_start(
     )
     untried = np.zeros(len(problem.needs), dtype=bool)
     for done, need in enumerate(need_order):
-        if (
-            deadline is not None
-            and done % CLOCK_EVERY == 0
-            and clock() >= deadline
+        if done % CLOCK_EVERY == 0 and (
+            (deadline is not None and clock() >= deadline)
+            or (stop is not None and stop.is_set())
         ):
             untried[need_order[done:]] = True
             break

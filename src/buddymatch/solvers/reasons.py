@@ -242,6 +242,7 @@ def unmet_reason(
     use: ProposalUse,
     untried: bool = False,
     budget_check: Callable[[int], bool | None] | None = None,
+    interrupted: bool = False,
 ) -> tuple[UnmetReason, str]:
     problem = cands.problem
     policy = cands.policy
@@ -249,6 +250,10 @@ def unmet_reason(
     if status == "infeasible":
         return "pinned_conflict", (
             "no proposal was made: the pins cannot all hold together"
+        )
+    if status == "no_solution" and interrupted:
+        return "not_solved", (
+            "the search was stopped before any proposal was found"
         )
     if status == "no_solution":
         return "not_solved", (
@@ -269,6 +274,12 @@ def unmet_reason(
         fitting = too_few_fitting(cands, need, use.capacity)
         assert fitting is not None  # the same rule, in words
         return "capacity", f"it {fitting}"
+    if untried and interrupted:
+        # The search was stopped before the greedy start reached it.
+        return "not_solved", (
+            "not met in this proposal, not proven impossible: the search "
+            "was stopped before it was tried"
+        )
     if untried:
         # The time limit ran out before the greedy start reached it:
         # nothing is known about why it is unmet.

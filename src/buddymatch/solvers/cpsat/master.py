@@ -369,6 +369,9 @@ def integer_master(
             return time_limit - spent
         return time_limit - (time.perf_counter() - began)
 
+    def stopped() -> bool:
+        return stop is not None and stop.is_set()
+
     def take(solver: cp_model.CpSolver) -> BoolArray:
         return np.asarray(solver.boolean_values(x).to_numpy(), dtype=bool)
 
@@ -385,7 +388,9 @@ def integer_master(
             stages.append(counted_record(name, len(terms), deterministic))
             fix_cover(model, terms, len(terms))
             continue
-        if remaining() <= 0 and best is not None:
+        if stopped() and best is None:
+            return MasterOutcome(chosen, "no_solution", stages, n)
+        if (remaining() <= 0 or stopped()) and best is not None:
             proven = False
             break
         maximize(model, [v.index for v in terms], [1] * len(terms))
@@ -407,7 +412,9 @@ def integer_master(
         fix_cover(model, terms, rank(best)[stage])
         hint(best)
     else:
-        if remaining() > 0 or best is None:
+        if stopped() and best is None:
+            return MasterOutcome(chosen, "no_solution", stages, n)
+        if (remaining() > 0 and not stopped()) or best is None:
             maximize(model, [v.index for v in x], quality.tolist())
             solver, status = run_stage(model, settings, remaining(), large)
             spent += solver.deterministic_time

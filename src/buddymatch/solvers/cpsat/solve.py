@@ -19,7 +19,6 @@ from ortools.sat.python import cp_model
 
 from buddymatch.candidates import CandidateSet
 from buddymatch.errors import SolverError
-from buddymatch.params import ProgressCallback
 from buddymatch.scoring import from_units
 from buddymatch.solvers.cpsat.constraints import Constraints
 from buddymatch.solvers.cpsat.objective import (
@@ -31,6 +30,7 @@ from buddymatch.solvers.cpsat.objective import (
     set_quality_objective,
 )
 from buddymatch.solvers.cpsat.variables import Variables
+from buddymatch.solvers.progress import Reporter
 from buddymatch.solvers.settings import Outcome, SolverSettings
 
 log = logging.getLogger("buddymatch")
@@ -71,12 +71,9 @@ def gap_of(objective: float, bound: float) -> float:
 class _Progress(cp_model.CpSolverSolutionCallback):
     """Reports each improving solution of the quality stage."""
 
-    def __init__(
-        self, report: ProgressCallback, start: float, proof: bool
-    ) -> None:
+    def __init__(self, report: Reporter, proof: bool) -> None:
         super().__init__()
         self._report = report
-        self._start = start
         self._proof = proof
 
     def on_solution_callback(self) -> None:
@@ -87,11 +84,29 @@ class _Progress(cp_model.CpSolverSolutionCallback):
         else:
             # The model's bound holds for the shortlist only: report none.
             bound = gap = math.nan
-        self._report(time.perf_counter() - self._start, objective, bound, gap)
+        self._report.quality_found(objective, bound, gap)
+
+
+class _CoverProgress(cp_model.CpSolverSolutionCallback):
+    """Reports each improving solution of a cover stage: the needs of
+    its priority it meets."""
+
+    def __init__(self, report: Reporter, priority: int) -> None:
+        super().__init__()
+        self._report = report
+        self._priority = priority
+
+    def on_solution_callback(self) -> None:
+        self._report.cover_found(self._priority, round(self.objective_value))
 
 
 class _Stopper:
-    """Stops a running solve when the caller's event is set."""
+    """Stops a running solve when the caller's event is set.
+
+    CP-SAT's ``stop_search`` does nothing before the solve has begun, so
+    once the event is set it is called again until the solve ends: a stop
+    that comes while the model is handed over still takes effect.
+    """
 
     def __init__(
         self, solver: cp_model.CpSolver, event: threading.Event | None
@@ -110,14 +125,19 @@ class _Stopper:
     def _watch(self) -> None:
         assert self._event is not None
         while not self._done.is_set():
-            if self._event.wait(0.05):
+            if self._event.wait(STOP_POLL_SECONDS):
                 self._solver.stop_search()
-                return
+                self._done.wait(STOP_POLL_SECONDS)
 
     def __exit__(self, *exc: object) -> None:
         self._done.set()
         if self._thread is not None:
             self._thread.join()
+
+
+#: Seconds between two looks at the stop event while a solve runs (and
+#: between two calls of ``stop_search`` once it is set).
+STOP_POLL_SECONDS = 0.05
 
 
 def stage_timing(
@@ -147,11 +167,11 @@ def _solver(
     params.num_workers = settings.workers
     params.random_seed = settings.seed
     params.log_search_progress = settings.log_search
-    # CP-SAT may only install its SIGINT handler on the main thread; a
-    # service calling us from a worker thread must not have it.
-    params.catch_sigint_signal = (
-        threading.current_thread() is threading.main_thread()
-    )
+    # Never CP-SAT's SIGINT handler: it ended only the stage running and
+    # swallowed Ctrl-C, so the call went on to its time limit.  Signals
+    # reach the search through the stop event instead (see
+    # buddymatch.solvers.interrupt).
+    params.catch_sigint_signal = False
     if settings.deterministic:
         # Interleaved search with a deterministic time limit gives the same
         # answer for the same model, whatever the machine's load.
@@ -260,7 +280,7 @@ def solve(
     usable: np.ndarray,
     forced: list[list[int]],
     settings: SolverSettings,
-    progress: ProgressCallback | None = None,
+    report: Reporter | None = None,
     warm: np.ndarray | None = None,
     proof: bool = True,
     cover_search: bool = True,
@@ -277,9 +297,10 @@ def solve(
         Pins, each a group of candidate positions of which at least one
         must be chosen.
     settings
-        Solver settings; ``time_limit`` is shared by all stages.
-    progress
-        Called on each improving solution of the quality stage.
+        Solver settings; ``time_limit`` is shared by all stages, and
+        once ``stop`` is set no stage starts and the one running ends.
+    report
+        Told of each stage and each improving solution.
     warm
         A proposal obeying every hard rule (mask over candidates), given
         to CP-SAT as a hint and returned if nothing better is found.
@@ -313,6 +334,12 @@ def solve(
         if settings.deadline is not None:
             left = min(left, settings.deadline - now)
         return left
+
+    def stopped() -> bool:
+        return settings.stop is not None and settings.stop.is_set()
+
+    # A shortlist's stages are named as such in the progress reports.
+    label = "" if proof else " (shortlist)"
 
     stages: list[dict[str, Any]] = []
     proven = True
@@ -375,6 +402,16 @@ def solve(
         model.proto.solution_hint.vars.extend(hint_index.tolist())
         model.proto.solution_hint.values.extend(hinted.tolist())
 
+    def report_best() -> None:
+        """Tell the caller the cover and quality of the best so far."""
+        if report is None or not report.wants_events or best is None:
+            return
+        found = rank(best)
+        report.best(
+            dict(zip(PRIORITY_ORDER, found, strict=False)),
+            quality=from_units(found[-1]),
+        )
+
     if warm is not None:
         best = np.asarray(warm[variables.positions], dtype=bool)
         hint(best)
@@ -419,10 +456,15 @@ def solve(
             # priority that can be met (checked at the end).
             kept.append((stage, len(terms)))
             continue
-        if remaining() <= 0 and best is not None:
-            proven = False  # out of time: keep the warm start
+        if stopped() and best is None:
+            return Outcome("no_solution", chosen, stages=stages)
+        if (remaining() <= 0 or stopped()) and best is not None:
+            # Out of time, or stopped by the caller: keep the warm start.
+            proven = False
             break
         set_cover_objective(model, terms)
+        if report is not None:
+            report.phase(name + label)
         # A cover stage may use only part of the time left, so that later
         # stages (and the quality bound) always get their turn.
         solver, status = run_stage(
@@ -430,6 +472,9 @@ def solve(
             settings,
             COVER_SHARE * remaining(),
             large,
+            _CoverProgress(report, priority)
+            if report is not None and report.wants_events
+            else None,
             small_lp=SMALL_MODEL_LP,
         )
         spent += solver.deterministic_time
@@ -453,14 +498,22 @@ def solve(
         assert best is not None
         fix_cover(model, terms, rank(best)[stage])
         hint(best)
+        report_best()
 
-    if remaining() <= 0 and best is not None:
+    if stopped() and best is None:
+        return Outcome("no_solution", chosen, stages=stages)
+    if (remaining() <= 0 or stopped()) and best is not None:
         chosen[variables.positions[best]] = True
         return Outcome(
             "feasible", chosen, stages=stages, cover_bounds=bounds()
         )
     set_quality_objective(model, cands, variables)
-    callback = _Progress(progress, start, proof) if progress else None
+    callback = None
+    if report is not None:
+        report.phase("quality" + label)
+        report_best()
+        if report.progress is not None or report.wants_events:
+            callback = _Progress(report, proof)
     solver, status = run_stage(
         model,
         settings,
