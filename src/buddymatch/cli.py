@@ -949,6 +949,9 @@ def _best_words(event: ProgressEvent | None) -> str:
     if event.bound is not None and event.gap is not None:
         words.append(f"bound {event.bound:,.1f}")
         words.append(f"gap {event.gap:.1%}")
+    elif event.quality is not None:
+        # Before the quality stage, or on a shortlist: nothing proven.
+        words.append("no proven bound")
     return "   ".join(words)
 
 

@@ -175,13 +175,3 @@ def test_shortlist_then_whole_model_is_deterministic(
     ]
     assert runs[0].assignments == runs[1].assignments
     assert runs[0].objective == runs[1].objective
-
-
-def test_cli_progress_line_says_when_there_is_no_bound() -> None:
-    from buddymatch.cli import _LiveProgress
-
-    line = _LiveProgress(enabled=False)
-    line(1.0, 250.0, math.nan, math.nan)
-    assert "no proven bound" in line._last
-    line(2.0, 250.0, 260.0, 0.04)
-    assert "bound 260.00" in line._last and "gap 4.00%" in line._last
