@@ -18,7 +18,8 @@ import pytest
 from typer.testing import CliRunner
 
 import buddymatch as bm
-from buddymatch.cli import _best_words, _final_line, app
+from buddymatch.cli import app
+from buddymatch.cli.progress import _best_words, _final_line
 from buddymatch.params import ProgressEvent
 from buddymatch.synth import preset
 from conftest import make_trust, solve_verified

@@ -19,7 +19,7 @@ from buddymatch.errors import (
 )
 from buddymatch.result import Result, UnmetNeed
 
-DOCS = Path(__file__).parents[1] / "docs" / "cli.md"
+DOCS = Path(__file__).parents[2] / "docs" / "cli.md"
 
 
 def _documented_codes() -> list[int]:
