@@ -1,15 +1,18 @@
 """Solve parameters: how a search runs, for every entry point that solves.
 
-:func:`~buddymatch.propose`, :func:`~buddymatch.propose_many`,
-:func:`~buddymatch.rematch`, :func:`~buddymatch.explain_result` and
-:func:`~buddymatch.explain_pair` take one :class:`SolveParams`::
+[`propose`][buddymatch.propose], [`propose_many`][buddymatch.propose_many],
+[`rematch`][buddymatch.rematch], [`explain_result`][buddymatch.explain_result]
+and
+[`explain_pair`][buddymatch.explain_pair] take one
+[`SolveParams`][buddymatch.params.SolveParams]::
 
     params = bm.SolveParams(time_limit=30, seed=1, deterministic=True)
     result = bm.propose(problem, policy, params=params)
     rematched = bm.rematch(problem, policy, arrangements, params=params)
 
 They still take the same settings as keywords (``time_limit=30`` ...);
-:meth:`SolveParams.merge` turns those into a :class:`SolveParams`, the
+[`SolveParams.merge`][buddymatch.params.SolveParams.merge] turns those into a
+[`SolveParams`][buddymatch.params.SolveParams], the
 only form passed on inside the package.  The problem and its travel model
 are not parameters of the search: they stay arguments of each call.
 
@@ -107,12 +110,12 @@ class SolveParams:
     """How a search runs: its time, seed, threads and mode.
 
     Frozen, so one object can be shared by many calls; make a changed copy
-    with :func:`dataclasses.replace`.  Values are checked when it is made.
+    with `dataclasses.replace`.  Values are checked when it is made.
 
     Parameters
     ----------
     time_limit
-        Seconds for the whole call of :func:`~buddymatch.propose`
+        Seconds for the whole call of [`propose`][buddymatch.propose]
         (candidates, warm start and every solver stage); in deterministic
         mode, CP-SAT deterministic-time units for the solver stages
         (roughly seconds).  At least 0.  The best proposal found so far is
@@ -122,7 +125,7 @@ class SolveParams:
         Random seed of the search (a 32-bit integer).
     workers
         CP-SAT worker threads, at least 1; ``None`` chooses by model size
-        (see :func:`~buddymatch.propose`).
+        (see [`propose`][buddymatch.propose]).
     deterministic
         When true, the same input gives the same assignments and objective
         (interleaved search with a deterministic time limit).
@@ -252,7 +255,8 @@ class SolveParams:
         """Return the parameters of a call given *params* or keywords.
 
         Every solving entry point takes its settings either as one
-        :class:`SolveParams` or as the keywords of its fields; this is
+        [`SolveParams`][buddymatch.params.SolveParams] or as the keywords of
+        its fields; this is
         where the two forms meet.  A keyword left ``None`` is not given.
 
         Parameters
@@ -276,9 +280,10 @@ log_search, solver_params, events
         TypeError
             If *params* is given with a keyword that differs from it (the
             call would be ambiguous), or *params* is not a
-            :class:`SolveParams`.
+            [`SolveParams`][buddymatch.params.SolveParams].
         ValueError
-            If a keyword's value is out of range (see :class:`SolveParams`).
+            If a keyword's value is out of range (see
+            [`SolveParams`][buddymatch.params.SolveParams]).
 
         Examples
         --------

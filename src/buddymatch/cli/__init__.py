@@ -1,6 +1,6 @@
 """The ``buddymatch`` command: a thin layer over the library.
 
-Exit codes (all commands), from the one table :data:`EXIT_CODES` of how a
+Exit codes (all commands), from the one table `EXIT_CODES` of how a
 command ends; docs/cli.md lists the same codes:
 
 - 0: success, every need met;

@@ -1,6 +1,6 @@
 """The command's frame: the Typer app, its consoles, exit codes and options.
 
-Every command module registers on :data:`app`; the options shared by
+Every command module registers on `app`; the options shared by
 several commands are declared once here.
 """
 
@@ -71,7 +71,7 @@ class _Console(Console):
 
     On a terminal it uses the terminal's width.  Elsewhere, unless
     COLUMNS is set, a line of text is never wrapped and a table gets its
-    natural width (at least :data:`LOG_WIDTH`): one record stays on one
+    natural width (at least `LOG_WIDTH`): one record stays on one
     line and every column keeps its words.
     """
 

@@ -76,7 +76,7 @@ def _guard(
 
 def _error_code(exc: BaseException) -> int:
     """Return the exit code of *exc*: that of its nearest class in
-    :data:`EXIT_CODES`."""
+    `EXIT_CODES`."""
     for cls in type(exc).__mro__:
         if cls in EXIT_CODES:
             return EXIT_CODES[cls]
@@ -155,7 +155,7 @@ class _Inputs:
 
 @dataclass(frozen=True)
 class _Loaded:
-    """What :func:`_prepare` read: the problem, policy, travel model,
+    """What `_prepare` read: the problem, policy, travel model,
     arrangements (for ``rematch``) and a saved result (for ``explain``)."""
 
     problem: Problem
@@ -479,7 +479,7 @@ def _emit(obj: Output, target: _Target, **options: Any) -> None:
 def _outputs(
     target: _Target | None,
 ) -> list[tuple[Path | None, OutputKind | None]]:
-    """The file of *target* for :func:`_prepare` to check (its format is
+    """The file of *target* for `_prepare` to check (its format is
     checked already)."""
     return [(None if target is None else target.path, None)]
 

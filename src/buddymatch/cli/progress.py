@@ -38,12 +38,12 @@ if TYPE_CHECKING:
 class _Stopping:
     """Ctrl-C and SIGTERM in a command that solves.
 
-    While the search runs (:meth:`search`), the first signal stops it
+    While the search runs (`search`), the first signal stops it
     (the engine returns its best proposal so far at once) and says so on
     stderr; the second aborts: KeyboardInterrupt, nothing written, exit
     130.  Before and after the search, any signal aborts.  The signals
     are heard on a thread of their own
-    (:class:`~buddymatch.solvers.interrupt.SignalWatch`) because the main
+    (`SignalWatch`) because the main
     thread may be inside CP-SAT, where a Python handler would wait for
     the stage to end; the handlers in place before are restored on exit.
     """
@@ -120,7 +120,7 @@ class _SolveProgress:
     the cover per priority and quality of the best proposal so far, its
     bound and gap, and the time left, refreshed four times a second and
     gone when the search ends.  Elsewhere nothing is drawn while solving:
-    :meth:`final` writes one summary line.  Its ``events`` are the
+    `final` writes one summary line.  Its ``events`` are the
     engine's event callback (``SolveParams.events``).
     """
 

@@ -1,4 +1,5 @@
-"""The re-solve loop: :func:`rematch` plans, solves, and solves again.
+"""The re-solve loop: [`rematch`][buddymatch.rematch.run.rematch] plans,
+solves, and solves again.
 
 The engine counts only the buddies in its model, so a seeker with
 arrangements kept outside it may get more buddies than
@@ -68,7 +69,7 @@ def rematch(
     Ongoing arrangements are kept (pinned, or at ``disruption_cost`` in
     soft mode; one that now breaks a rule is kept and flagged); ended ones
     ban their seeker-buddy pair in every area; the rest is proposed as
-    :func:`~buddymatch.propose` would, so cover still comes first.
+    [`propose`][buddymatch.propose] would, so cover still comes first.
 
     Parameters
     ----------
@@ -77,10 +78,12 @@ def rematch(
     policy
         Rules and weights; ``keep_ongoing`` chooses pinned or soft.
     arrangements
-        The arrangements in place (see :class:`Arrangement`).
+        The arrangements in place (see
+        [`Arrangement`][buddymatch.rematch.run.Arrangement]).
     params
-        How each search runs, as for :func:`~buddymatch.propose` (see
-        :class:`~buddymatch.SolveParams`); the time limit applies to each
+        How each search runs, as for [`propose`][buddymatch.propose] (see
+        [`SolveParams`][buddymatch.SolveParams]); the time limit applies to
+        each
         solve, and ``progress`` reports the solves of the whole problem.
         A seeker whose buddies kept outside the model would, together
         with new ones, exceed ``max_buddies_per_seeker`` is limited to its
@@ -90,7 +93,7 @@ solver_params
         The fields of *params*, given one by one instead; not with a
         *params* they differ from.
     travel
-        The travel model, as for :func:`~buddymatch.propose`.
+        The travel model, as for [`propose`][buddymatch.propose].
 
     Returns
     -------
@@ -102,10 +105,11 @@ solver_params
     InputError
         If an arrangement names an unknown trust or area, an ongoing one
         a need the seeker does not list, or the arrangements contradict
-        each other or a pin (see :func:`arrangement_issues`).
+        each other or a pin (see
+        [`arrangement_issues`][buddymatch.rematch.run.arrangement_issues]).
     TypeError, ValueError
         If a setting is bad, or *params* is given with a keyword that
-        differs from it (see :class:`~buddymatch.SolveParams`).
+        differs from it (see [`SolveParams`][buddymatch.SolveParams]).
     """
     params = SolveParams.merge(
         params,

@@ -1,13 +1,14 @@
-"""Solving: from a problem and a policy to a :class:`~buddymatch.Result`.
+"""Solving: from a problem and a policy to a [`Result`][buddymatch.Result].
 
-:func:`propose` is the entry point.  It builds the candidate pairs (the
+[`propose`][buddymatch.solvers.propose] is the entry point.  It builds the
+candidate pairs (the
 hard pair rules), checks pins against them, solves problems of
-transportation structure exactly by min-cost flow (:mod:`.flow`, which
+transportation structure exactly by min-cost flow (`flow`, which
 loads OR-Tools' graph module only), and otherwise runs the CP-SAT backend
-in :mod:`buddymatch.solvers.cpsat`; it converts what it found in one place
-(:mod:`.assemble`).  On large models the per-buddy decomposition
-(:mod:`.decomposition`, an LP for GLOP) bounds every stage and its columns
-feed an integer master (:mod:`.cpsat.master`), see :mod:`.bounds`.  Only
+in `buddymatch.solvers.cpsat`; it converts what it found in one place
+(`assemble`).  On large models the per-buddy decomposition
+(`decomposition`, an LP for GLOP) bounds every stage and its columns
+feed an integer master (`cpsat.master`), see `bounds`.  Only
 modules of this package import ortools.
 """
 
@@ -135,11 +136,11 @@ def _search(
 ) -> Outcome | None:
     """Run CP-SAT on the whole model, a shortlist, or both in turn.
 
-    * Up to :data:`LARGE_MODEL_PAIRS` usable pairs, or without a warm
+    * Up to `LARGE_MODEL_PAIRS` usable pairs, or without a warm
       start: the whole model.
-    * Above :data:`~.shortlist.SHORTLIST_ABOVE`: a shortlist only, and no
-      proof is claimed (see :mod:`.shortlist`).
-    * In between: a shortlist first, for :data:`~.shortlist.SHORTLIST_SHARE`
+    * Above `SHORTLIST_ABOVE`: a shortlist only, and no
+      proof is claimed (see `shortlist`).
+    * In between: a shortlist first, for `SHORTLIST_SHARE`
       of the time; its best proposal is then the warm start of the whole
       model, which keeps its cover and improves quality, with a proven
       bound.  On "national" this found quality 56,023 (gap 0.170) where
@@ -298,9 +299,9 @@ def _budget_check(
     be met?" for the unmet needs of the proposal *chosen*, or ``None``.
 
     Asked only of needs over the budget that have no room in the proposal
-    (see :func:`.assemble.assemble`); each answer is one feasibility solve
-    of at most :data:`BUDGET_CHECK_SECONDS`, within the call's time limit
-    (*end*), and only up to :data:`LARGE_MODEL_PAIRS` usable pairs, where
+    (see `assemble.assemble`); each answer is one feasibility solve
+    of at most `BUDGET_CHECK_SECONDS`, within the call's time limit
+    (*end*), and only up to `LARGE_MODEL_PAIRS` usable pairs, where
     the model builds in a blink.  Unasked, the words name both the limit
     and the budget.  Once *stop* is set, nothing more is asked.
     """
@@ -367,11 +368,12 @@ def propose(
     params
         How the search runs: time limit, seed, workers, mode, progress,
         events, stop, search log and CP-SAT parameters (see
-        :class:`~buddymatch.SolveParams`; default ``SolveParams()``).  The
+        [`SolveParams`][buddymatch.SolveParams]; default ``SolveParams()``).
+        The
         time limit covers the whole call (candidates, warm start and
         every solver stage).  Without *workers*, the search uses
-        :data:`WORKERS_SMALL` threads, or :data:`WORKERS_LARGE` above
-        :data:`LARGE_MODEL_PAIRS` pairs, or :data:`WORKERS_DETERMINISTIC`
+        `WORKERS_SMALL` threads, or `WORKERS_LARGE` above
+        `LARGE_MODEL_PAIRS` pairs, or `WORKERS_DETERMINISTIC`
         in deterministic mode.  Once *stop* is set the call returns
         promptly, whatever its phase, with the best proposal so far
         (``solver["stopped"]`` is ``"interrupt"``); without *stop*,
@@ -403,7 +405,7 @@ solver_params, events
         If CP-SAT reports the model invalid (a bug in buddymatch).
     TypeError, ValueError
         If a setting is bad, or *params* is given with a keyword that
-        differs from it (see :class:`~buddymatch.SolveParams`).
+        differs from it (see [`SolveParams`][buddymatch.SolveParams]).
     KeyboardInterrupt
         On Ctrl-C, when the call was given no *stop* event.
     """
@@ -456,7 +458,8 @@ def _propose(
     candidates: CandidateSet | None,
     travel: TravelModel | None,
 ) -> Result:
-    """The body of :func:`propose`, with its settings merged."""
+    """The body of [`propose`][buddymatch.solvers.propose], with its settings
+    merged."""
     start = report.start
     # These three are read all through.
     time_limit = params.time_limit

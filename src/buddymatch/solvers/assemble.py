@@ -1,4 +1,4 @@
-"""Turn chosen candidate pairs into a :class:`~buddymatch.result.Result`.
+"""Turn chosen candidate pairs into a [`Result`][buddymatch.result.Result].
 
 The one conversion point from solver output to library objects: every
 backend (and every warm start or re-match) hands over a mask of chosen
@@ -130,12 +130,12 @@ def assemble(
         Answers, for an unmet need over the budget with no room in the
         proposal, whether lifting the budget alone would let it be met
         alongside the met needs (``None``: not known); see
-        :class:`~buddymatch.solvers.cpsat.core.BudgetCheck`.  Without it
+        `BudgetCheck`.  Without it
         such a need is reported as ``capacity`` with the budget named too.
     cover_bounds
         Proven upper bound on each priority's cover, given at least the
         proposal's cover of every higher priority (see
-        :class:`~buddymatch.result.Coverage`).  Without one, an ``optimal``
+        [`Coverage`][buddymatch.result.Coverage]).  Without one, an ``optimal``
         result's bound is its cover and any other proposal's is the number
         of that priority's needs that could be met at all (enough usable
         candidates).

@@ -3,7 +3,7 @@
 On large models CP-SAT's own bound on the compact model barely moves (on
 "national" it stays at about the sum of each need's best score, 65,545
 against proposals of 56,000), and its cover stages end unproven.  The
-per-buddy decomposition (:mod:`.decomposition`) bounds every stage far
+per-buddy decomposition (`decomposition`) bounds every stage far
 more tightly (61,162; cover 456 of priority 2 where 516 needs could be
 met).  This module runs it within the call's time limit and merges its
 bounds with CP-SAT's: the result reports, for each stage, the smallest
@@ -14,7 +14,7 @@ was given for the priorities above it (the lexicographic objective): it
 bounds the proposals that meet at least that many needs of each of those
 priorities.  It is used for the final proposal only when the proposal
 meets at least those counts, which keeps it valid for the proposal's own
-conditional statement (see :class:`~buddymatch.result.Coverage`).
+conditional statement (see [`Coverage`][buddymatch.result.Coverage]).
 """
 
 from __future__ import annotations
@@ -244,7 +244,7 @@ def decomposition_seconds(
     deadline: float | None, deterministic: bool
 ) -> float:
     """Seconds the decomposition may take of what is left before
-    *deadline* (its share, :data:`DECOMPOSITION_SHARE`)."""
+    *deadline* (its share, `DECOMPOSITION_SHARE`)."""
     if deterministic or deadline is None:
         return math.inf
     return max(0.0, deadline - time.perf_counter()) * DECOMPOSITION_SHARE

@@ -68,7 +68,7 @@ Both dynamic programmes run vectorised with numpy over all groups, then
 over all buddies; the argmax of each step is recorded, so the best column
 of every buddy is read back without another pass.
 
-Units: score units of :func:`buddymatch.scoring.to_units` (the engine's
+Units: score units of `buddymatch.scoring.to_units` (the engine's
 integers), so the quality bound compares with the engine's objective
 exactly; the LP itself works in points (units / 1000) and fees in
 thousands of pounds, for its conditioning.  The bound is rounded down to
@@ -131,7 +131,7 @@ DUAL_SMOOTHING = 0.5
 #: quality stage of a 20,886-pair reviewer-assignment instance that CLP
 #: solved.
 LP_SOLVER = "CLP"
-#: Most columns kept in :attr:`Decomposition.pool_columns`; once full,
+#: Most columns kept in `Decomposition.pool_columns`; once full,
 #: new columns still enter the masters but no longer the pool, so the
 #: memory of a long run stays bounded (a column holds a few pairs: about
 #: 100 bytes each with its key).
@@ -156,7 +156,7 @@ class StageBound:
         points (given the fixed cover counts).
     bound_units
         The same bound in integer units: needs, or score units of
-        :func:`~buddymatch.scoring.to_units`.
+        `to_units`.
     lp_value
         The restricted master's value at the last iteration (needs or
         points): the decomposition cannot prove less than this.
@@ -191,10 +191,10 @@ class Decomposition:
     Attributes
     ----------
     stages
-        One :class:`StageBound` per stage run, in order.
+        One `StageBound` per stage run, in order.
     columns
         The last master's columns: for each, the candidate positions
-        (into the :class:`~buddymatch.candidates.CandidateSet`) it
+        (into the [`CandidateSet`][buddymatch.candidates.CandidateSet]) it
         assigns; all of one buddy.
     column_buddy
         Trust index of each column's buddy.
@@ -209,8 +209,8 @@ class Decomposition:
     pool_columns
         Every distinct column generated in the whole run (all stages and
         restarts, seed columns included), as candidate positions, up to
-        :data:`POOL_LIMIT` columns: the search space of an integer
-        master (:func:`buddymatch.solvers.cpsat.master.integer_master`).
+        `POOL_LIMIT` columns: the search space of an integer
+        master (`buddymatch.solvers.cpsat.master.integer_master`).
     pool_buddy
         Trust index of each pool column's buddy.
     """

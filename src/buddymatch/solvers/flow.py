@@ -3,14 +3,14 @@
 Reviewer-style problems (user scores in ``pairs.csv``, one need per seeker,
 unit workloads) are transportation problems: their cover and quality are
 one min-cost flow, whose optimum is integral, so no search is needed.
-:func:`flow_structure` says whether a problem has that structure and
-:func:`solve_flow` solves it with OR-Tools' ``SimpleMinCostFlow`` (which
+`flow_structure` says whether a problem has that structure and
+`solve_flow` solves it with OR-Tools' ``SimpleMinCostFlow`` (which
 loads neither CP-SAT nor pandas).
 
 The condition
 -------------
 Call a need *active* when it has a usable pair
-(:func:`~buddymatch.solvers.room.usable_candidates`); only active needs
+(`usable_candidates`); only active needs
 can ever be met, so only they can couple anything.  The flow path is taken
 when all of these hold:
 
@@ -66,10 +66,10 @@ capacity), and an integral optimum exists and is what the solver returns.
   need that could be met at all, the most possible at every priority,
   and any proposal with that cover saturates the same source arcs with
   the same M-weight, so the min-cost flow has the best quality among
-  them.  Otherwise :func:`solve_flow` returns ``None`` and the search
+  them.  Otherwise `solve_flow` returns ``None`` and the search
   decides.
 
-All weights are integers (:func:`~buddymatch.scoring.to_units`); when
+All weights are integers (`to_units`); when
 they could overflow the solver's 64-bit arithmetic (cost-scaling
 multiplies costs by the number of nodes) the path is not taken.
 """
@@ -266,7 +266,7 @@ def solve_flow(
     cands
         The candidate pairs.
     flow
-        Its network, from :func:`flow_structure`.
+        Its network, from `flow_structure`.
     solver
         The settings record to complete (backend, stage, bound source).
     deterministic

@@ -7,7 +7,7 @@ every hard rule, so it is a valid proposal on its own: when the time limit
 runs out before CP-SAT finds anything, this is what is returned.
 
 Given a deadline, the greedy stops taking needs when it passes, or when
-the caller's stop event is set (see :func:`greedy_start`): what it has
+the caller's stop event is set (see `greedy_start`): what it has
 chosen so far still obeys every hard rule, and the needs it did not reach
 are reported as such.
 """
@@ -58,7 +58,7 @@ CLOCK_EVERY = 64
 
 
 class GreedyStart(NamedTuple):
-    """What :func:`greedy_start` found."""
+    """What `greedy_start` found."""
 
     #: Mask of chosen candidates, or ``None`` when a pin cannot be
     #: honoured by the greedy.
@@ -75,7 +75,7 @@ def greedy(
 ) -> np.ndarray | None:
     """Return a mask of chosen candidates obeying every hard rule.
 
-    The same as :func:`greedy_start` without a deadline.
+    The same as `greedy_start` without a deadline.
     """
     return greedy_start(cands, usable, forced).chosen
 

@@ -6,16 +6,16 @@ whole time limit) the handler waits too, and Ctrl-C went unanswered until
 the stage ended.  CP-SAT's own SIGINT handler (``catch_sigint_signal``)
 ended only the stage that was running, and swallowed the signal: the call
 went on to its time limit.  So CP-SAT never catches signals here, and
-:class:`SignalWatch` hears them through the interpreter's wakeup file
+`SignalWatch` hears them through the interpreter's wakeup file
 descriptor, on a thread of its own, the moment they arrive: it can set a
 search's stop event while the main thread is still inside the solver.
 
-:func:`interrupt_to_stop` is what a plain library call gets: Ctrl-C stops
+`interrupt_to_stop` is what a plain library call gets: Ctrl-C stops
 the search at once and raises KeyboardInterrupt as usual.
 
 CLP, the decomposition's LP solver, installs a SIGINT handler of its own
 for the length of each solve, which swallows Ctrl-C the same way (it only
-cuts that LP short): :func:`resend_sigint` sends the signal again once
+cuts that LP short): `resend_sigint` sends the signal again once
 CLP has put Python's handler back.
 """
 
@@ -31,7 +31,7 @@ from typing import Any
 
 __all__ = ["STOP_SIGNALS", "SignalWatch", "interrupt_to_stop", "resend_sigint"]
 
-#: A Python-level signal handler, as :func:`signal.signal` takes it.
+#: A Python-level signal handler, as `signal.signal` takes it.
 Handler = Callable[[int, FrameType | None], Any]
 
 # The byte that tells the watching thread to end (no signal is numbered 0).

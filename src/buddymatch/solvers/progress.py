@@ -1,6 +1,6 @@
-"""What a call of :func:`~buddymatch.solvers.propose` reports as it runs.
+"""What a call of [`propose`][buddymatch.solvers.propose] reports as it runs.
 
-One :class:`Reporter` per call keeps the phase and the best proposal so
+One `Reporter` per call keeps the phase and the best proposal so
 far, and sends a [ProgressEvent][buddymatch.params.ProgressEvent] to the
 caller's ``events`` at each change; the quality stage's improving
 solutions also go to the older four-number ``progress`` callback, as

@@ -4,7 +4,7 @@ The reasons an assembled result gives its unmet needs (``no_candidate``,
 ``too_few_candidates``, ``capacity``, ``budget``, ``not_solved`` ...),
 their words, and the cover bounds behind "up to N more needs of this
 priority may be coverable".  They read the room a proposal leaves from
-:mod:`buddymatch.solvers.room`, so the reasons and the explanations'
+`buddymatch.solvers.room`, so the reasons and the explanations'
 funnel agree.
 """
 
@@ -61,7 +61,7 @@ def workload_source(policy: Policy, need: Need, workload: int) -> str:
 
 def workload_words(cands: CandidateSet, position: int) -> str:
     """Name a candidate pair's workload and where it comes from (see
-    :func:`workload_source`)."""
+    `workload_source`)."""
     need = cands.problem.needs[int(cands.need[position])]
     return workload_source(cands.policy, need, int(cands.workload[position]))
 

@@ -1,9 +1,10 @@
 """Settings and outcome of a search, as plain data (no solver loaded).
 
-:func:`buddymatch.solvers.propose` builds the settings and records them in
+[`buddymatch.solvers.propose`][buddymatch.solvers.propose] builds the settings
+and records them in
 the result before it knows whether a search is needed at all: the
 min-cost-flow path must not load CP-SAT, so these types live here rather
-than in :mod:`.cpsat.solve`, which re-exports them.
+than in `cpsat.solve`, which re-exports them.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ __all__ = ["Outcome", "SolverSettings"]
 
 @dataclass
 class SolverSettings:
-    """CP-SAT settings of one call of :func:`solve`."""
+    """CP-SAT settings of one call of `solve`."""
 
     time_limit: float
     seed: int

@@ -17,8 +17,9 @@ The shortlist holds:
   a solution of the shortlisted model and the pins can hold.
 
 The shortlist is a heuristic: the best proposal on it need not be the best
-on all pairs.  :func:`buddymatch.solvers.propose` therefore either hands
-its best proposal to the whole model (up to :data:`SHORTLIST_ABOVE` usable
+on all pairs.  [`buddymatch.solvers.propose`][buddymatch.solvers.propose]
+therefore either hands
+its best proposal to the whole model (up to `SHORTLIST_ABOVE` usable
 pairs), which proves what it can, or (above) reports it as ``feasible``
 with no bound, since CP-SAT's bound holds for the shortlist only.
 """

@@ -1,6 +1,6 @@
 """An integer programme over per-buddy columns (price-and-branch).
 
-The decomposition of :mod:`buddymatch.solvers.decomposition` generates
+The decomposition of `buddymatch.solvers.decomposition` generates
 *columns*: each a set of candidate pairs one buddy takes on, within its
 capacity and partner limit, at most one pair per need.  Choosing at most
 one column per buddy, so that every covered need gets exactly its
@@ -243,13 +243,13 @@ def integer_master(
         The candidate pairs of a (problem, policy).
     columns
         Candidate positions of each column (e.g.
-        :attr:`~buddymatch.solvers.decomposition.Decomposition.pool_columns`);
+        `pool_columns`);
         duplicates are dropped.
     column_buddy
         Trust index of each column's buddy.
     pins
         Pin groups: candidate positions of which at least one must be
-        chosen (as :func:`~buddymatch.solvers.assemble.resolve_pins`
+        chosen (as `resolve_pins`
         gives them).
     start
         A proposal obeying every rule (mask over candidates): its

@@ -2,7 +2,8 @@
 
 This is the only place CP-SAT statuses and values are read: every status is
 mapped explicitly (MODEL_INVALID and anything unknown raise
-:class:`~buddymatch.errors.SolverError`), and solver values leave as a plain
+[`SolverError`][buddymatch.errors.SolverError]), and solver values leave as a
+plain
 numpy mask over the candidate pairs.
 """
 
@@ -152,7 +153,7 @@ def stage_timing(
 
 
 #: Full-problem workers of a small model, most useful first (see
-#: :data:`SMALL_MODEL_LP`).
+#: `SMALL_MODEL_LP`).
 SMALL_PORTFOLIO = ("max_lp", "default_lp", "core", "no_lp", "quick_restart")
 
 
@@ -248,7 +249,7 @@ def run_stage(
     """Solve *model* once, with every CP-SAT status mapped explicitly.
 
     Shared by the engine's stages and the integer master
-    (:mod:`.master`), so both read statuses in this one place.
+    (`master`), so both read statuses in this one place.
 
     Returns
     -------
