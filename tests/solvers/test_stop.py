@@ -21,10 +21,10 @@ import buddymatch as bm
 from buddymatch.candidates import CandidateSet, build_candidates
 from buddymatch.params import ProgressEvent
 from buddymatch.solvers import _budget_check
-from buddymatch.solvers.assemble import usable_candidates
 from buddymatch.solvers.cpsat.master import integer_master
 from buddymatch.solvers.decomposition import decomposition_bounds
 from buddymatch.solvers.greedy import greedy, greedy_start
+from buddymatch.solvers.room import usable_candidates
 from buddymatch.synth import preset
 
 

@@ -125,10 +125,12 @@ class _Stopper:
 
     def _watch(self) -> None:
         assert self._event is not None
-        while not self._done.is_set():
-            if self._event.wait(STOP_POLL_SECONDS):
+        # Wait on the end of the solve, not on the stop event, so that a
+        # solve that ends by itself releases this thread at once (waiting
+        # on the stop event cost every stage up to a whole poll).
+        while not self._done.wait(STOP_POLL_SECONDS):
+            if self._event.is_set():
                 self._solver.stop_search()
-                self._done.wait(STOP_POLL_SECONDS)
 
     def __exit__(self, *exc: object) -> None:
         self._done.set()
