@@ -75,8 +75,8 @@ class ProgressEvent:
         it must keep (a proposal may meet more).  Empty before there is a
         proposal.
     quality
-        Quality points of the best proposal so far, once the quality
-        stage (or the flow) has one.
+        Quality points of the best proposal so far (from the warm start
+        on); ``None`` before there is one.
     bound
         The proven upper bound on quality, when one is known (never on
         a shortlist, whose bound proves nothing).

@@ -148,3 +148,18 @@ def test_ctrl_c_reaches_the_decomposition(
     print(f"Ctrl-C to exit, bounding: {seconds:.2f} s")
     assert seconds < EXIT_WITHIN
     _check_written(national, out, terminal)
+
+
+def test_the_handlers_before_are_restored() -> None:
+    from buddymatch.cli.progress import _Stopping
+
+    before = {
+        number: signal.getsignal(number)
+        for number in (signal.SIGINT, signal.SIGTERM)
+    }
+    with _Stopping() as stopping, stopping.search():
+        assert signal.getsignal(signal.SIGINT) is not before[signal.SIGINT]
+        assert signal.getsignal(signal.SIGTERM) is not before[signal.SIGTERM]
+    after = {number: signal.getsignal(number) for number in before}
+    assert after == before
+    assert signal.set_wakeup_fd(-1) == -1  # none left set

@@ -55,7 +55,8 @@ class _Stopping:
         self._lock = threading.Lock()
         self._heard = 0
         self._solving = False
-        self._aborted_solving = False
+        self._searched = False
+        self._aborted = ""  # what an abort says (KeyboardInterrupt)
         self._watch: SignalWatch | None = None
 
     def __enter__(self) -> _Stopping:
@@ -85,7 +86,7 @@ class _Stopping:
             yield
         finally:
             with self._lock:
-                self._solving = False
+                self._solving, self._searched = False, True
 
     def _on_signal(self, number: int) -> None:
         """On the watching thread: stop the search, or abort."""
@@ -96,7 +97,14 @@ class _Stopping:
             first = self._heard == 1 and self._solving
             if not first:
                 self._abort.set()
-                self._aborted_solving = self._solving
+                if self._solving:
+                    self._aborted = "aborted: nothing written"
+                elif self._searched:
+                    # Outputs are atomic: each is whole or not there.
+                    self._aborted = (
+                        "aborted after the search: each output is either "
+                        "complete or not written"
+                    )
         self.stop.set()
         if first:
             err.print(f"[yellow]{self._notice}[/yellow]")
@@ -108,9 +116,7 @@ class _Stopping:
     def _handler(self, number: int, frame: FrameType | None) -> None:
         """On the main thread: raise once the watching thread aborts."""
         if self._abort.is_set():
-            raise KeyboardInterrupt(
-                "aborted: nothing written" if self._aborted_solving else ""
-            )
+            raise KeyboardInterrupt(self._aborted)
 
 
 class _SolveProgress:
@@ -119,8 +125,8 @@ class _SolveProgress:
     On a terminal (stderr), a bar against the time limit with the phase,
     the cover per priority and quality of the best proposal so far, its
     bound and gap, and the time left, refreshed four times a second and
-    gone when the search ends.  Elsewhere nothing is drawn while solving:
-    `final` writes one summary line.  Its ``events`` are the
+    gone when the search ends.  Elsewhere nothing is drawn while solving
+    (`_solve_ended` then writes one line).  Its ``events`` are the
     engine's event callback (``SolveParams.events``).
     """
 
@@ -161,11 +167,6 @@ class _SolveProgress:
         with self._lock:
             self._event = event
             self._phase = event.phase
-
-    def phase(self, name: str) -> None:
-        """Show *name* as the phase (work the engine does not report)."""
-        with self._lock:
-            self._phase = name
 
     def _render(self) -> RenderableType:
         from rich.console import Group

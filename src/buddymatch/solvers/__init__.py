@@ -700,7 +700,6 @@ def _propose(
                 None if deterministic else start + time_limit,
                 stop,
             ),
-            interrupted="stopped" in solver_info
-            and solver_info["stopped"] == STOPPED_BY_CALLER,
+            interrupted=solver_info.get("stopped") == STOPPED_BY_CALLER,
         )
     )

@@ -100,7 +100,10 @@ class SignalWatch:
         ):
             # No Python handler: the interpreter writes no wakeup byte.
             return self
-        reader, writer = socket.socketpair()
+        try:
+            reader, writer = socket.socketpair()
+        except OSError:  # a sandbox without sockets: signals as usual
+            return self
         writer.setblocking(False)
         old = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
         if old != -1 and not self._take_over:
