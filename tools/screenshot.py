@@ -10,7 +10,10 @@ with headless Chromium, the pages a user opens:
   (``terms-letterhead.html``), their Markdown shown as HTML by the
   ``markdown`` package when it is installed (the docs extra has it), else
   as plain text;
-- ``map.png``: the PNG map (needs the ``map`` extra), copied as it is.
+- ``map.png``: the PNG map (needs the ``map`` extra), copied as it is;
+- with ``--site DIR`` (a site built by ``mkdocs build --site-dir DIR``):
+  the docs' home, CLI and API reference pages, to check that the
+  reference shows cross-references and wrapped signatures, not raw roles.
 
 Every page is written next to its screenshot (``*.png``) in the output
 folder, which is not part of the repository: look at the pictures, never
@@ -18,6 +21,7 @@ commit them.  Usage::
 
     python tools/screenshot.py                 # into ./screenshots
     python tools/screenshot.py --out /tmp/shots --width 1280
+    python tools/screenshot.py --site /tmp/site   # also the docs site
 
 Chromium is looked for as ``chromium``, ``chromium-browser``,
 ``google-chrome``, or wherever ``--chromium`` says.
@@ -49,6 +53,16 @@ table { border-collapse: collapse; margin: 1rem 0; font-size: 0.9rem; }
 th, td { border: 1px solid #ccc; padding: 0.25rem 0.6rem; }
 pre { white-space: pre-wrap; }
 """
+
+
+#: Pages of the docs site shot with ``--site``.
+_SITE_PAGES = (
+    "index.html",
+    "cli/index.html",
+    "architecture/index.html",
+    "reference/solve/index.html",
+    "reference/explain/index.html",
+)
 
 
 def _markdown_page(text: str, title: str) -> str:
@@ -99,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--height", type=int, default=1600)
     parser.add_argument("--time-limit", type=float, default=5.0)
     parser.add_argument("--chromium", help="the browser to run")
+    parser.add_argument(
+        "--site", type=Path, help="a built docs site to screenshot too"
+    )
     args = parser.parse_args(argv)
     browser = args.chromium or next(
         (b for b in _BROWSERS if shutil.which(b)), None
@@ -142,6 +159,17 @@ def main(argv: list[str] | None = None) -> int:
         picture = out / f"{name}.png"  # map.html.png beside map.png
         _shoot(browser, page, picture, args.width, args.height)
         print(f"written: {picture}")
+    if args.site is not None:
+        for page in _SITE_PAGES:
+            picture = out / ("site-" + page.replace("/", "-") + ".png")
+            _shoot(
+                browser,
+                args.site / page,
+                picture,
+                args.width,
+                args.height,
+            )
+            print(f"written: {picture}")
     try:
         write_output(Map(result), out / "map.png")
         print(f"written: {out / 'map.png'}")
