@@ -33,7 +33,7 @@ transformed problem, which [`verify`][buddymatch.verify.verify] checks.
 The package's modules, in the order of a call: `plan` (the
 transformation, with `room` for the limits that arrangements kept
 outside the model take, counted in the solver's
-[`Ledger`][buddymatch.solvers.Ledger]), `run`
+`Ledger`), `run`
 ([`rematch`][buddymatch.rematch.rematch] and its
 re-solves), `diff` (the answer) and `models` (its types).
 The diff is written by

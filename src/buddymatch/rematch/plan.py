@@ -7,7 +7,7 @@ kept outside the model, whose room it then takes
 (`room_left`).  Ended arrangements veto
 their pair.  `make_plan` returns the transformed problem and policy
 with what the answer needs to turn the engine's result into a diff.  The
-limits are counted in the solver's [`Ledger`][buddymatch.solvers.Ledger]
+limits are counted in the solver's `Ledger`
 throughout.
 """
 

@@ -4,7 +4,7 @@ Re-matching takes room off the model twice: for the arrangements kept
 outside it (`make_plan`), and for the other
 seekers' assignments when one seeker is solved alone (in
 `buddymatch.rematch.run`).  Both count what is taken in the solver's
-[`Ledger`][buddymatch.solvers.Ledger], the one account of capacity, partner
+`Ledger`, the one account of capacity, partner
 limits and budget, and `room_left` turns what a ledger leaves into
 the lowered limits of the problem the engine solves.
 """
