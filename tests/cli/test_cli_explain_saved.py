@@ -365,3 +365,17 @@ def test_explain_in_a_terminal(saved: Path, inputs: list[str]) -> None:
     assert "S2's finance need" in plain
     assert "FAR serves S2's finance need" in plain
     assert "Traceback" not in plain
+
+
+@pytest.mark.usefixtures("no_solver")
+def test_a_summary_in_a_log_is_its_markdown_not_a_padded_layout(
+    saved: Path, inputs: list[str]
+) -> None:
+    # CliRunner's stdout is not a terminal: the Markdown itself is shown,
+    # not rich's layout of it across a 200-column log (a centred heading
+    # and paragraphs padded with spaces).
+    done = runner.invoke(app, ["explain", str(saved), *inputs])
+    lines = done.stdout.splitlines()
+    assert lines[0] == "# The proposal in brief"
+    markdown = lines[: lines.index("Ask about one part:")]
+    assert all(line == line.rstrip() for line in markdown)

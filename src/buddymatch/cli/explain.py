@@ -260,15 +260,29 @@ def _summary_hints(result: Result) -> list[tuple[str, str]]:
     return hints
 
 
+def _print_markdown(text: str) -> None:
+    """Show Markdown: laid out on a terminal, as it is in a log or pipe.
+
+    rich lays Markdown out across the console's width (headings centred,
+    paragraphs padded), which in a 200-column log is mostly spaces; the
+    Markdown text itself reads well there and can be saved as it is.
+    """
+    from rich.markdown import Markdown
+
+    if out.is_terminal:
+        out.print(Markdown(text))
+    else:
+        out.print(text, markup=False, highlight=False, end="")
+
+
 def _print_summary(problem: Problem, policy: Policy, result: Result) -> None:
     """Print the proposal in brief, and how to ask about one part."""
-    from rich.markdown import Markdown
 
     from buddymatch.explain import explain_summary
     from buddymatch.render.explanation import render_summary_markdown
 
     summary = explain_summary(problem, policy, result)
-    out.print(Markdown(render_summary_markdown(summary)))
+    _print_markdown(render_summary_markdown(summary))
     hints = (
         _summary_hints(result)
         if result.is_feasible()
@@ -419,7 +433,6 @@ def explain(
     stopping = _Stopping()
 
     def run() -> int:
-        from rich.markdown import Markdown
 
         from buddymatch.explain import (
             explain_buddy,
@@ -549,7 +562,7 @@ def explain(
                 if target.path is not None:
                     say.print(f"written: {_esc(str(target.path))}")
         elif what is not None and not quiet:
-            out.print(Markdown(text))
+            _print_markdown(text)
         return _exit_code(result)
 
     raise typer.Exit(_guard(debug, run, stopping))
