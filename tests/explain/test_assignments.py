@@ -327,3 +327,20 @@ def test_an_equal_alternative_is_a_tie() -> None:
         f"Next best: {alt.buddy} (+0): equal score; the tie went to the "
         "chosen buddy"
     )
+
+
+def test_sentences_name_areas_in_words_not_ids() -> None:
+    # People read these sentences: "quality and safety need", not the
+    # id "quality_safety" (which the JSON fields keep).
+    folder = bm.example_dir()
+    policy = bm.read_policy(folder / "policy.toml")
+    problem = bm.read_problem(
+        folder / "trusts.csv", relations=folder / "relations.csv"
+    )
+    result = bm.propose(problem, policy, deterministic=True)
+    assert bm.verify(problem, policy, result) == []
+    explained = bm.explain_result(problem, policy, result, relax=False)
+    words = [e.words for e in explained.assignments]
+    assert any("quality and safety need" in w for w in words)
+    assert not any("quality_safety need" in w for w in words)
+    assert any(e.area == "quality_safety" for e in explained.assignments)

@@ -29,7 +29,7 @@ from buddymatch.explanation import (
     Term,
 )
 from buddymatch.scoring import TERMS
-from buddymatch.wording import plural
+from buddymatch.wording import area_words, plural
 
 #: Alternatives listed per assignment by default.
 DEFAULT_ALTERNATIVES = 3
@@ -79,7 +79,7 @@ def pair_terms(view: ProposalView, position: int) -> tuple[Term, ...]:
             name="expertise",
             points=points["expertise"],
             value=level,
-            words=f"expertise {level}/5 in {need.area}",
+            words=f"expertise {level}/5 in {area_words(need.area)}",
         ),
         Term(
             name="culture",
@@ -328,7 +328,8 @@ def explain_assignment(
         if t.points or t.name not in ("preferred", "prior")
     ]
     words = (
-        f"{buddy} serves {need.seeker}'s {need.area} need ({need.tier}): "
+        f"{buddy} serves {need.seeker}'s {area_words(need.area)} need "
+        f"({need.tier}): "
         f"score {score:g} = " + ", ".join(parts)
     )
     if adds:

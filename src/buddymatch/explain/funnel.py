@@ -46,7 +46,7 @@ from buddymatch.explanation import (
 )
 from buddymatch.rules import RuleName
 from buddymatch.solvers.api import over_budget
-from buddymatch.wording import plural
+from buddymatch.wording import area_words, plural
 
 #: Funnel steps after ``trusts``, with the rules (of
 #: `buddymatch.rules`) each applies.
@@ -174,11 +174,11 @@ def funnel(view: ProposalView, need_index: int) -> tuple[FunnelStep, ...]:
         if level < policy.min_expertise:
             return (
                 f"{view.trust_id(t)}: expertise {level} < required "
-                f"{policy.min_expertise} in {need.area}"
+                f"{policy.min_expertise} in {area_words(need.area)}"
             )
         return (
             f"{view.trust_id(t)}: expertise {level} <= seeker's own {own} "
-            f"in {need.area}"
+            f"in {area_words(need.area)}"
         )
 
     # Nearest misses first: they are the ones a small relaxation brings in.
@@ -284,7 +284,10 @@ def funnel_words(
 ) -> tuple[FunnelStepName | None, str]:
     need = view.need(need_index)
     wanted = need.buddies
-    head = f"{need.seeker}'s {need.area} need takes {plural(wanted, 'buddy')}"
+    head = (
+        f"{need.seeker}'s {area_words(need.area)} need takes "
+        f"{plural(wanted, 'buddy')}"
+    )
     step = _bottleneck(steps, wanted)
     if step is None:
         # Every count, the room left together included, is enough: the

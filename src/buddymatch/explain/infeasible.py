@@ -28,7 +28,7 @@ from buddymatch.solvers.api import (
     workload_words,
 )
 from buddymatch.travel import TravelModel
-from buddymatch.wording import plural
+from buddymatch.wording import area_words, plural
 
 
 def _pinned_needs(cands: CandidateSet, rel: Relation) -> list[int]:
@@ -44,7 +44,7 @@ def _need_context(cands: CandidateSet, need_index: int) -> str:
     need = cands.problem.needs[need_index]
     tier = cands.policy.tiers[need.tier]
     return (
-        f"{need.seeker}'s {need.area} need takes exactly "
+        f"{need.seeker}'s {area_words(need.area)} need takes exactly "
         f"{plural(need.buddies, 'buddy')}, each giving {need.tier}-tier "
         f"support ({plural(tier.workload, 'unit')} of capacity, fee "
         f"£{tier.fee:,.0f}) unless a pair override says otherwise"
@@ -75,7 +75,7 @@ def _impossible_pin(cands: CandidateSet, relation: int) -> list[CoreMember]:
             count = int((cands.need == n).sum())
             code = "too_few_candidates"
             words = (
-                f"{need.seeker}'s {need.area} need takes "
+                f"{need.seeker}'s {area_words(need.area)} need takes "
                 f"{plural(need.buddies, 'buddy')} but only {count} "
                 "pass the hard rules"
             )
@@ -98,7 +98,8 @@ def _capacity_words(cands: CandidateSet, buddy: int, pinned: list[int]) -> str:
     trust = cands.problem.trusts[buddy]
     words = f"{trust.id}'s capacity of {plural(trust.capacity, 'unit')}"
     below = [
-        f"{workload_words(cands, at)} of {need.seeker}'s {need.area} need"
+        f"{workload_words(cands, at)} of {need.seeker}'s "
+        f"{area_words(need.area)} need"
         for at in pinned
         if int(cands.buddy[at]) == buddy
         and int(cands.workload[at]) > trust.capacity

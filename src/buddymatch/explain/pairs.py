@@ -29,7 +29,7 @@ from buddymatch.solvers.api import (
     workload_words,
 )
 from buddymatch.travel import TravelModel
-from buddymatch.wording import plural
+from buddymatch.wording import area_words, plural
 
 #: Default seconds for the re-solve with the pair pinned.
 DEFAULT_PIN_TIME_LIMIT = 10.0
@@ -79,7 +79,7 @@ def _cannot_cover_words(
     count = len(cands.pairs_of_need(need_index))
     head = f"{buddy} passes every hard rule"
     few = (
-        f"{need.seeker}'s {need.area} need takes "
+        f"{need.seeker}'s {area_words(need.area)} need takes "
         f"{plural(need.buddies, 'buddy')} and only {count} pass, so it "
         "cannot be covered"
     )
@@ -94,7 +94,8 @@ def _cannot_cover_words(
         )
         words = (
             f"{head}, but its {short}, so it cannot serve "
-            f"{need.seeker}'s {need.area} need: raise {buddy}'s capacity "
+            f"{need.seeker}'s {area_words(need.area)} need: raise {buddy}'s "
+            "capacity "
             f"to at least {workload}, or {lower}"
         )
         if count < need.buddies:
@@ -109,7 +110,8 @@ def _cannot_cover_words(
     more = need.buddies - fit
     return "capacity", (
         f"{head} and can take the workload, but {need.seeker}'s "
-        f"{need.area} need {fitting}, so it cannot be covered: raise the "
+        f"{area_words(need.area)} need {fitting}, so it cannot be covered: "
+        "raise the "
         f"capacity of {more} more of them to {'its' if more == 1 else 'their'}"
         " workload"
     ) + "."
@@ -210,7 +212,10 @@ def explain_pair(
             buddy=buddy,
             status="excluded",
             rule=code,
-            words=f"{buddy} cannot serve {seeker}'s {area} need: {words}.",
+            words=(
+                f"{buddy} cannot serve {seeker}'s {area_words(area)} need: "
+                f"{words}."
+            ),
         )
     position = cands.position(need_index, trust)
     assert position is not None  # not excluded, so a candidate
@@ -246,7 +251,8 @@ def explain_pair(
         else "the proposal leaves it unmet"
     )
     intro = (
-        f"{buddy} may serve {seeker}'s {area} need (every hard rule holds: "
+        f"{buddy} may serve {seeker}'s {area_words(area)} need (every hard "
+        "rule holds: "
         f"{terms}; score {float(cands.score[position]):g}), but {serving}."
     )
     pin = Relation(a=seeker, b=buddy, kind="pinned", area=area)

@@ -30,6 +30,7 @@ from buddymatch.model import Policy
 from buddymatch.params import SolveParams
 from buddymatch.result import Result
 from buddymatch.solvers.api import BLOCKS
+from buddymatch.wording import area_words
 
 #: Default re-solves per unmet need when looking for a policy change.
 DEFAULT_MAX_RESOLVES = 4
@@ -340,7 +341,9 @@ class Relaxer:
             if lost:
                 words += (
                     "; but leaves "
-                    + ", ".join(f"{n.seeker}'s {n.area}" for n in lost)
+                    + ", ".join(
+                        f"{n.seeker}'s {area_words(n.area)}" for n in lost
+                    )
                     + " unmet"
                 )
             confirmed.append(
