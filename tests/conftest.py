@@ -133,6 +133,36 @@ def seeker(tid: str = "S", minutes: float = 0.0, **kw: object) -> bm.Trust:
     return make_trust(tid, lat, lon, **kw)  # type: ignore[arg-type]
 
 
+def two_pinned_buddies() -> bm.Problem:
+    """One seeker with two needs, each pinned to its own buddy: with a
+    seeker limit of 1 the pins cannot both hold."""
+    return bm.Problem(
+        trusts=(
+            seeker("S"),
+            make_trust(
+                "B1",
+                *at(60),
+                capacity=5,
+                expertise={"finance": 4, "maternity": 4},
+            ),
+            make_trust(
+                "B2",
+                *at(70),
+                capacity=5,
+                expertise={"finance": 4, "maternity": 4},
+            ),
+        ),
+        needs=(
+            bm.Need(seeker="S", area="finance"),
+            bm.Need(seeker="S", area="maternity"),
+        ),
+        relations=(
+            bm.Relation(a="S", b="B1", kind="pinned", area="finance"),
+            bm.Relation(a="S", b="B2", kind="pinned", area="maternity"),
+        ),
+    )
+
+
 def buddy(
     tid: str,
     minutes: float,

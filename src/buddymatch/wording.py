@@ -91,3 +91,26 @@ def area_words(area: str) -> str:
         care``).  Tables meant for machines keep the id.
     """
     return _AREA_WORDS.get(area, area.replace("_", " "))
+
+
+#: The endings most NHS trust names share, left out where space is short.
+NHS_SUFFIXES: tuple[str, ...] = (" NHS Foundation Trust", " NHS Trust")
+
+
+def short_trust_name(name: str) -> str:
+    """Return a trust's *name* without its common NHS ending.
+
+    Parameters
+    ----------
+    name
+        The trust's name (``Truro Hospitals NHS Trust``).
+
+    Returns
+    -------
+    str
+        The name without `` NHS Foundation Trust`` or `` NHS Trust``
+        (``Truro Hospitals``); any other name as it is.
+    """
+    for suffix in NHS_SUFFIXES:
+        name = name.removesuffix(suffix)
+    return name

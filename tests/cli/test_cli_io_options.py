@@ -179,7 +179,8 @@ def test_a_reader_that_stops_early_is_an_output_error(
 ) -> None:
     """`propose -o - | head`: the write fails with a broken pipe; that is
     exit 73 (the output cannot be written), not an internal error."""
-    from buddymatch import cli
+    from buddymatch.cli import EXIT_CANNOT_WRITE
+    from buddymatch.cli.common import _emit, _error_code, _Target
     from buddymatch.errors import OutputError
 
     read_end, write_end = os.pipe()
@@ -206,11 +207,11 @@ def test_a_reader_that_stops_early_is_an_output_error(
     monkeypatch.setattr(sys, "stdout", Stdout())
     try:
         with pytest.raises(OutputError) as info:
-            cli._emit(complete_result, cli._Target(None, ".json"))
+            _emit(complete_result, _Target(None, ".json"))
     finally:
         os.close(read_end)
         os.close(write_end)
     assert str(info.value) == (
         "cannot write <stdout>: the program reading the output stopped early"
     )
-    assert cli._error_code(info.value) == cli.EXIT_CANNOT_WRITE
+    assert _error_code(info.value) == EXIT_CANNOT_WRITE

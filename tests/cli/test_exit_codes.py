@@ -10,6 +10,7 @@ import typer
 
 import buddymatch.cli as cli
 from buddymatch.cli import EXIT_CODES
+from buddymatch.cli.common import _exit_code, _guard
 from buddymatch.errors import (
     InputError,
     InputProblem,
@@ -64,7 +65,7 @@ def test_guard_exits_with_the_table_code(
         raise error
 
     with pytest.raises(typer.Exit) as stopped:
-        cli._guard(False, fail)
+        _guard(False, fail)
     assert stopped.value.exit_code == code
 
 
@@ -82,4 +83,4 @@ def test_result_exit_codes(status: str, unmet: bool, code: int) -> None:
     result = Result.model_construct(
         status=status, unmet=(need,) if unmet else ()
     )
-    assert cli._exit_code(result) == code
+    assert _exit_code(result) == code

@@ -11,7 +11,7 @@ import pytest
 
 import buddymatch as bm
 from buddymatch.explain import Infeasibility, explain_infeasibility
-from conftest import at, buddy, make_trust, seeker
+from conftest import buddy, seeker, two_pinned_buddies
 
 
 def infeasible(
@@ -158,31 +158,7 @@ def test_budget_and_seeker_limits_in_words() -> None:
     why = infeasible(clash(buddy("B1", 60)), bm.Policy(budget=9_000))
     (member,) = [m for m in why.members if m.kind == "budget"]
     assert (member.limit, member.words) == (9_000.0, "the budget of £9,000")
-    problem = bm.Problem(
-        trusts=(
-            seeker("S"),
-            make_trust(
-                "B1",
-                *at(60),
-                capacity=5,
-                expertise={"finance": 4, "maternity": 4},
-            ),
-            make_trust(
-                "B2",
-                *at(70),
-                capacity=5,
-                expertise={"finance": 4, "maternity": 4},
-            ),
-        ),
-        needs=(
-            bm.Need(seeker="S", area="finance"),
-            bm.Need(seeker="S", area="maternity"),
-        ),
-        relations=(
-            bm.Relation(a="S", b="B1", kind="pinned", area="finance"),
-            bm.Relation(a="S", b="B2", kind="pinned", area="maternity"),
-        ),
-    )
+    problem = two_pinned_buddies()
     why = infeasible(problem, bm.Policy(max_buddies_per_seeker=1))
     (member,) = [m for m in why.members if m.kind != "pin"]
     assert (member.kind, member.seeker, member.limit) == (

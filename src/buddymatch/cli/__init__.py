@@ -42,11 +42,6 @@ from buddymatch.cli.app import (
 )
 from buddymatch.cli.app import err as err
 from buddymatch.cli.app import out as out
-from buddymatch.cli.common import _emit as _emit
-from buddymatch.cli.common import _error_code as _error_code
-from buddymatch.cli.common import _exit_code as _exit_code
-from buddymatch.cli.common import _guard as _guard
-from buddymatch.cli.common import _Target as _Target
 
 __all__ = [
     "EXIT_CANNOT_WRITE",

@@ -33,6 +33,7 @@ from buddymatch.errors import (
     InputProblem,
     OutputError,
 )
+from buddymatch.wording import short_trust_name
 
 # The library (pydantic models, numpy, the solver, networkx) is imported
 # inside the commands that use it, so ``buddymatch --help`` starts at once.
@@ -484,14 +485,9 @@ def _outputs(
     return [(None if target is None else target.path, None)]
 
 
-_SUFFIXES_OF_NAMES = (" NHS Foundation Trust", " NHS Trust")
-
-
 def _short(result: Result, trust_id: str) -> str:
     """Id and name without the common NHS suffix, for narrow terminals."""
-    name = result.trust_name(trust_id)
-    for suffix in _SUFFIXES_OF_NAMES:
-        name = name.removesuffix(suffix)
+    name = short_trust_name(result.trust_name(trust_id))
     return _esc(trust_id if name == trust_id else f"{trust_id} {name}")
 
 

@@ -27,7 +27,6 @@ from buddymatch.cli.app import (
     out,
 )
 from buddymatch.cli.common import (
-    _SUFFIXES_OF_NAMES,
     _emit,
     _esc,
     _exit_code,
@@ -45,6 +44,7 @@ from buddymatch.cli.progress import (
     _SolveProgress,
     _Stopping,
 )
+from buddymatch.wording import short_trust_name
 
 # The library (pydantic models, numpy, the solver, networkx) is imported
 # inside the commands that use it, so ``buddymatch --help`` starts at once.
@@ -62,9 +62,7 @@ ArrangementsOpt = Annotated[
 
 def _named(trust_id: object, name: object) -> str:
     """Id and name without the common NHS suffix (like _short)."""
-    tid, text = str(trust_id), str(name)
-    for suffix in _SUFFIXES_OF_NAMES:
-        text = text.removesuffix(suffix)
+    tid, text = str(trust_id), short_trust_name(str(name))
     return _esc(tid if text in ("", tid) else f"{tid} {text}")
 
 

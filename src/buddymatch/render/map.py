@@ -58,7 +58,7 @@ from buddymatch.result import (
     TrustRef,
     UnmetNeed,
 )
-from buddymatch.wording import area_words, plural
+from buddymatch.wording import area_words, plural, short_trust_name
 
 __all__ = [
     "AREA_COLOURS",
@@ -130,8 +130,6 @@ _MAX_NAMED_LABELS = 40
 _MAX_UNMET_LISTED = 12
 _LABEL_CHARS = 28
 
-_NAME_SUFFIXES = (" NHS Foundation Trust", " NHS Trust")
-
 
 def _num(value: float) -> str:
     """Format a coordinate compactly (0.1 px is finer than any screen)."""
@@ -153,9 +151,7 @@ def short_name(trust: TrustRef) -> str:
         E.g. ``"Truro Hospitals"`` for "Truro Hospitals NHS Trust",
         shortened with an ellipsis beyond 28 characters.
     """
-    name = " ".join(trust.name.split()) or trust.id
-    for suffix in _NAME_SUFFIXES:
-        name = name.removesuffix(suffix)
+    name = short_trust_name(" ".join(trust.name.split()) or trust.id)
     if len(name) > _LABEL_CHARS:
         name = name[: _LABEL_CHARS - 1].rstrip() + "…"
     return name

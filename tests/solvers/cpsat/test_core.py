@@ -25,7 +25,7 @@ from buddymatch.solvers.cpsat.core import (
     rules_status,
 )
 from buddymatch.solvers.room import coverable_candidates, usable_candidates
-from conftest import at, buddy, make_trust, seeker
+from conftest import buddy, seeker, two_pinned_buddies
 
 Inputs = tuple[CandidateSet, np.ndarray, list[list[int]]]
 
@@ -135,31 +135,7 @@ def test_budget_and_partner_limits_are_core_members(
 
 
 def test_the_seekers_buddy_limit_is_a_core_member() -> None:
-    problem = bm.Problem(
-        trusts=(
-            seeker("S"),
-            make_trust(
-                "B1",
-                *at(60),
-                capacity=5,
-                expertise={"finance": 4, "maternity": 4},
-            ),
-            make_trust(
-                "B2",
-                *at(70),
-                capacity=5,
-                expertise={"finance": 4, "maternity": 4},
-            ),
-        ),
-        needs=(
-            bm.Need(seeker="S", area="finance"),
-            bm.Need(seeker="S", area="maternity"),
-        ),
-        relations=(
-            bm.Relation(a="S", b="B1", kind="pinned", area="finance"),
-            bm.Relation(a="S", b="B2", kind="pinned", area="maternity"),
-        ),
-    )
+    problem = two_pinned_buddies()
     cands, usable, pins = inputs(problem, bm.Policy(max_buddies_per_seeker=1))
     outcome = infeasibility_core(cands, usable, pins, time_limit=5)
     assert kinds(outcome.core) == ["max_buddies_per_seeker", "pin", "pin"]
