@@ -38,10 +38,11 @@ from buddymatch import synth
 from buddymatch.candidates import CandidateSet, build_candidates
 from buddymatch.result import Result
 from buddymatch.solvers import propose
-from buddymatch.solvers.assemble import assemble, usable_candidates
+from buddymatch.solvers.assemble import assemble
 from buddymatch.solvers.cpsat.master import integer_master
 from buddymatch.solvers.decomposition import decomposition_bounds
 from buddymatch.solvers.greedy import greedy
+from buddymatch.solvers.room import usable_candidates
 
 sys.path.insert(0, str(Path(__file__).parent))
 from instances import national_alt

@@ -37,7 +37,7 @@ import numpy as np
 from ortools.linear_solver import pywraplp
 
 from buddymatch.candidates import CandidateSet
-from buddymatch.solvers.assemble import usable_candidates
+from buddymatch.solvers.room import usable_candidates
 
 #: HiGHS's default relative MIP gap, which pywraplp cannot change.
 HIGHS_REL_GAP = 1e-4
