@@ -82,9 +82,9 @@ from buddymatch import synth
 from buddymatch.candidates import build_candidates
 from buddymatch.model import PairOverride, Policy, Problem
 from buddymatch.scoring import POINTS_SCALE
-from buddymatch.solvers import bounds as engine_bounds
 from buddymatch.solvers import propose
 from buddymatch.solvers import shortlist as shortlists
+from buddymatch.solvers import staged as engine_staged
 from buddymatch.solvers.assemble import assemble
 from buddymatch.verify import verify
 
@@ -123,7 +123,8 @@ ENGINE_SETTINGS = {
     "shortlist_above": (shortlists, "SHORTLIST_ABOVE"),
     "per_buddy": (shortlists, "SHORTLIST_PER_BUDDY"),
     "shortlist_share": (shortlists, "SHORTLIST_SHARE"),
-    "decomposition_share": (engine_bounds, "DECOMPOSITION_SHARE"),
+    "bound_share": (engine_staged, "BOUND_SHARE"),
+    "search_share": (engine_staged, "SEARCH_SHARE"),
     "master_share": (engine, "MASTER_SHARE"),
 }
 #: Seed of every generated instance.

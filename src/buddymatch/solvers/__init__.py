@@ -32,7 +32,6 @@ from buddymatch.params import (
     SolveParams,
 )
 from buddymatch.result import Result
-from buddymatch.scoring import from_units
 from buddymatch.solvers import shortlist as shortlists
 from buddymatch.solvers.assemble import assemble, resolve_pins
 from buddymatch.solvers.flow import flow_structure, solve_flow
@@ -133,6 +132,7 @@ def _search(
     settings: SolverSettings,
     report: Reporter,
     warm: np.ndarray | None,
+    cover_search: bool = True,
 ) -> Outcome | None:
     """Run CP-SAT on the whole model, a shortlist, or both in turn.
 
@@ -146,6 +146,9 @@ def _search(
       bound.  On "national" this found quality 56,023 (gap 0.170) where
       the whole model alone found 49,922-50,372 (gap 0.30-0.31) in the
       same minute (docs/performance.md).
+
+    With *cover_search* False the shortlist too keeps the warm start's
+    cover, and only quality is searched.
 
     Returns ``None`` when the time left (``settings.deadline``) is too
     short to build a model and solve it at all, or the caller stopped the
@@ -169,7 +172,15 @@ def _search(
     if warm is None or n_usable <= LARGE_MODEL_PAIRS:
         if not affords(MODEL_SECONDS_PER_PAIR * n_usable):
             return None
-        return solve(cands, usable, groups, settings, report, warm)
+        return solve(
+            cands,
+            usable,
+            groups,
+            settings,
+            report,
+            warm,
+            cover_search=cover_search or warm is None,
+        )
     # At most per_buddy pairs per buddy asked for, in each of the
     # shortlist's two rankings (programme: 72,000; 44,600 in fact).
     asked = sum(need.buddies for need in cands.problem.needs)
@@ -193,7 +204,16 @@ def _search(
     )
     first = replace(settings, time_limit=left * share)
     began = time.perf_counter()
-    short = solve(cands, modelled, groups, first, report, warm, proof=False)
+    short = solve(
+        cands,
+        modelled,
+        groups,
+        first,
+        report,
+        warm,
+        proof=False,
+        cover_search=cover_search,
+    )
     for record in short.stages:
         # A stage's status describes the shortlisted model only.
         record["shortlist"] = True
@@ -265,6 +285,8 @@ def _price_and_branch(
         workers=settings.workers,
         deterministic=settings.deterministic,
         stop=settings.stop,
+        # The staged search settled the cover: quality only.
+        search={None},
     )
     if outcome.status not in ("optimal", "feasible"):
         return warm, outcome.stages
@@ -274,16 +296,10 @@ def _price_and_branch(
 
 
 def _rank(cands: CandidateSet, chosen: np.ndarray) -> tuple[int, ...]:
-    """Cover per priority (most urgent first), then quality units: the
-    order in which the objective compares two proposals."""
-    from buddymatch.solvers.bounds import cover_counts, quality_units
-    from buddymatch.solvers.cpsat.objective import PRIORITY_ORDER
+    """Cover per priority, then quality (`staged.rank`)."""
+    from buddymatch.solvers.staged import rank
 
-    counts = cover_counts(cands, chosen)
-    return (
-        *(counts.get(p, 0) for p in PRIORITY_ORDER),
-        quality_units(cands, chosen),
-    )
+    return rank(cands, chosen)
 
 
 def _budget_check(
@@ -565,26 +581,12 @@ def _propose(
             if exact is not None:
                 return finish(exact)
     # A search is needed: CP-SAT and the decomposition's LP load now.
-    from buddymatch.solvers.bounds import (
-        cover_counts,
-        decomposition_seconds,
-        merge_bounds,
-        quality_units,
-        run_decomposition,
-    )
-    from buddymatch.solvers.cpsat.objective import PRIORITY_ORDER
+    from buddymatch.solvers.bounds import merge_bounds
+    from buddymatch.solvers.staged import staged_search, tell_best
 
     def report_best(chosen: np.ndarray) -> None:
         """Tell the caller the cover and quality of *chosen*."""
-        if report.wants_events:
-            report.best(
-                {
-                    p: n
-                    for p, n in cover_counts(cands, chosen).items()
-                    if p in PRIORITY_ORDER
-                },
-                quality=from_units(quality_units(cands, chosen)),
-            )
+        tell_best(report, cands, chosen)
 
     if deadline is not None and time.perf_counter() >= deadline:
         # The candidates alone took the whole limit: no proposal.
@@ -614,18 +616,14 @@ def _propose(
         # threshold ("programme": 4.2 million pairs) one pricing round
         # and LP took longer than the whole limit (85 s for 60 s), so no
         # bound is claimed there yet.
-        report.phase("bounds")
-        began = time.perf_counter()
-        decomposition = run_decomposition(
-            cands,
-            warm,
-            decomposition_seconds(deadline, deterministic),
-            deterministic,
-            time_limit,
-            stop=stop,
+        staged = staged_search(
+            cands, usable, groups, pinned, warm, settings, report
         )
-        decomposed = time.perf_counter() - began
-        if decomposition is not None and not stopped():
+        warm, decomposition = staged.chosen, staged.decomposition
+        decomposed = staged.seconds
+        solver_info["staged"] = staged.records
+        report_best(warm)
+        if not stopped():
             report.phase("master")
             warm, master_stages = _price_and_branch(
                 cands, groups, warm, decomposition, settings
@@ -633,7 +631,18 @@ def _propose(
             solver_info["master"] = master_stages
             report_best(warm)
     outcome = (
-        _search(cands, usable, groups, pinned, settings, report, warm)
+        _search(
+            cands,
+            usable,
+            groups,
+            pinned,
+            settings,
+            report,
+            warm,
+            # The staged search settled the cover stage by stage, and
+            # each later stage's bound holds only for that cover.
+            cover_search=decomposition is None,
+        )
         if not untried.any()
         else None
     )

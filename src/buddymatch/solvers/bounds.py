@@ -19,9 +19,6 @@ conditional statement (see [`Coverage`][buddymatch.result.Coverage]).
 
 from __future__ import annotations
 
-import math
-import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,31 +27,18 @@ import numpy as np
 from buddymatch.candidates import CandidateSet
 from buddymatch.scoring import to_units
 from buddymatch.solvers.cpsat.objective import PRIORITY_ORDER
-from buddymatch.solvers.decomposition import (
-    Decomposition,
-    decomposition_bounds,
-)
+from buddymatch.solvers.decomposition import Decomposition
 
-#: Share of the time left (after the greedy start) that the decomposition
-#: gets on a large model.  On "national" (60 s, same run) half of it gave
-#: cover 223/447/175 and a quality bound of 61,553 (gap 0.105), against
-#: 223/447/158 and 64,432 (0.193) with 35 %, and 223/427/174 with CP-SAT's
-#: 65,549 (0.178) without the integer master.
-DECOMPOSITION_SHARE = 0.5
-#: Least seconds worth starting the decomposition for.
-MIN_DECOMPOSITION_SECONDS = 1.0
 #: Pricing rounds per stage, per second of the time limit, in
 #: deterministic mode, where a wall-clock limit would make the bounds
 #: depend on the machine's load (a round took 0.3-1.5 s on "national").
 DETERMINISTIC_ROUNDS_PER_SECOND = 0.5
 
 __all__ = [
-    "DECOMPOSITION_SHARE",
     "StageBounds",
     "cover_counts",
     "merge_bounds",
     "quality_units",
-    "run_decomposition",
 ]
 
 
@@ -82,56 +66,6 @@ def cover_counts(cands: CandidateSet, chosen: np.ndarray) -> dict[int, int]:
         int(p): int(np.count_nonzero(met & (priority == p)))
         for p in np.unique(priority).tolist()
     }
-
-
-def run_decomposition(
-    cands: CandidateSet,
-    start: np.ndarray,
-    seconds: float,
-    deterministic: bool,
-    time_limit: float,
-    stop: threading.Event | None = None,
-) -> Decomposition | None:
-    """Bound every stage by the decomposition, within *seconds*.
-
-    Parameters
-    ----------
-    cands
-        The candidate pairs.
-    start
-        A proposal obeying every rule (its columns seed the master, and
-        its cover counts condition the stages).
-    seconds
-        Wall seconds it may take (ignored in deterministic mode, which
-        caps the pricing rounds instead).
-    deterministic
-        Cap the rounds, not the time, so the bounds repeat exactly.
-    time_limit
-        The call's time limit, which sets the cap on rounds in
-        deterministic mode.
-    stop
-        An event that, once set, ends the pricing (the bounds found so
-        far stay valid).
-
-    Returns
-    -------
-    Decomposition or None
-        ``None`` when *seconds* is too short to start.
-    """
-    if not deterministic and seconds < MIN_DECOMPOSITION_SECONDS:
-        return None
-    return decomposition_bounds(
-        cands,
-        cover=cover_counts(cands, start),
-        time_limit=math.inf if deterministic else seconds,
-        start=start,
-        max_iterations=max(
-            1, int(time_limit * DETERMINISTIC_ROUNDS_PER_SECOND)
-        )
-        if deterministic
-        else None,
-        stop=stop,
-    )
 
 
 @dataclass
@@ -238,13 +172,3 @@ def merge_bounds(
         and to_units(quality) <= quality_units(cands, chosen)
     )
     return StageBounds(quality, merged, source, record, proven)
-
-
-def decomposition_seconds(
-    deadline: float | None, deterministic: bool
-) -> float:
-    """Seconds the decomposition may take of what is left before
-    *deadline* (its share, `DECOMPOSITION_SHARE`)."""
-    if deterministic or deadline is None:
-        return math.inf
-    return max(0.0, deadline - time.perf_counter()) * DECOMPOSITION_SHARE

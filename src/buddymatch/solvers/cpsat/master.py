@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +57,7 @@ from buddymatch.solvers.cpsat.solve import (
     LARGE_MODEL,
     counted_record,
     run_stage,
+    settled_share,
     stage_record,
     stage_timing,
 )
@@ -234,6 +235,7 @@ def integer_master(
     workers: int = 1,
     deterministic: bool = False,
     stop: threading.Event | None = None,
+    search: Collection[int | None] | None = None,
 ) -> MasterOutcome:
     """Choose at most one column per buddy, lexicographically best.
 
@@ -263,6 +265,12 @@ def integer_master(
         As for the engine: CP-SAT's random seed and workers, interleaved
         search with a deterministic time limit, and an event that stops
         the search.
+    search
+        The stages to search: priorities, and ``None`` for quality; all
+        by default.  A cover stage not searched keeps the start's count
+        (at least), and without ``None`` the search ends after the
+        cover stages; the staged search (`buddymatch.solvers.staged`)
+        searches one stage at a time.
 
     Returns
     -------
@@ -388,15 +396,30 @@ def integer_master(
             stages.append(counted_record(name, len(terms), deterministic))
             fix_cover(model, terms, len(terms))
             continue
+        if search is not None and priority not in search and best is not None:
+            # Settled by the caller: kept, not searched.
+            stages.append(
+                {
+                    "stage": name,
+                    "status": "kept",
+                    "objective": rank(best)[stage],
+                }
+            )
+            fix_cover(model, terms, rank(best)[stage])
+            proven = False
+            continue
         if stopped() and best is None:
             return MasterOutcome(chosen, "no_solution", stages, n)
         if (remaining() <= 0 or stopped()) and best is not None:
             proven = False
             break
         maximize(model, [v.index for v in terms], [1] * len(terms))
-        solver, status = run_stage(
-            model, settings, COVER_SHARE * remaining(), large
+        share = (
+            COVER_SHARE
+            if search is None or None in search
+            else settled_share(priority, search, PRIORITY_ORDER)
         )
+        solver, status = run_stage(model, settings, share * remaining(), large)
         spent += solver.deterministic_time
         stages.append(stage_record(name, status, solver, settings))
         if status == "infeasible":
@@ -414,7 +437,9 @@ def integer_master(
     else:
         if stopped() and best is None:
             return MasterOutcome(chosen, "no_solution", stages, n)
-        if (remaining() > 0 and not stopped()) or best is None:
+        if search is not None and None not in search and best is not None:
+            proven = False  # the cover stages only
+        elif (remaining() > 0 and not stopped()) or best is None:
             maximize(model, [v.index for v in x], quality.tolist())
             solver, status = run_stage(model, settings, remaining(), large)
             spent += solver.deterministic_time

@@ -13,6 +13,7 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import numpy as np
@@ -41,6 +42,10 @@ log = logging.getLogger("buddymatch")
 #: stage always runs and reports a bound (measured on "national": without
 #: it the priority-3 stage took the whole limit).
 COVER_SHARE = 0.3
+#: When only cover stages run (the staged search settles one priority and
+#: searches the lower ones for a good start of their own stages), the
+#: share of the time left that a stage with more to search after it takes.
+FIRST_COVER_SHARE = 0.7
 #: Above this many assignment variables, presolve is kept light: on
 #: "national" (89k variables) full presolve (probing, symmetry, repeated
 #: passes) took every stage's whole time limit.
@@ -62,6 +67,22 @@ _STATUS = {
     cp_model.INFEASIBLE: "infeasible",
     cp_model.UNKNOWN: "unknown",
 }
+
+
+def settled_share(
+    priority: int,
+    searched: bool | Collection[int | None] | None,
+    order: Sequence[int],
+) -> float:
+    """The share of the time left that the cover stage of *priority* may
+    take when no quality stage follows (the staged search): all of it for
+    the last stage searched, else `FIRST_COVER_SHARE`."""
+    later = order[order.index(priority) + 1 :]
+    if searched is None or isinstance(searched, bool):
+        follows = searched is not False and bool(later)
+    else:
+        follows = any(q in searched for q in later)
+    return FIRST_COVER_SHARE if follows else 1.0
 
 
 def gap_of(objective: float, bound: float) -> float:
@@ -286,7 +307,8 @@ def solve(
     report: Reporter | None = None,
     warm: np.ndarray | None = None,
     proof: bool = True,
-    cover_search: bool = True,
+    cover_search: bool | Collection[int] = True,
+    quality_stage: bool = True,
 ) -> Outcome:
     """Solve the matching lexicographically and return what was found.
 
@@ -314,7 +336,13 @@ def solve(
     cover_search
         False to keep the warm start's cover per priority instead of
         searching for more (a stage is still proven when the count shows
-        every need of that priority that can be met is met).
+        every need of that priority that can be met is met); or the
+        priorities to search, the others kept.
+    quality_stage
+        False to stop after the cover stages (the staged search of
+        `buddymatch.solvers.staged` searches one at a time): a cover
+        stage may then use all the time left, not `COVER_SHARE`,
+        and the outcome is ``feasible`` with no quality bound.
     """
     start = time.perf_counter()
     spent = 0.0  # deterministic time, in deterministic mode
@@ -444,7 +472,12 @@ def solve(
             )
             fix_cover(model, terms, len(terms))
             continue
-        if not cover_search and best is not None:
+        searched = (
+            cover_search
+            if isinstance(cover_search, bool)
+            else priority in cover_search
+        )
+        if not searched and best is not None:
             # The warm start's cover is kept as it is: the time goes to
             # quality and its bound (see propose's shortlist phase).
             stages.append(
@@ -466,6 +499,11 @@ def solve(
             proven = False
             break
         set_cover_objective(model, terms)
+        share = (
+            COVER_SHARE
+            if quality_stage
+            else settled_share(priority, cover_search, PRIORITY_ORDER)
+        )
         if report is not None:
             report.phase(name + label)
         # A cover stage may use only part of the time left, so that later
@@ -473,7 +511,7 @@ def solve(
         solver, status = run_stage(
             model,
             settings,
-            COVER_SHARE * remaining(),
+            share * remaining(),
             large,
             _CoverProgress(report, priority)
             if report is not None and report.wants_events
@@ -505,7 +543,9 @@ def solve(
 
     if stopped() and best is None:
         return Outcome("no_solution", chosen, stages=stages)
-    if (remaining() <= 0 or stopped()) and best is not None:
+    if (
+        remaining() <= 0 or stopped() or not quality_stage
+    ) and best is not None:
         chosen[variables.positions[best]] = True
         return Outcome(
             "feasible", chosen, stages=stages, cover_bounds=bounds()

@@ -1,0 +1,261 @@
+"""The large-model path: bound a stage, search it, then bound the next.
+
+The objective is lexicographic (cover of priority 3, then 2, then 1, then
+quality), and the decomposition's bound of each stage is conditional on
+the cover of the priorities above it (`decomposition`): it bounds the
+proposals that meet at least that many needs of each.  Bounding every
+stage first, on the greedy start's cover, gave loose bounds for the later
+stages: on "national" the greedy start meets 405 needs of priority 2
+where the final proposal meets 452-455, and given 405 the priority-1
+bound was 252 and the quality bound 61,162, where given the final cover
+they are 205 and 60,481 (docs/performance.md).
+
+So each cover stage here is, in turn:
+
+1. bounded by the decomposition, given the cover found so far above it;
+2. searched, unless the proposal already meets the bound: an integer
+   master over the decomposition's columns (`cpsat.master`), then
+   CP-SAT's cover stage on the shortlist of the compact model, each
+   hinted with the best so far;
+3. settled: the next stage is conditioned on this stage's count.
+
+Then the quality stage is bounded given the settled cover, and the
+caller's price-and-branch and compact search improve quality with the
+cover kept, so every stage bound holds for the final proposal.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from buddymatch.candidates import CandidateSet
+from buddymatch.scoring import from_units
+from buddymatch.solvers import shortlist as shortlists
+from buddymatch.solvers.bounds import (
+    DETERMINISTIC_ROUNDS_PER_SECOND,
+    cover_counts,
+    quality_units,
+)
+from buddymatch.solvers.cpsat.objective import PRIORITY_ORDER
+from buddymatch.solvers.decomposition import Decomposer, Decomposition
+from buddymatch.solvers.progress import Reporter
+from buddymatch.solvers.settings import SolverSettings
+
+__all__ = ["Staged", "rank", "staged_search", "tell_best"]
+
+#: Share of the time left that the decomposition may take to bound one
+#: stage, and that each search of a cover stage may take (the integer
+#: master, then the shortlist's cover stages: each this share).  On
+#: "national" (60 s, one session, docs/performance.md): 0.3 and 0.06 gave
+#: 223/452/181 against bounds 223/511/211 (the priority-2 stage had too
+#: little search), 0.3 and 0.1 gave 223/450/202 against 223/456/213, and
+#: 0.25 and 0.1 gave 223/454/197 against 223/456/207 with a quality gap
+#: of 0.040.
+BOUND_SHARE = 0.25
+SEARCH_SHARE = 0.1
+#: Least seconds worth starting a search for.
+MIN_SEARCH_SECONDS = 0.1
+
+
+@dataclass
+class Staged:
+    """What the staged search found.
+
+    Attributes
+    ----------
+    chosen
+        The best proposal (mask over the candidates).
+    decomposition
+        Every stage's bound, the last master and the pool of columns.
+    seconds
+        Wall seconds the decomposition took in all.
+    records
+        Per stage searched: the stage, and the records of its searches
+        (the result's ``solver["staged"]``).
+    """
+
+    chosen: np.ndarray
+    decomposition: Decomposition
+    seconds: float
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+
+def rank(cands: CandidateSet, chosen: np.ndarray) -> tuple[int, ...]:
+    """Cover per priority (most urgent first), then quality units: the
+    order in which the objective compares two proposals."""
+    counts = cover_counts(cands, chosen)
+    return (
+        *(counts.get(p, 0) for p in PRIORITY_ORDER),
+        quality_units(cands, chosen),
+    )
+
+
+def tell_best(
+    report: Reporter, cands: CandidateSet, chosen: np.ndarray
+) -> None:
+    """Tell the caller the cover and quality of the proposal *chosen*."""
+    if report.wants_events:
+        report.best(
+            {
+                p: n
+                for p, n in cover_counts(cands, chosen).items()
+                if p in PRIORITY_ORDER
+            },
+            quality=from_units(quality_units(cands, chosen)),
+        )
+
+
+def staged_search(
+    cands: CandidateSet,
+    usable: np.ndarray,
+    groups: list[list[int]],
+    pinned: np.ndarray,
+    warm: np.ndarray,
+    settings: SolverSettings,
+    report: Reporter,
+) -> Staged:
+    """Bound and search the cover stages one by one, then bound quality.
+
+    Parameters
+    ----------
+    cands
+        The candidate pairs.
+    usable
+        Mask of the pairs whose need can be covered.
+    groups
+        Pin groups (candidate positions, at least one of each chosen).
+    pinned
+        Mask of every pinned pair.
+    warm
+        A proposal obeying every rule (the greedy start).
+    settings
+        The call's solver settings (its deadline, or in deterministic
+        mode its time limit, sets every share).
+    report
+        Told of each phase and better proposal.
+
+    Returns
+    -------
+    Staged
+        The best proposal, the decomposition's bounds and columns.
+    """
+    from buddymatch.solvers.cpsat.master import integer_master
+    from buddymatch.solvers.cpsat.solve import solve
+
+    deterministic = settings.deterministic or settings.deadline is None
+
+    def left() -> float:
+        if deterministic:
+            return settings.time_limit
+        assert settings.deadline is not None
+        return max(0.0, settings.deadline - time.perf_counter())
+
+    def stopped() -> bool:
+        return settings.stop is not None and settings.stop.is_set()
+
+    rounds = (
+        max(1, int(settings.time_limit * DETERMINISTIC_ROUNDS_PER_SECOND))
+        if deterministic
+        else None
+    )
+    decomposer = Decomposer(cands, warm, stop=settings.stop)
+    bounding = 0.0
+    records: list[dict[str, Any]] = []
+
+    def bound(priority: int | None) -> int:
+        """Bound the stage given the cover of *warm* above it."""
+        nonlocal bounding
+        counts = cover_counts(cands, warm)
+        fixed = {
+            q: counts[q]
+            for q in PRIORITY_ORDER
+            if (priority is None or q > priority) and counts.get(q)
+        }
+        report.phase(
+            "bounds: quality"
+            if priority is None
+            else f"bounds: cover priority {priority}"
+        )
+        began = time.perf_counter()
+        stage = decomposer.stage(
+            priority,
+            fixed,
+            math.inf if deterministic else BOUND_SHARE * left(),
+            start=warm,
+            max_iterations=rounds,
+        )
+        bounding += time.perf_counter() - began
+        return stage.bound_units
+
+    def better(found: np.ndarray) -> bool:
+        return rank(cands, found) > rank(cands, warm)
+
+    if not decomposer.empty:
+        for priority in decomposer.stages:
+            if stopped():
+                break
+            if priority is None:
+                bound(None)
+                break
+            ceiling = bound(priority)
+            stage = PRIORITY_ORDER.index(priority)
+            if rank(cands, warm)[stage] >= ceiling or stopped():
+                continue  # proven: nothing to search
+            record: dict[str, Any] = {"stage": f"cover priority {priority}"}
+            seconds = SEARCH_SHARE * left()
+            if seconds >= MIN_SEARCH_SECONDS:
+                report.phase(f"master: cover priority {priority}")
+                pool = decomposer.finish()
+                outcome = integer_master(
+                    cands,
+                    pool.pool_columns,
+                    pool.pool_buddy,
+                    groups,
+                    start=warm,
+                    time_limit=seconds,
+                    seed=settings.seed,
+                    workers=settings.workers,
+                    deterministic=settings.deterministic,
+                    stop=settings.stop,
+                    search={q for q in PRIORITY_ORDER if q <= priority},
+                )
+                record["master"] = outcome.stages
+                if outcome.status in ("optimal", "feasible") and better(
+                    outcome.chosen
+                ):
+                    warm = outcome.chosen
+                    tell_best(report, cands, warm)
+            seconds = SEARCH_SHARE * left()
+            if seconds >= MIN_SEARCH_SECONDS and not stopped():
+                modelled = shortlists.shortlist(
+                    cands,
+                    usable,
+                    warm | pinned,
+                    shortlists.SHORTLIST_PER_BUDDY,
+                )
+                short = solve(
+                    cands,
+                    modelled,
+                    groups,
+                    replace(settings, time_limit=seconds),
+                    report,
+                    warm,
+                    proof=False,
+                    cover_search={q for q in PRIORITY_ORDER if q <= priority},
+                    quality_stage=False,
+                )
+                for item in short.stages:
+                    item["shortlist"] = True
+                record["shortlist"] = short.stages
+                if short.status in ("optimal", "feasible") and better(
+                    short.chosen
+                ):
+                    warm = short.chosen
+                    tell_best(report, cands, warm)
+            records.append(record)
+    return Staged(warm, decomposer.finish(), bounding, records)
