@@ -55,7 +55,10 @@ __all__ = ["Staged", "rank", "staged_search", "tell_best"]
 #: 223/452/181 against bounds 223/511/211 (the priority-2 stage had too
 #: little search), 0.3 and 0.1 gave 223/450/202 against 223/456/213, and
 #: 0.25 and 0.1 gave 223/454/197 against 223/456/207 with a quality gap
-#: of 0.040.
+#: of 0.040.  Giving the last stages more (up to half the time left for
+#: the last one) measured worse in one session: national 223/442/199
+#: (gap 0.057) against 223/454/198 (0.035), national-alt 855 against
+#: 877 needs met, its cover stage unconverged either way.
 BOUND_SHARE = 0.25
 SEARCH_SHARE = 0.1
 #: Least seconds worth starting a search for.
