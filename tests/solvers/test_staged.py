@@ -236,4 +236,3 @@ def test_every_reported_stage_bound_is_used_for_the_proposal(
     assert result.solver["bound_source"] == "decomposition" or (
         result.status == "optimal"
     )
-
