@@ -77,7 +77,6 @@ from typing import Any
 
 import numpy as np
 
-from buddymatch import solvers as engine
 from buddymatch import synth
 from buddymatch.candidates import build_candidates
 from buddymatch.model import PairOverride, Policy, Problem
@@ -125,7 +124,9 @@ ENGINE_SETTINGS = {
     "shortlist_share": (shortlists, "SHORTLIST_SHARE"),
     "bound_share": (engine_staged, "BOUND_SHARE"),
     "search_share": (engine_staged, "SEARCH_SHARE"),
-    "master_share": (engine, "MASTER_SHARE"),
+    "master_share": (engine_staged, "MASTER_SHARE"),
+    "support_share": (engine_staged, "SUPPORT_SHARE"),
+    "round_lp": (engine_staged, "ROUND_LP"),
 }
 #: Seed of every generated instance.
 INSTANCE_SEED = 0

@@ -284,3 +284,74 @@ def test_the_complete_problem_gives_a_valid_start(
     assert bm.verify(complete_problem, complete_policy, result) == []
     assert all(a.pinned is False for a in result.assignments)
     assert result.total_fee <= (complete_policy.budget or 0)
+
+
+def _position(cands: CandidateSet, need: int, trust: str) -> int:
+    index = [t.id for t in cands.problem.trusts].index(trust)
+    return int(
+        np.flatnonzero((cands.need == need) & (cands.buddy == index))[0]
+    )
+
+
+def test_a_guide_is_followed_where_it_fits() -> None:
+    # Alone, the greedy gives S1 its best buddy B1 (capacity 1), and S2,
+    # which only B1 can serve, goes without.  Guided by a rounding that
+    # gives B1 to S2 first, both needs are met.
+    problem = bm.Problem(
+        trusts=(
+            seeker("S1"),
+            seeker("S2", 5),
+            expert("B1", 60, {"finance": 5, "maternity": 5}, capacity=1),
+            expert("B2", 60, {"finance": 3}),
+        ),
+        needs=(
+            bm.Need(seeker="S1", area="finance", priority=3),
+            bm.Need(seeker="S2", area="maternity"),
+        ),
+    )
+    cands, alone = run(problem)
+    assert served(alone) == {("S1", "finance"): ["B1"]}
+    usable = usable_candidates(cands)
+    guide = [np.array([_position(cands, 1, "B1")])]
+    chosen = greedy_start(cands, usable, [], guide=guide).chosen
+    assert chosen is not None
+    result = assemble(cands, chosen, "feasible")
+    assert bm.verify(problem, bm.Policy(), result) == []
+    assert served(result) == {
+        ("S1", "finance"): ["B2"],
+        ("S2", "maternity"): ["B1"],
+    }
+
+
+def test_a_guide_never_leaves_a_need_half_served() -> None:
+    # The guide gives the two-buddy need one buddy only and a pair that
+    # no longer fits: the half-served need is let go, then the greedy
+    # serves it whole, and every rule holds.
+    problem = bm.Problem(
+        trusts=(
+            seeker("S1"),
+            buddy("B1", 60, level=5, capacity=1),
+            buddy("B2", 60, level=4, capacity=1),
+        ),
+        needs=(bm.Need(seeker="S1", area="finance", buddies=2),),
+    )
+    cands = candidates(problem)
+    usable = usable_candidates(cands)
+    b1 = _position(cands, 0, "B1")
+    guide = [np.array([b1]), np.array([b1])]
+    ledger_free = greedy_start(cands, usable, [], guide=guide)
+    assert ledger_free.chosen is not None
+    result = assemble(cands, ledger_free.chosen, "feasible")
+    assert bm.verify(problem, bm.Policy(), result) == []
+    assert served(result) == {("S1", "finance"): ["B1", "B2"]}
+    # Within a budget of one fee, the need cannot be served whole: the
+    # guide's first pair is let go again, and nothing is kept.
+    policy = bm.Policy(budget=7_000)
+    cands = candidates(problem, policy)
+    usable = usable_candidates(cands)
+    chosen = greedy_start(
+        cands, usable, [], guide=[np.flatnonzero(usable)]
+    ).chosen
+    assert chosen is not None and not chosen.any()
+    result = assemble(cands, chosen, "feasible")
+    assert bm.verify(problem, policy, result) == []

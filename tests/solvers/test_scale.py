@@ -82,7 +82,9 @@ def test_master_never_makes_the_warm_start_worse(
     # (or the greedy start's, whichever ranks higher), and still verified.
     problem, proven = nhs
     _large(monkeypatch)
-    monkeypatch.setattr(solvers, "MASTER_SHARE", 1.0)
+    from buddymatch.solvers import staged
+
+    monkeypatch.setattr(staged, "MASTER_SHARE", 1.0)
     result = solve_verified(problem, time_limit=6.0)
     rank = [c.covered for c in result.coverage]
     assert rank <= [c.covered for c in proven.coverage]

@@ -79,9 +79,6 @@ BUDGET_CHECK_TOTAL_SECONDS = 5.0
 #: 447-453 against 427-438 and brought the bound from 65,549 to
 #: 61,162-61,553.
 DECOMPOSITION_MIN_SECONDS = 45.0
-#: Share of the time left after the decomposition that the integer master
-#: over its columns gets on a large model (price-and-branch).
-MASTER_SHARE = 0.35
 # What the steps that cannot be interrupted cost, so that one starts only
 # when it can finish within the limit (outside deterministic mode).
 # Measured on "national" and "programme" on the 2-core benchmark machine
@@ -246,53 +243,6 @@ def _search(
     whole.stages = short.stages + whole.stages
     whole.shortlist = _shortlist_info(modelled, usable, whole=True)
     return whole
-
-
-def _price_and_branch(
-    cands: CandidateSet,
-    groups: list[list[int]],
-    warm: np.ndarray,
-    decomposition: Decomposition,
-    settings: SolverSettings,
-) -> tuple[np.ndarray, list[dict[str, Any]]]:
-    """Improve the warm start with an integer master over the columns the
-    decomposition generated (price-and-branch), in its share of the time.
-
-    Columns are whole per-buddy plans, so the master trades needs between
-    buddies in a way the compact model's search rarely finds: on
-    "national" it met 864 needs where the compact model alone met 844 in
-    the same minute, and 878 against 770 on "national-alt"
-    (benchmarks/bench_master.py).  Its answer is the new warm start only
-    when it ranks higher (cover per priority, then quality); it proves
-    nothing about the whole problem.
-    """
-    if settings.deterministic or settings.deadline is None:
-        seconds = settings.time_limit * MASTER_SHARE
-    else:
-        seconds = (settings.deadline - time.perf_counter()) * MASTER_SHARE
-    if seconds < MIN_SOLVE_SECONDS or _stopped(settings):
-        return warm, []
-    from buddymatch.solvers.cpsat.master import integer_master
-
-    outcome = integer_master(
-        cands,
-        decomposition.pool_columns,
-        decomposition.pool_buddy,
-        groups,
-        start=warm,
-        time_limit=seconds,
-        seed=settings.seed,
-        workers=settings.workers,
-        deterministic=settings.deterministic,
-        stop=settings.stop,
-        # The staged search settled the cover: quality only.
-        search={None},
-    )
-    if outcome.status not in ("optimal", "feasible"):
-        return warm, outcome.stages
-    if _rank(cands, outcome.chosen) > _rank(cands, warm):
-        return outcome.chosen, outcome.stages
-    return warm, outcome.stages
 
 
 def _rank(cands: CandidateSet, chosen: np.ndarray) -> tuple[int, ...]:
@@ -622,14 +572,8 @@ def _propose(
         warm, decomposition = staged.chosen, staged.decomposition
         decomposed = staged.seconds
         solver_info["staged"] = staged.records
+        solver_info["master"] = staged.master
         report_best(warm)
-        if not stopped():
-            report.phase("master")
-            warm, master_stages = _price_and_branch(
-                cands, groups, warm, decomposition, settings
-            )
-            solver_info["master"] = master_stages
-            report_best(warm)
     outcome = (
         _search(
             cands,

@@ -123,6 +123,8 @@ ROUND_ABSOLUTE = 1e-6
 
 _NEG = -np.inf
 
+#: Least LP weight of a column that guides the rounding.
+GUIDE_WEIGHT = 1e-6
 #: Weight of the best duals so far in the duals priced (Wentges).
 DUAL_SMOOTHING = 0.5
 #: The LP solver of the master (an OR-Tools ``pywraplp`` name).  CLP, in
@@ -1037,6 +1039,19 @@ class Decomposer:
         )
         self.result.stages.append(bound)
         return bound
+
+    def guide(self) -> list[IntArray]:
+        """The last master solution's columns (candidate positions) that
+        carry weight, heaviest first: a rounding of the LP solution takes
+        them in this order (`buddymatch.solvers.greedy.greedy_start`)."""
+        master = self.master
+        weights = master.weights
+        order = np.argsort(-weights, kind="stable")
+        return [
+            self.pairs.position[master.columns[c]]
+            for c in order.tolist()
+            if weights[c] > GUIDE_WEIGHT
+        ]
 
     def finish(self) -> Decomposition:
         """Return the bounds so far, the last master solution and the

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -87,6 +87,7 @@ def greedy_start(
     deadline: float | None = None,
     clock: Callable[[], float] = time.perf_counter,
     stop: threading.Event | None = None,
+    guide: Sequence[np.ndarray] | None = None,
 ) -> GreedyStart:
     """Return a proposal obeying every hard rule, made by the deadline.
 
@@ -105,6 +106,12 @@ def greedy_start(
         The clock *deadline* is read on (seconds).
     stop
         An event that, once set, ends the greedy as the deadline does.
+    guide
+        Groups of candidate positions to take first, in order, each pair
+        that still fits (after the pins, before the needs one by one): the
+        columns of the decomposition's LP solution, heaviest first, which
+        rounds that solution (`buddymatch.solvers.staged`).  A need
+        left with fewer than its buddies is let go again.
 
     Returns
     -------
@@ -192,6 +199,30 @@ def greedy_start(
             picked[need].remove(k)
         else:
             return GreedyStart(None, np.zeros(len(problem.needs), bool))
+
+    if guide is not None:
+        taken: list[tuple[int, bool]] = []
+        for column in guide:
+            for k in np.asarray(column).tolist():
+                need = int(cands.need[k])
+                picks = picked.setdefault(need, [])
+                if (
+                    chosen[k]
+                    or not usable[k]
+                    or len(picks) >= problem.needs[need].buddies
+                    or not fits(k)
+                ):
+                    continue
+                taken.append((k, take(k)))
+                picks.append(k)
+        # Partial cover is never kept (pinned pairs are not in *taken*).
+        for k, opened in reversed(taken):
+            need = int(cands.need[k])
+            if len(picked[need]) < problem.needs[need].buddies:
+                undo(k, opened)
+        for need, picks in picked.items():
+            if len(picks) < problem.needs[need].buddies:
+                picked[need] = [k for k in picks if chosen[k]]
 
     counts = np.bincount(cands.need, minlength=len(problem.needs))
     need_order = sorted(
