@@ -127,6 +127,7 @@ ENGINE_SETTINGS = {
     "master_share": (engine_staged, "MASTER_SHARE"),
     "support_share": (engine_staged, "SUPPORT_SHARE"),
     "round_lp": (engine_staged, "ROUND_LP"),
+    "rebound": (engine_staged, "REBOUND"),
 }
 #: Seed of every generated instance.
 INSTANCE_SEED = 0
