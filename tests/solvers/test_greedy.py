@@ -355,3 +355,64 @@ def test_a_guide_never_leaves_a_need_half_served() -> None:
     assert chosen is not None and not chosen.any()
     result = assemble(cands, chosen, "feasible")
     assert bm.verify(problem, policy, result) == []
+
+
+def test_letting_go_of_a_guided_pair_keeps_the_partnership_counted() -> None:
+    # B1 may partner one seeker.  The guide gives it S1's two-buddy need
+    # (half served: let go) and S1's other need (kept).  Letting go of the
+    # first pair must not forget that B1 partners S1, or S2's need would
+    # take B1 too (a second partner).
+    problem = bm.Problem(
+        trusts=(
+            seeker("S1"),
+            seeker("S2", 5),
+            expert("B1", 60, {"finance": 5, "maternity": 5}, max_partners=1),
+            expert("B2", 60, {"finance": 4}),
+        ),
+        needs=(
+            bm.Need(seeker="S1", area="finance", buddies=2, priority=1),
+            bm.Need(seeker="S1", area="maternity", priority=2),
+            bm.Need(seeker="S2", area="maternity", priority=3),
+        ),
+    )
+    cands = candidates(problem)
+    usable = usable_candidates(cands)
+    guide = [np.array([_position(cands, 0, "B1"), _position(cands, 1, "B1")])]
+    chosen = greedy_start(cands, usable, [], guide=guide).chosen
+    assert chosen is not None
+    result = assemble(cands, chosen, "feasible")
+    assert bm.verify(problem, bm.Policy(), result) == []
+    # The greedy then serves the finance need whole (B1 already partners
+    # S1); S2 goes without.
+    assert served(result) == {
+        ("S1", "finance"): ["B1", "B2"],
+        ("S1", "maternity"): ["B1"],
+    }
+
+
+@pytest.mark.parametrize("block", range(4))
+def test_any_guide_gives_a_proposal_obeying_every_rule(block: int) -> None:
+    # Random guides (the usable pairs shuffled, cut into columns) on small
+    # random problems with every limit in play.
+    import random
+
+    from solvers.test_decomposition import tiny_problem
+
+    for seed in range(block * 100, block * 100 + 100):
+        problem, policy = tiny_problem(seed)
+        cands = candidates(problem, policy)
+        usable = usable_candidates(cands)
+        rng = random.Random(seed)
+        pairs = np.flatnonzero(usable).tolist() * 2
+        rng.shuffle(pairs)
+        cuts = sorted(rng.sample(range(len(pairs) + 1), min(3, len(pairs))))
+        guide = [
+            np.array(pairs[a:b], dtype=np.int64)
+            for a, b in zip([0, *cuts], [*cuts, len(pairs)], strict=True)
+        ]
+        groups, _ = resolve_pins(cands, usable)
+        chosen = greedy_start(cands, usable, groups, guide=guide).chosen
+        if chosen is None:
+            continue
+        result = assemble(cands, chosen, "feasible")
+        assert bm.verify(problem, policy, result) == [], seed

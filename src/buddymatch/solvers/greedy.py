@@ -14,6 +14,7 @@ are reported as such.
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -66,6 +67,57 @@ class GreedyStart(NamedTuple):
     #: Mask over the needs the greedy did not try before the deadline
     #: (all false when it finished).
     untried: np.ndarray
+
+
+def _follow(
+    cands: CandidateSet,
+    usable: np.ndarray,
+    guide: Sequence[np.ndarray],
+    ledger: Ledger[int],
+    picked: dict[int, list[int]],
+    take: Callable[[int], bool],
+) -> None:
+    """Take the *guide*'s pairs that fit, in order, for needs it serves
+    whole.
+
+    The pairs are first tried on a copy of *ledger*; a need left with
+    fewer than its buddies is let go, and only then are the others taken
+    for real.  Letting go of a pair on the ledger itself is not safe
+    once later pairs share its partnership (`Ledger.undo` is last in,
+    first out), while a subset of pairs that fit together always fits:
+    every limit only grows with the pairs taken.
+    """
+    problem = cands.problem
+    trial = copy.deepcopy(ledger)
+    tried: list[int] = []
+    count: dict[int, int] = {n: len(p) for n, p in picked.items()}
+    seen: set[int] = set()
+    for column in guide:
+        for k in np.asarray(column).tolist():
+            need = int(cands.need[k])
+            row = int(cands.need_seeker[need])
+            pair = (
+                int(cands.buddy[k]),
+                row,
+                int(cands.workload[k]),
+                float(cands.fee[k]),
+            )
+            if (
+                k in seen
+                or not usable[k]
+                or count.get(need, 0) >= problem.needs[need].buddies
+                or not trial.fits(*pair)
+            ):
+                continue
+            seen.add(k)
+            trial.take(*pair)
+            tried.append(k)
+            count[need] = count.get(need, 0) + 1
+    for k in tried:
+        need = int(cands.need[k])
+        if count[need] == problem.needs[need].buddies:
+            take(k)
+            picked.setdefault(need, []).append(k)
 
 
 def greedy(
@@ -201,28 +253,7 @@ def greedy_start(
             return GreedyStart(None, np.zeros(len(problem.needs), bool))
 
     if guide is not None:
-        taken: list[tuple[int, bool]] = []
-        for column in guide:
-            for k in np.asarray(column).tolist():
-                need = int(cands.need[k])
-                picks = picked.setdefault(need, [])
-                if (
-                    chosen[k]
-                    or not usable[k]
-                    or len(picks) >= problem.needs[need].buddies
-                    or not fits(k)
-                ):
-                    continue
-                taken.append((k, take(k)))
-                picks.append(k)
-        # Partial cover is never kept (pinned pairs are not in *taken*).
-        for k, opened in reversed(taken):
-            need = int(cands.need[k])
-            if len(picked[need]) < problem.needs[need].buddies:
-                undo(k, opened)
-        for need, picks in picked.items():
-            if len(picks) < problem.needs[need].buddies:
-                picked[need] = [k for k in picks if chosen[k]]
+        _follow(cands, usable, guide, ledger, picked, take)
 
     counts = np.bincount(cands.need, minlength=len(problem.needs))
     need_order = sorted(
