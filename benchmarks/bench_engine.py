@@ -77,6 +77,7 @@ from typing import Any
 
 import numpy as np
 
+from buddymatch import solvers as engine_solvers
 from buddymatch import synth
 from buddymatch.candidates import build_candidates
 from buddymatch.model import PairOverride, Policy, Problem
@@ -128,6 +129,7 @@ ENGINE_SETTINGS = {
     "support_share": (engine_staged, "SUPPORT_SHARE"),
     "round_lp": (engine_staged, "ROUND_LP"),
     "rebound": (engine_staged, "REBOUND"),
+    "staged_max_pairs": (engine_solvers, "STAGED_MAX_PAIRS"),
 }
 #: Seed of every generated instance.
 INSTANCE_SEED = 0

@@ -215,3 +215,14 @@ def test_workload_is_checked_before_the_partner_limit() -> None:
     assert use.room(cands, s_need, b3, np.array([1])).code(0) == (
         "max_partners"
     )
+
+
+def test_fees_in_pence_are_the_same_one_by_one_and_all_at_once() -> None:
+    import numpy as np
+
+    from buddymatch.solvers.room import fee_units, fee_units_of
+
+    fees = np.random.default_rng(0).uniform(0, 1e5, 10_000).round(3)
+    # Halves of a penny, which both round to even.
+    fees = np.r_[fees, [0.005, 0.015, 0.025, 1.005, 2.675, 5000.0, 0.0]]
+    assert fee_units_of(fees).tolist() == [fee_units(float(f)) for f in fees]

@@ -79,6 +79,16 @@ BUDGET_CHECK_TOTAL_SECONDS = 5.0
 #: 447-453 against 427-438 and brought the bound from 65,549 to
 #: 61,162-61,553.
 DECOMPOSITION_MIN_SECONDS = 45.0
+#: Usable pairs up to which the staged search runs (above
+#: `LARGE_MODEL_PAIRS`); beyond it only the shortlist is searched and no
+#: bound is claimed.  On "programme" (4.2 million usable pairs) a pricing
+#: round and its LP take about 14 s: with 60 s the call overran its limit
+#: (74.6 s) and searched nothing, and with 300 s the priority-2 stage ran
+#: 6 rounds in 84 s without converging, so every bound stayed where it
+#: starts (4,452 needs of priority 2 = all that can be met; quality
+#: 1,160,171 against a proposal of 481,947), and the proposal was no
+#: better than the shortlist's (docs/performance.md).
+STAGED_MAX_PAIRS = shortlists.SHORTLIST_ABOVE
 # What the steps that cannot be interrupted cost, so that one starts only
 # when it can finish within the limit (outside deterministic mode).
 # Measured on "national" and "programme" on the 2-core benchmark machine
@@ -556,16 +566,13 @@ def _propose(
     if (
         warm is not None
         and not untried.any()
-        and LARGE_MODEL_PAIRS < n_usable <= shortlists.SHORTLIST_ABOVE
+        and LARGE_MODEL_PAIRS < n_usable <= STAGED_MAX_PAIRS
         and left >= DECOMPOSITION_MIN_SECONDS
         and not stopped()
     ):
         # CP-SAT's bound on a large compact model barely moves: the
-        # decomposition proves tighter bounds for every stage (module
-        # bounds), in its share of the time left.  Above the shortlist
-        # threshold ("programme": 4.2 million pairs) one pricing round
-        # and LP took longer than the whole limit (85 s for 60 s), so no
-        # bound is claimed there yet.
+        # staged search bounds every stage by the decomposition and
+        # searches it (module staged).
         staged = staged_search(
             cands, usable, groups, pinned, warm, settings, report
         )

@@ -91,15 +91,15 @@ from ortools.linear_solver import pywraplp
 from buddymatch.candidates import CandidateSet
 from buddymatch.rules import partner_limit
 from buddymatch.scoring import POINTS_SCALE, from_units, to_units
-from buddymatch.solvers.cpsat.constraints import (
-    FEE_SCALE,
-    budget_units,
-    fee_units,
-)
 from buddymatch.solvers.cpsat.objective import PRIORITY_ORDER
 from buddymatch.solvers.greedy import greedy
 from buddymatch.solvers.interrupt import resend_sigint
-from buddymatch.solvers.room import usable_candidates
+from buddymatch.solvers.room import (
+    FEE_SCALE,
+    budget_units,
+    fee_units_of,
+    usable_candidates,
+)
 
 __all__ = [
     "Decomposer",
@@ -303,10 +303,8 @@ class _Pairs:
             np.asarray(cands.score[self.position], dtype=np.float64)
         )
         self.workload = cands.workload[self.position].astype(np.int64)
-        self.fee_pence = np.array(
-            [fee_units(float(f)) for f in cands.fee[self.position]],
-            dtype=np.int64,
-        )
+        # Vectorised: one Python call per pair took 1.4 s on "programme".
+        self.fee_pence = fee_units_of(cands.fee[self.position])
         self.n_needs = len(problem.needs)
         self.n_seekers = len(cands.seekers)
         # Buddy rows: trusts with at least one usable pair.

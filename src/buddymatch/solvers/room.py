@@ -63,6 +63,14 @@ def fee_units(fee: float) -> int:
     return round(fee * FEE_SCALE)
 
 
+def fee_units_of(fees: np.ndarray) -> np.ndarray:
+    """Return each fee of *fees* (pounds) in whole pence, as
+    `fee_units` gives it one by one (both round half to even)."""
+    return np.rint(np.asarray(fees, dtype=np.float64) * FEE_SCALE).astype(
+        np.int64
+    )
+
+
 def budget_units(budget: float) -> int:
     """Return *budget* (pounds) in whole pence, rounded down (a budget
     given to the penny stays exact despite float error)."""
