@@ -1123,18 +1123,10 @@ def decomposition_bounds(
     time_limit
         Seconds for all stages; each stage gets an equal share of the
         time left and always returns a valid bound.
-    start
-        A proposal (mask over candidates) whose columns seed the master;
-        by default the greedy proposal.
     max_iterations
         Cap on pricing rounds per stage (for tests).
-    smoothing
-        Weight of the best duals so far in the point priced (0 = plain
-        column generation).
-    restart
-        Start each stage's master afresh from the seed columns and the
-        columns the last master used, rather than from every column
-        found so far (a smaller LP re-solves faster).
+    start, smoothing, restart
+        As for `Decomposer`.
     stop
         An event that, once set, ends the pricing after the round that
         runs (its LP is not interrupted) and skips the stages left: every

@@ -241,6 +241,36 @@ def staged_search(
     def better(found: np.ndarray) -> bool:
         return rank(cands, found) > rank(cands, warm)
 
+    def over_columns(
+        columns: list[np.ndarray],
+        buddies: np.ndarray,
+        seconds: float,
+        search: set[int | None],
+    ) -> list[dict[str, Any]]:
+        """Search the stages *search* with the integer master over
+        *columns*, from the best so far; keep its answer if better, and
+        return its stage records."""
+        nonlocal warm
+        outcome = integer_master(
+            cands,
+            columns,
+            buddies,
+            groups,
+            start=warm,
+            time_limit=seconds,
+            seed=settings.seed,
+            workers=settings.workers,
+            deterministic=settings.deterministic,
+            stop=settings.stop,
+            search=search,
+        )
+        if outcome.status in ("optimal", "feasible") and better(
+            outcome.chosen
+        ):
+            warm = outcome.chosen
+            tell_best(report, cands, warm)
+        return outcome.stages
+
     if not decomposer.empty:
         for priority in decomposer.stages:
             if stopped():
@@ -257,25 +287,12 @@ def staged_search(
             if seconds >= MIN_SEARCH_SECONDS:
                 report.phase(f"master: cover priority {priority}")
                 pool = decomposer.finish()
-                outcome = integer_master(
-                    cands,
+                record["master"] = over_columns(
                     pool.pool_columns,
                     pool.pool_buddy,
-                    groups,
-                    start=warm,
-                    time_limit=seconds,
-                    seed=settings.seed,
-                    workers=settings.workers,
-                    deterministic=settings.deterministic,
-                    stop=settings.stop,
-                    search={q for q in PRIORITY_ORDER if q <= priority},
+                    seconds,
+                    {q for q in PRIORITY_ORDER if q <= priority},
                 )
-                record["master"] = outcome.stages
-                if outcome.status in ("optimal", "feasible") and better(
-                    outcome.chosen
-                ):
-                    warm = outcome.chosen
-                    tell_best(report, cands, warm)
             seconds = SEARCH_SHARE * left()
             if seconds >= MIN_SEARCH_SECONDS and not stopped():
                 modelled = shortlists.shortlist(
@@ -326,26 +343,8 @@ def staged_search(
                 keep = decomposition.weights > GUIDE_WEIGHT
                 columns = [c for c, k in zip(columns, keep, strict=True) if k]
                 buddies = buddies[keep]
-            outcome = integer_master(
-                cands,
-                columns,
-                buddies,
-                groups,
-                start=warm,
-                time_limit=share,
-                seed=settings.seed,
-                workers=settings.workers,
-                deterministic=settings.deterministic,
-                stop=settings.stop,
-                # The cover is settled: quality only.
-                search={None},
-            )
-            master.extend(outcome.stages)
-            if outcome.status in ("optimal", "feasible") and better(
-                outcome.chosen
-            ):
-                warm = outcome.chosen
-                tell_best(report, cands, warm)
+            # The cover is settled: quality only.
+            master.extend(over_columns(columns, buddies, share, {None}))
     if (
         REBOUND
         and decomposition.stages
