@@ -213,6 +213,9 @@ def staged_search(
             max_iterations=rounds,
         )
         bounding += time.perf_counter() - began
+        if priority is None:
+            # Every later proposal keeps the cover it was bounded given.
+            report.quality_ceiling(stage.bound)
         round_lp()
         return stage.bound_units
 
