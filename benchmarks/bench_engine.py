@@ -127,6 +127,7 @@ ENGINE_SETTINGS = {
     "search_share": (engine_staged, "SEARCH_SHARE"),
     "master_share": (engine_staged, "MASTER_SHARE"),
     "support_share": (engine_staged, "SUPPORT_SHARE"),
+    "cover_support_share": (engine_staged, "COVER_SUPPORT_SHARE"),
     "round_lp": (engine_staged, "ROUND_LP"),
     "rebound": (engine_staged, "REBOUND"),
     "staged_max_pairs": (engine_solvers, "STAGED_MAX_PAIRS"),
