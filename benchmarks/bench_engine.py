@@ -130,6 +130,7 @@ ENGINE_SETTINGS = {
     "cover_support_share": (engine_staged, "COVER_SUPPORT_SHARE"),
     "round_lp": (engine_staged, "ROUND_LP"),
     "rebound": (engine_staged, "REBOUND"),
+    "lp_shortlist": (engine_staged, "LP_SHORTLIST"),
     "staged_max_pairs": (engine_solvers, "STAGED_MAX_PAIRS"),
 }
 #: Seed of every generated instance.

@@ -140,6 +140,7 @@ def _search(
     report: Reporter,
     warm: np.ndarray | None,
     cover_search: bool = True,
+    extra: np.ndarray | None = None,
 ) -> Outcome | None:
     """Run CP-SAT on the whole model, a shortlist, or both in turn.
 
@@ -155,7 +156,8 @@ def _search(
       same minute (docs/performance.md).
 
     With *cover_search* False the shortlist too keeps the warm start's
-    cover, and only quality is searched.
+    cover, and only quality is searched.  *extra* pairs join the
+    shortlist (the staged search's LP solution).
 
     Returns ``None`` when the time left (``settings.deadline``) is too
     short to build a model and solve it at all, or the caller stopped the
@@ -202,6 +204,8 @@ def _search(
     modelled = shortlists.shortlist(
         cands, usable, warm | pinned, shortlists.SHORTLIST_PER_BUDDY
     )
+    if extra is not None:
+        modelled |= extra & usable
     only = n_usable > shortlists.SHORTLIST_ABOVE
     share = 1.0 if only else shortlists.SHORTLIST_SHARE
     left = (
@@ -560,6 +564,7 @@ def _propose(
     if warm is not None:
         report_best(warm)
     decomposition: Decomposition | None = None
+    lp_pairs: np.ndarray | None = None
     decomposed = 0.0
     n_usable = int(np.count_nonzero(usable))
     left = time_limit if deadline is None else deadline - time.perf_counter()
@@ -580,6 +585,7 @@ def _propose(
         decomposed = staged.seconds
         solver_info["staged"] = staged.records
         solver_info["master"] = staged.master
+        lp_pairs = staged.lp_pairs
         report_best(warm)
     outcome = (
         _search(
@@ -593,6 +599,7 @@ def _propose(
             # The staged search settled the cover stage by stage, and
             # each later stage's bound holds only for that cover.
             cover_search=decomposition is None,
+            extra=lp_pairs,
         )
         if not untried.any()
         else None
