@@ -13,15 +13,19 @@ they are 205 and 60,481 (docs/performance.md).
 So each cover stage here is, in turn:
 
 1. bounded by the decomposition, given the cover found so far above it;
-2. searched, unless the proposal already meets the bound: an integer
+2. its LP solution rounded into a proposal (`greedy_start`'s guide);
+3. searched, unless the proposal already meets the bound: an integer
    master over the decomposition's columns (`cpsat.master`), then
-   CP-SAT's cover stage on the shortlist of the compact model, each
-   hinted with the best so far;
-3. settled: the next stage is conditioned on this stage's count.
+   CP-SAT's cover stages on the shortlist of the compact model (with the
+   LP's pairs), each hinted with the best so far;
+4. settled: the next stage is conditioned on this stage's count.
 
-Then the quality stage is bounded given the settled cover, and the
-caller's price-and-branch and compact search improve quality with the
-cover kept, so every stage bound holds for the final proposal.
+Then the quality stage is bounded given the settled cover, its LP
+rounded, and the integer master improves quality with the cover kept:
+first over the LP's own columns, then over every column.  If that raised
+the cover, quality is bounded again.  The caller's compact search then
+improves quality with the cover kept, so every stage bound holds for the
+final proposal.
 """
 
 from __future__ import annotations
