@@ -259,13 +259,6 @@ def _search(
     return whole
 
 
-def _rank(cands: CandidateSet, chosen: np.ndarray) -> tuple[int, ...]:
-    """Cover per priority, then quality (`staged.rank`)."""
-    from buddymatch.solvers.staged import rank
-
-    return rank(cands, chosen)
-
-
 def _budget_check(
     cands: CandidateSet,
     usable: np.ndarray,

@@ -1085,11 +1085,16 @@ class Decomposer:
         result.weights = np.zeros(len(master.lam))
         result.weights[: len(master.weights)] = master.weights
         result.need_cover = master.need_cover
-        result.pair_weight = np.zeros(self.cands.n_candidates)
-        for positions, weight in zip(
-            result.columns, result.weights, strict=True
-        ):
-            result.pair_weight[positions] += weight
+        # A column holds a pair at most once, so one bincount over all
+        # columns adds the same weights in the same order as a loop.
+        sizes = [len(c) for c in master.columns]
+        result.pair_weight = np.bincount(
+            np.concatenate(result.columns)
+            if sizes
+            else np.zeros(0, dtype=np.int64),
+            weights=np.repeat(result.weights, sizes),
+            minlength=self.cands.n_candidates,
+        ).astype(np.float64)
         result.pool_columns = [pairs.position[c] for c in self.pool.columns]
         result.pool_buddy = pairs.buddies[
             np.array(self.pool.buddy_row, dtype=np.int64)

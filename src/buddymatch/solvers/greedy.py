@@ -75,6 +75,7 @@ def _follow(
     guide: Sequence[np.ndarray],
     ledger: Ledger[int],
     picked: dict[int, list[int]],
+    pair: Callable[[int], tuple[int, int, int, float]],
     take: Callable[[int], bool],
 ) -> None:
     """Take the *guide*'s pairs that fit, in order, for needs it serves
@@ -95,22 +96,15 @@ def _follow(
     for column in guide:
         for k in np.asarray(column).tolist():
             need = int(cands.need[k])
-            row = int(cands.need_seeker[need])
-            pair = (
-                int(cands.buddy[k]),
-                row,
-                int(cands.workload[k]),
-                float(cands.fee[k]),
-            )
             if (
                 k in seen
                 or not usable[k]
                 or count.get(need, 0) >= problem.needs[need].buddies
-                or not trial.fits(*pair)
+                or not trial.fits(*pair(k))
             ):
                 continue
             seen.add(k)
-            trial.take(*pair)
+            trial.take(*pair(k))
             tried.append(k)
             count[need] = count.get(need, 0) + 1
     for k in tried:
@@ -253,7 +247,7 @@ def greedy_start(
             return GreedyStart(None, np.zeros(len(problem.needs), bool))
 
     if guide is not None:
-        _follow(cands, usable, guide, ledger, picked, take)
+        _follow(cands, usable, guide, ledger, picked, pair, take)
 
     counts = np.bincount(cands.need, minlength=len(problem.needs))
     need_order = sorted(

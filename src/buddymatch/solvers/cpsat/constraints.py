@@ -22,7 +22,12 @@ from ortools.sat.python import cp_model
 from buddymatch.candidates import CandidateSet
 from buddymatch.rules import CoreRuleName, partner_limit
 from buddymatch.solvers.cpsat.variables import Variables
-from buddymatch.solvers.room import FEE_SCALE, budget_units, fee_units
+from buddymatch.solvers.room import (
+    FEE_SCALE,
+    budget_units,
+    fee_units,
+    fee_units_of,
+)
 
 __all__ = [
     "FEE_SCALE",
@@ -240,7 +245,7 @@ class Constraints:
         budget = self.policy.budget
         if budget is None or not self.vars.assign:
             return
-        fees = [fee_units(f) for f in self.cands.fee[self.vars.positions]]
+        fees = fee_units_of(self.cands.fee[self.vars.positions]).tolist()
         self._hold(
             CoreRule("budget", 0, budget),
             self.model.add(

@@ -45,7 +45,7 @@ from ortools.sat.python import cp_model
 from buddymatch.candidates import CandidateSet
 from buddymatch.rules import partner_limit
 from buddymatch.scoring import from_units, to_units
-from buddymatch.solvers.cpsat.constraints import budget_units, fee_units
+from buddymatch.solvers.cpsat.constraints import budget_units
 from buddymatch.solvers.cpsat.objective import (
     PRIORITY_ORDER,
     check_range,
@@ -61,7 +61,7 @@ from buddymatch.solvers.cpsat.solve import (
     stage_record,
     stage_timing,
 )
-from buddymatch.solvers.room import usable_candidates
+from buddymatch.solvers.room import fee_units_of, usable_candidates
 from buddymatch.solvers.settings import SolverSettings
 
 __all__ = ["MasterOutcome", "integer_master"]
@@ -150,10 +150,7 @@ class _Columns:
         self.score = np.bincount(
             self.owner, weights=np.asarray(scores, np.float64), minlength=n
         ).astype(np.int64)
-        fees = np.array(
-            [fee_units(float(f)) for f in cands.fee[self.flat]],
-            dtype=np.int64,
-        )
+        fees = fee_units_of(cands.fee[self.flat])
         self.fee = np.bincount(
             self.owner, weights=fees.astype(np.float64), minlength=n
         ).astype(np.int64)
