@@ -149,3 +149,25 @@ def test_ctrl_c_raises_keyboard_interrupt_at_once_in_a_library_call(
     # Nothing left behind: Python's handler and no wakeup descriptor.
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     assert signal.set_wakeup_fd(-1) == -1
+
+
+@pytest.mark.skipif(
+    not hasattr(signal, "pthread_sigmask"), reason="threads cannot block"
+)
+def test_a_held_signal_waits_for_the_end_of_the_block() -> None:
+    # While CLP solves, SIGINT is held pending (its handler would swallow
+    # it), and reaches Python's handler when the solve is over.
+    from buddymatch.solvers.interrupt import signals_held
+
+    heard: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda n, f: heard.append(n))
+    try:
+        with signals_held():
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+            time.sleep(0.05)
+            assert heard == []
+            assert signal.SIGINT in signal.sigpending()
+        time.sleep(0.05)
+        assert heard == [signal.SIGINT]
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -155,7 +155,13 @@ class _SolveProgress:
                 refresh_per_second=4,
                 transient=True,
             )
-            self._live.__enter__()
+            # The bar's refresh thread inherits this thread's signal mask:
+            # started with SIGINT held, it never takes one (the LP solver's
+            # handler would swallow it, see solvers.interrupt).
+            from buddymatch.solvers.interrupt import signals_held
+
+            with signals_held():
+                self._live.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:

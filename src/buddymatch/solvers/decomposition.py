@@ -93,7 +93,7 @@ from buddymatch.rules import partner_limit
 from buddymatch.scoring import POINTS_SCALE, from_units, to_units
 from buddymatch.solvers.cpsat.objective import PRIORITY_ORDER
 from buddymatch.solvers.greedy import greedy
-from buddymatch.solvers.interrupt import resend_sigint
+from buddymatch.solvers.interrupt import resend_sigint, signals_held
 from buddymatch.solvers.room import (
     FEE_SCALE,
     budget_units,
@@ -673,13 +673,15 @@ class _Master:
     def solve(self) -> float:
         """Solve the LP; keep its column weights and need cover (read
         here: pywraplp refuses them once a column is added)."""
-        status = self.solver.Solve(_lp_parameters())
+        # CLP installs a SIGINT handler of its own for the solve, which
+        # would swallow Ctrl-C: the signal is held until it is over.
+        with signals_held():
+            status = self.solver.Solve(_lp_parameters())
         if status == pywraplp.Solver.FEASIBLE and LP_SOLVER == "CLP":
             # No limit is set on CLP: it stops short of optimal only when
-            # its own SIGINT handler, installed for the length of the
-            # solve, caught Ctrl-C.  Measured on "national": every LP
-            # solved during a SIGINT, and no other, ended FEASIBLE.  The
-            # signal it swallowed is sent again, to Python's handler.
+            # its handler caught Ctrl-C all the same (taken by a thread
+            # that does not hold it, say a caller's own).  The signal it
+            # swallowed is sent again, to Python's handler.
             resend_sigint()
         if status not in (
             pywraplp.Solver.OPTIMAL,
