@@ -1129,3 +1129,40 @@ def test_decomposition_bounds_in_results_hold(
     assert sources["decomposition"] >= 10, dict(sources)
     # Some are proven optimal by the bounds alone; checked above.
     assert sources["proven by decomposition"] >= 10, dict(sources)
+
+
+def test_transport_bounds_in_results_hold(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every problem treated as programme-sized (no decomposition, the
+    search on a shortlist only, stopped at first solutions, so the
+    transportation relaxation gives the bounds): each bound the result
+    reports holds against the brute force, and a result proven by the
+    bounds alone is optimal."""
+    from buddymatch import solvers
+    from buddymatch.solvers import shortlist
+
+    monkeypatch.setattr(solvers, "LARGE_MODEL_PAIRS", 0)
+    monkeypatch.setattr(solvers, "STAGED_MAX_PAIRS", -1)
+    monkeypatch.setattr(shortlist, "SHORTLIST_ABOVE", 0)
+    sources: dict[str, int] = defaultdict(int)
+    for seed in range(200):
+        problem, policy = make_instance(seed)
+        result = bm.propose(
+            problem, policy, workers=1, solver_params=FIRST_SOLUTION
+        )
+        assert bm.verify(problem, policy, result) == []
+        assert "decomposition" not in result.solver
+        f = Findings(seed)
+        world = World.of(problem, policy)
+        check_cover_bounds(f, "transport", world, result)
+        if result.status == "optimal":
+            check_against_optimum(
+                f, "transport", world, problem, policy, result
+            )
+        assert not f.by_check, dict(f.by_check)
+        sources[result.solver.get("bound_source", "-")] += 1
+        if result.solver.get("proven_by") == "transport":
+            sources["proven by transport"] += 1
+    assert sources["transport"] >= 10, dict(sources)
+    assert sources["proven by transport"] >= 10, dict(sources)

@@ -89,6 +89,16 @@ DECOMPOSITION_MIN_SECONDS = 45.0
 #: 1,160,171 against a proposal of 481,947), and the proposal was no
 #: better than the shortlist's (docs/performance.md).
 STAGED_MAX_PAIRS = shortlists.SHORTLIST_ABOVE
+#: Share of the time limit kept, on large models where the decomposition
+#: does not run, for the transportation relaxation's bounds after the
+#: search (`transport`), and what one of its flows is expected to take
+#: per usable pair (1.6-2.8 s for programme's 4.2 million on the 2-core
+#: benchmark machine, 0.02-0.05 s for national's 89,000).  The time kept
+#: is the share, or enough for one flow per stage (up to half the limit),
+#: but no more than the flows the stages may use; in deterministic mode
+#: the count of flows follows from the same figures.
+TRANSPORT_SHARE = 0.15
+TRANSPORT_SECONDS_PER_PAIR = 0.7e-6
 # What the steps that cannot be interrupted cost, so that one starts only
 # when it can finish within the limit (outside deterministic mode).
 # Measured on "national" and "programme" on the 2-core benchmark machine
@@ -257,6 +267,31 @@ def _search(
     whole.stages = short.stages + whole.stages
     whole.shortlist = _shortlist_info(modelled, usable, whole=True)
     return whole
+
+
+def _transport_budget(
+    cands: CandidateSet, n_usable: int, settings: SolverSettings
+) -> tuple[int, float, float]:
+    """The flows in all, the seconds kept, and the seconds one flow is
+    expected to take, for the transportation relaxation: none below
+    `LARGE_MODEL_PAIRS`, where CP-SAT proves."""
+    from buddymatch.solvers.transport import MAX_SOLVES
+
+    if n_usable <= LARGE_MODEL_PAIRS:
+        return 0, 0.0, 0.0
+    stages = 1 + len({n.priority for n in cands.problem.needs})
+    per_flow = TRANSPORT_SECONDS_PER_PAIR * n_usable
+    # At least one flow per stage, if the limit allows it at all.
+    seconds = min(
+        max(
+            TRANSPORT_SHARE,
+            min(0.5, 1.2 * stages * per_flow / settings.time_limit),
+        )
+        * settings.time_limit,
+        stages * MAX_SOLVES * per_flow,
+    )
+    solves = min(stages * MAX_SOLVES, int(seconds / per_flow))
+    return max(stages, solves), seconds, per_flow
 
 
 def _budget_check(
@@ -538,8 +573,10 @@ def _propose(
             if exact is not None:
                 return finish(exact)
     # A search is needed: CP-SAT and the decomposition's LP load now.
-    from buddymatch.solvers.bounds import merge_bounds
-    from buddymatch.solvers.staged import staged_search, tell_best
+    from buddymatch.solvers.bounds import cover_counts, merge_bounds
+    from buddymatch.solvers.decomposition import StageBound
+    from buddymatch.solvers.staged import rank, staged_search, tell_best
+    from buddymatch.solvers.transport import transport_bounds
 
     def report_best(chosen: np.ndarray) -> None:
         """Tell the caller the cover and quality of *chosen*."""
@@ -561,13 +598,26 @@ def _propose(
     decomposed = 0.0
     n_usable = int(np.count_nonzero(usable))
     left = time_limit if deadline is None else deadline - time.perf_counter()
-    if (
+    staging = (
         warm is not None
         and not untried.any()
         and LARGE_MODEL_PAIRS < n_usable <= STAGED_MAX_PAIRS
         and left >= DECOMPOSITION_MIN_SECONDS
         and not stopped()
-    ):
+    )
+    # Where the decomposition does not run (programme's millions of
+    # pairs, or too little time), the transportation relaxation bounds
+    # the stages instead; where it runs, its bounds were the tighter at
+    # every stage measured (docs/performance.md).
+    relax_solves, relax_seconds, per_flow = (
+        (0, 0.0, 0.0)
+        if staging
+        else _transport_budget(cands, n_usable, settings)
+    )
+    if deadline is not None and relax_solves:
+        # The search stops early enough for the relaxation's flows.
+        settings = replace(settings, deadline=deadline - relax_seconds)
+    if staging and warm is not None:
         # CP-SAT's bound on a large compact model barely moves: the
         # staged search bounds every stage by the decomposition and
         # searches it (module staged).
@@ -616,24 +666,48 @@ def _propose(
     if outcome.shortlist is not None:
         solver_info["shortlist"] = outcome.shortlist
     solver_info["stages"] = outcome.stages
+    found = outcome.status in ("optimal", "feasible")
+    relaxed: list[StageBound] = []
+    if (
+        found
+        and outcome.status != "optimal"
+        and relax_solves
+        and not stopped()
+    ):
+        report.phase("bounds: transportation")
+        relaxed = transport_bounds(
+            cands,
+            usable,
+            cover_counts(cands, outcome.chosen),
+            deadline=deadline,
+            max_solves=relax_solves,
+            stop=stop,
+            reached=rank(cands, outcome.chosen),
+            flow_seconds=per_flow,
+        )
     bounds = merge_bounds(
         cands,
         outcome.chosen,
         outcome.bound,
         outcome.cover_bounds,
-        decomposition if outcome.status in ("optimal", "feasible") else None,
+        decomposition if found else None,
         None if deterministic else decomposed,
+        transport=relaxed,
     )
     solver_info["bound_source"] = bounds.source
     if bounds.record:
         solver_info["decomposition"] = bounds.record
+    if bounds.transport:
+        solver_info["transport"] = bounds.transport
     status = outcome.status
-    if status == "feasible" and bounds.proven and decomposition is not None:
-        # The bounds (the decomposition's among them) meet the proposal at
-        # every stage: it is proven optimal, though the search alone did
-        # not prove it.
+    if status == "feasible" and bounds.proven and (decomposition or relaxed):
+        # The bounds (the decomposition's or the relaxation's among them)
+        # meet the proposal at every stage: it is proven optimal, though
+        # the search alone did not prove it.
         status = "optimal"
-        solver_info["proven_by"] = "decomposition"
+        solver_info["proven_by"] = (
+            "decomposition" if decomposition is not None else "transport"
+        )
     infeasibility: tuple[str, ...] = ()
     if outcome.status == "infeasible":
         infeasibility = (

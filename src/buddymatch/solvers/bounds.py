@@ -19,6 +19,7 @@ conditional statement (see [`Coverage`][buddymatch.result.Coverage]).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +28,7 @@ import numpy as np
 from buddymatch.candidates import CandidateSet
 from buddymatch.scoring import to_units
 from buddymatch.solvers.cpsat.objective import PRIORITY_ORDER
-from buddymatch.solvers.decomposition import Decomposition
+from buddymatch.solvers.decomposition import Decomposition, StageBound
 
 #: Pricing rounds per stage, per second of the time limit, in
 #: deterministic mode, where a wall-clock limit would make the bounds
@@ -78,6 +79,9 @@ class StageBounds:
     record: dict[str, Any] = field(default_factory=dict)
     #: Every stage's bound is met by the proposal: it is optimal.
     proven: bool = False
+    #: The transportation relaxation's stages, for the result's
+    #: ``solver["transport"]``.
+    transport: list[dict[str, Any]] = field(default_factory=list)
 
 
 def quality_units(cands: CandidateSet, chosen: np.ndarray) -> int:
@@ -105,6 +109,7 @@ def merge_bounds(
     cover: dict[int, int],
     decomposition: Decomposition | None,
     seconds: float | None = None,
+    transport: Sequence[StageBound] = (),
 ) -> StageBounds:
     """Return the smallest valid bound of each stage for *chosen*.
 
@@ -123,52 +128,67 @@ def merge_bounds(
     seconds
         Wall seconds the decomposition took, for the record; ``None``
         leaves them out (deterministic mode: the record must repeat).
+    transport
+        The transportation relaxation's stage bounds (`transport`), if
+        it ran.
 
     Returns
     -------
     StageBounds
         Quality and cover bounds, the source of the quality bound
-        (``cp-sat``, ``decomposition`` or ``none``), and a record of the
-        decomposition's stages for the result's ``solver`` field.
+        (``cp-sat``, ``decomposition``, ``transport`` or ``none``), and
+        records of the decomposition's and the relaxation's stages for
+        the result's ``solver`` field.
     """
     merged = dict(cover)
     source = "none" if quality is None else "cp-sat"
-    if decomposition is None:
-        return StageBounds(quality, merged, source)
     have = cover_counts(cands, chosen)
-    stages: list[dict[str, Any]] = []
-    for stage in decomposition.stages:
-        # Conditional on the counts it was given: valid for this proposal
-        # only if the proposal meets at least as many.
-        holds = all(have.get(q, 0) >= k for q, k in stage.fixed.items())
-        stages.append(
-            {
-                "stage": stage.stage,
-                "bound": stage.bound,
-                "iterations": stage.iterations,
-                "converged": stage.converged,
-                "used": holds,
-            }
-        )
-        if not holds:
-            continue
-        if stage.stage == "quality":
-            # A proven bound never below the proposal: the proposal meets
-            # the counts the stage was given.
-            if quality is None or stage.bound < quality:
-                quality, source = stage.bound, "decomposition"
-            continue
-        priority = int(stage.stage.rsplit(" ", 1)[1])
-        if priority in PRIORITY_ORDER:
-            merged[priority] = min(
-                merged.get(priority, stage.bound_units), stage.bound_units
+    record: dict[str, Any] = {}
+    relaxed: list[dict[str, Any]] = []
+    for name, stages in (
+        ("decomposition", decomposition.stages if decomposition else []),
+        ("transport", transport),
+    ):
+        kept: list[dict[str, Any]] = []
+        for stage in stages:
+            # Conditional on the counts it was given: valid for this
+            # proposal only if the proposal meets at least as many.
+            holds = all(have.get(q, 0) >= k for q, k in stage.fixed.items())
+            kept.append(
+                {
+                    "stage": stage.stage,
+                    "bound": stage.bound,
+                    "iterations": stage.iterations,
+                    "converged": stage.converged,
+                    "used": holds,
+                }
             )
-    record: dict[str, Any] = {"stages": stages}
-    if seconds is not None:
-        record["seconds"] = round(seconds, 3)
+            if not holds:
+                continue
+            if stage.stage == "quality":
+                # A proven bound never below the proposal: the proposal
+                # meets the counts the stage was given.
+                if quality is None or stage.bound < quality:
+                    quality, source = stage.bound, name
+                continue
+            priority = int(stage.stage.rsplit(" ", 1)[1])
+            if priority in PRIORITY_ORDER:
+                merged[priority] = min(
+                    merged.get(priority, stage.bound_units),
+                    stage.bound_units,
+                )
+        if name == "decomposition" and decomposition is not None:
+            record = {"stages": kept}
+            if seconds is not None:
+                record["seconds"] = round(seconds, 3)
+        relaxed = kept
+    if decomposition is None and not transport:
+        return StageBounds(quality, merged, source)
     proven = (
         quality is not None
         and all(merged.get(p, have[p]) <= have[p] for p in have)
         and to_units(quality) <= quality_units(cands, chosen)
     )
-    return StageBounds(quality, merged, source, record, proven)
+    return StageBounds(
+        quality, merged, source, record, proven, relaxed if transport else []
+    )
