@@ -95,10 +95,13 @@ STAGED_MAX_PAIRS = shortlists.SHORTLIST_ABOVE
 #: per usable pair (1.6-2.8 s for programme's 4.2 million on the 2-core
 #: benchmark machine, 0.02-0.05 s for national's 89,000).  The time kept
 #: is the share, or enough for one flow per stage (up to half the limit),
-#: but no more than the flows the stages may use; in deterministic mode
-#: the count of flows follows from the same figures.
+#: but no more than `TRANSPORT_FLOWS_KEPT` flows per stage; in
+#: deterministic mode the count of flows follows from the same figures.
 TRANSPORT_SHARE = 0.15
 TRANSPORT_SECONDS_PER_PAIR = 0.7e-6
+#: Flows per stage the time kept allows for at most: a stage with
+#: conditions used 6-10 on "national" and "programme".
+TRANSPORT_FLOWS_KEPT = 8
 # What the steps that cannot be interrupted cost, so that one starts only
 # when it can finish within the limit (outside deterministic mode).
 # Measured on "national" and "programme" on the 2-core benchmark machine
@@ -281,14 +284,15 @@ def _transport_budget(
         return 0, 0.0, 0.0
     stages = 1 + len({n.priority for n in cands.problem.needs})
     per_flow = TRANSPORT_SECONDS_PER_PAIR * n_usable
-    # At least one flow per stage, if the limit allows it at all.
+    # At least one flow per stage, if the limit allows it at all; and no
+    # more time than the flows a stage typically uses.
     seconds = min(
         max(
             TRANSPORT_SHARE,
             min(0.5, 1.2 * stages * per_flow / settings.time_limit),
         )
         * settings.time_limit,
-        stages * MAX_SOLVES * per_flow,
+        stages * TRANSPORT_FLOWS_KEPT * per_flow,
     )
     solves = min(stages * MAX_SOLVES, int(seconds / per_flow))
     return max(stages, solves), seconds, per_flow
