@@ -125,6 +125,7 @@ ENGINE_SETTINGS = {
     "shortlist_share": (shortlists, "SHORTLIST_SHARE"),
     "bound_share": (engine_staged, "BOUND_SHARE"),
     "search_share": (engine_staged, "SEARCH_SHARE"),
+    "last_search_share": (engine_staged, "LAST_SEARCH_SHARE"),
     "master_share": (engine_staged, "MASTER_SHARE"),
     "support_share": (engine_staged, "SUPPORT_SHARE"),
     "cover_support_share": (engine_staged, "COVER_SUPPORT_SHARE"),

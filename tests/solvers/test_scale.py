@@ -126,3 +126,54 @@ def test_an_lp_failure_keeps_a_valid_bound(
     assert result.bound is None or (
         result.objective is not None and result.bound >= result.objective
     )
+
+
+def _programme_sized(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Treat the problem as programme-sized: a shortlist only, no
+    decomposition, so the transportation relaxation bounds the stages."""
+    from buddymatch.solvers import shortlist
+
+    monkeypatch.setattr(solvers, "LARGE_MODEL_PAIRS", 100)
+    monkeypatch.setattr(solvers, "STAGED_MAX_PAIRS", 100)
+    monkeypatch.setattr(shortlist, "SHORTLIST_ABOVE", 100)
+
+
+def test_programme_sized_path_bounds_hold_against_the_proven_optimum(
+    nhs: tuple[bm.Problem, bm.Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    problem, proven = nhs
+    _programme_sized(monkeypatch)
+    result = solve_verified(problem, time_limit=6.0)
+    assert "decomposition" not in result.solver
+    stages = result.solver["transport"]
+    assert [s["stage"] for s in stages] == [
+        "cover priority 3",
+        "cover priority 2",
+        "cover priority 1",
+        "quality",
+    ]
+    assert all(s["used"] for s in stages)
+    assert result.solver["bound_source"] == "transport"
+    for c in result.coverage:
+        assert c.bound is not None and c.covered <= c.bound <= c.total
+    top = next(c for c in result.coverage if c.priority == 3)
+    optimum = {c.priority: c.covered for c in proven.coverage}
+    assert top.bound is not None and top.bound >= optimum[3]
+    assert result.bound is not None and result.objective is not None
+    assert result.bound >= result.objective
+    if [c.covered for c in result.coverage] == [
+        c.covered for c in proven.coverage
+    ]:
+        assert proven.objective is not None
+        assert result.bound >= proven.objective - 1e-6
+
+
+def test_programme_sized_path_is_deterministic(
+    nhs: tuple[bm.Problem, bm.Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    problem, _ = nhs
+    _programme_sized(monkeypatch)
+    first = solve_verified(problem, time_limit=3.0, deterministic=True)
+    second = solve_verified(problem, time_limit=3.0, deterministic=True)
+    assert "transport" in first.solver
+    assert first.to_json() == second.to_json()
