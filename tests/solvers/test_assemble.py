@@ -363,6 +363,8 @@ def test_an_unproven_cover_says_more_may_be_coverable() -> None:
     assert t.reason == "capacity"
     assert "not met in this proposal, not proven impossible" in t.detail
     assert "up to 1 more need of priority 1 may be coverable" in t.detail
+    # Said once: the unproven cover and the bound are one statement.
+    assert t.detail.count("not met in this proposal") == 1, t.detail
     assert result.coverage[-1].bound == 1
     # A proven bound of 0 (as the solver gives) drops the clause.
     result = assemble(cands, chosen, "feasible", cover_bounds={1: 0})

@@ -32,6 +32,7 @@ from buddymatch.solvers.reasons import (
     priority_cover_bounds,
     unmet_reason,
     unusable_words,
+    with_more_possible,
 )
 from buddymatch.solvers.room import ProposalUse
 
@@ -228,12 +229,7 @@ def assemble(
         )
         more = more_possible(need.priority, covered_by_priority, bounds)
         if code == "capacity" and more:
-            words += (
-                f"; not met in this proposal, and the search did not prove "
-                f"that more cannot be met: up to {more} more "
-                f"{'need' if more == 1 else 'needs'} of priority "
-                f"{need.priority} may be coverable"
-            )
+            words = with_more_possible(words, more, need.priority)
         unmet.append(
             UnmetNeed(
                 seeker=need.seeker,

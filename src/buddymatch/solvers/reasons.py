@@ -30,6 +30,9 @@ from buddymatch.solvers.room import (
 )
 from buddymatch.wording import plural
 
+#: What the words say of an unmet need the proposal has room for.
+UNPROVEN = "not met in this proposal, not proven impossible"
+
 
 def _passing(n: int) -> str:
     """Return ``1 buddy passes`` / ``3 buddies pass``."""
@@ -329,7 +332,21 @@ def unmet_reason(
     return "capacity", (
         f"{_passing(candidates)} the hard rules and {room.together} "
         f"{'has' if room.together == 1 else 'have'} room in this "
-        "proposal; not met in this proposal, not proven impossible" + stopped
+        f"proposal; {UNPROVEN}" + stopped
+    )
+
+
+def with_more_possible(words: str, more: int, priority: int) -> str:
+    """Add to a capacity reason's *words* that up to *more* further needs
+    of *priority* may be coverable (the cover is not proven), saying "not
+    met in this proposal" once."""
+    count = f"up to {more} more {'need' if more == 1 else 'needs'}"
+    clause = f"{count} of priority {priority} may be coverable"
+    if UNPROVEN in words:
+        return f"{words}: {clause}"
+    return (
+        f"{words}; not met in this proposal, and the search did not prove "
+        f"that more cannot be met: {clause}"
     )
 
 
