@@ -124,3 +124,19 @@ def test_nhs_bounds_hold_against_the_engines_proven_optimum() -> None:
     assert result.objective is not None
     assert found["quality"].bound >= result.objective - 1e-9
     assert np.isfinite(found["quality"].lp_value)
+
+
+def test_weights_too_large_to_be_exact_are_refused() -> None:
+    # A multiplier so large that a weight could not be exact (or would
+    # overflow the solver's int64 costs) gives no flow, never a wrong one.
+    problem, policy = tiny_problem(5)
+    cands = build_candidates(problem.canonical(), policy)
+    relaxation = Transport(cands, usable_candidates(cands))
+    assert not relaxation.empty
+    top = int(relaxation.priority.max())
+    below = int(relaxation.priority.min())
+    if top == below:
+        below = top  # one priority: price it against itself
+    assert relaxation._cover_flow(below, {top: 2**70}) is None
+    assert relaxation._quality_flow({top: 2**70}) is None
+    assert relaxation._cover_flow(below, {top: 16}) is not None

@@ -71,6 +71,8 @@ __all__ = ["MAX_SOLVES", "Transport", "transport_bounds"]
 #: Keep every weight, times the number of nodes, well inside int64 (the
 #: solver scales costs by the number of nodes).
 MAX_WEIGHT = 2**62
+#: Whole numbers below this are exact in float64.
+MAX_EXACT = 2.0**52
 #: Denominator of the cover stages' multipliers: a need of one priority is
 #: traded for a multiple of 1/16 of a need of another.
 COVER_DENOMINATOR = 16
@@ -212,25 +214,33 @@ class Transport:
     def _solve(
         self, need_weight: np.ndarray, pair_weight: np.ndarray, scale: int
     ) -> _Flow | None:
-        """Solve the max-weight flow with these integer weights per unit
-        of flow; the value is the flow's weight over *scale*."""
+        """Solve the max-weight flow with these weights per unit of flow
+        (whole numbers, held as float64 so that no product can wrap
+        round); the value is the flow's weight over *scale*.  ``None``
+        when a weight is too large to be exact or safe."""
         from ortools.graph.python import min_cost_flow
 
         began = time.perf_counter()
-        weights = np.concatenate(
+        exact = np.concatenate(
             [
                 need_weight,
                 pair_weight,
                 np.zeros(
-                    len(self.capacities) - len(need_weight) - len(pair_weight),
-                    np.int64,
+                    len(self.capacities) - len(need_weight) - len(pair_weight)
                 ),
             ]
         )
-        top = int(np.abs(weights).max()) if len(weights) else 0
-        total = int(np.abs(weights) @ self.capacities) if len(weights) else 0
-        if top * (self.n_nodes + 1) >= MAX_WEIGHT or total >= MAX_WEIGHT:
+        top = float(np.abs(exact).max()) if len(exact) else 0.0
+        total = float(np.abs(exact) @ self.capacities) if len(exact) else 0.0
+        # Whole numbers below 2**52 are exact in float64; the solver
+        # scales costs by the number of nodes, in int64.
+        if (
+            top >= MAX_EXACT
+            or top * (self.n_nodes + 1) >= MAX_WEIGHT
+            or total >= MAX_WEIGHT
+        ):
             return None
+        weights = exact.astype(np.int64)
         flow = min_cost_flow.SimpleMinCostFlow()
         flow.add_arcs_with_capacity_and_unit_cost(
             self.tails, self.heads, self.capacities, -weights
@@ -254,14 +264,14 @@ class Transport:
     ) -> _Flow | None:
         """The cover stage of *priority*, with multipliers
         ``numerators[q] / COVER_DENOMINATOR``."""
-        per_need = np.zeros(len(self.needs), dtype=np.int64)
+        per_need = np.zeros(len(self.needs))
         per_need[self.priority == priority] = COVER_DENOMINATOR
         for q, a in numerators.items():
-            per_need[self.priority == q] += a
+            per_need[self.priority == q] += float(a)
         parts = self.cover_multiple // (self.unit * self.buddies_wanted)
         return self._solve(
             per_need * parts,
-            np.zeros(self.n_pairs, dtype=np.int64),
+            np.zeros(self.n_pairs),
             self.cover_multiple * COVER_DENOMINATOR,
         )
 
@@ -269,19 +279,20 @@ class Transport:
         """The quality stage (score units), with multipliers
         ``numerators[q]`` score units per need of priority ``q``."""
         multiple = self.quality_multiple
-        per_need = np.zeros(len(self.needs), dtype=np.int64)
+        per_need = np.zeros(len(self.needs))
         for q, a in numerators.items():
-            per_need[self.priority == q] += a
+            per_need[self.priority == q] += float(a)
         need_weight = per_need * (
             multiple // (self.unit * self.buddies_wanted)
         )
         unit = self.unit[self.row]
+        quality = self.quality.astype(np.float64)
         if self.shared:
-            pair_weight = (self.quality * self.share - self.cost) * (
+            pair_weight = (quality * self.share - self.cost) * (
                 multiple // (unit * self.share)
             )
         else:
-            pair_weight = self.quality * (multiple // unit)
+            pair_weight = quality * (multiple // unit)
         return self._solve(need_weight, pair_weight, multiple)
 
     # -- one stage -------------------------------------------------------
