@@ -678,6 +678,9 @@ def _propose(
         and relax_solves
         and not stopped()
     ):
+        # The live line shows the proposal being bounded (a search's last
+        # callback may predate its final answer).
+        report_best(outcome.chosen)
         report.phase("bounds: transportation")
         relaxed = transport_bounds(
             cands,
