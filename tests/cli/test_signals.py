@@ -163,3 +163,40 @@ def test_the_handlers_before_are_restored() -> None:
     after = {number: signal.getsignal(number) for number in before}
     assert after == before
     assert signal.set_wakeup_fd(-1) == -1  # none left set
+
+
+def test_numpys_threads_never_take_a_stop_signal() -> None:
+    # In a fresh process (numpy not loaded yet), a command that solves
+    # loads numpy with the stop signals held: every thread it starts
+    # holds SIGINT and SIGTERM, so none can take a Ctrl-C that CLP's
+    # handler would swallow during a decomposition LP.
+    import subprocess
+    import sys
+
+    tasks = Path("/proc/self/task")
+    if not tasks.exists():
+        pytest.skip("needs /proc (Linux)")
+    code = """
+import os, signal, sys
+assert "numpy" not in sys.modules
+from buddymatch.cli.progress import _Stopping
+
+with _Stopping():
+    import numpy
+    numpy.ones((300, 300)) @ numpy.ones((300, 300))
+    me = os.getpid()
+    for tid in os.listdir("/proc/self/task"):
+        if int(tid) == me:
+            continue  # the main thread: it takes the signals
+        status = open(f"/proc/self/task/{tid}/status").read()
+        mask = int(next(l for l in status.splitlines()
+                        if l.startswith("SigBlk")).split()[1], 16)
+        for number in (signal.SIGINT, signal.SIGTERM):
+            assert mask & (1 << (number - 1)), (tid, hex(mask))
+print("held", len(os.listdir("/proc/self/task")) - 1)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("held")

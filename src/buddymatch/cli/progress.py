@@ -60,7 +60,26 @@ class _Stopping:
         self._watch: SignalWatch | None = None
 
     def __enter__(self) -> _Stopping:
-        from buddymatch.solvers.interrupt import STOP_SIGNALS, SignalWatch
+        # Native threads that numpy starts as it loads (OpenBLAS's pool)
+        # inherit the loading thread's signal mask.  Loaded with the stop
+        # signals held, they never take a Ctrl-C, which CLP's own handler
+        # would swallow if one of them took it during a decomposition LP
+        # (solvers.interrupt; the pseudo-terminal test lost one in a few
+        # runs).  The package buddymatch.solvers loads numpy itself, so
+        # the signals are held by hand, before importing from it.
+        block = getattr(signal, "pthread_sigmask", None)
+        held = (
+            block(signal.SIG_BLOCK, (signal.SIGINT, signal.SIGTERM))
+            if block is not None
+            else None
+        )
+        try:
+            import numpy  # noqa: F401
+
+            from buddymatch.solvers.interrupt import STOP_SIGNALS, SignalWatch
+        finally:
+            if block is not None and held is not None:
+                block(signal.SIG_SETMASK, held)
 
         self._watch = SignalWatch(
             self._on_signal, STOP_SIGNALS, self._handler, take_over=True

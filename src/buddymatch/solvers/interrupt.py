@@ -22,7 +22,13 @@ it, so CLP never sees it and Python's handler gets it once the solve is
 over.  Resending it when CLP reports an LP cut short (`resend_sigint`)
 covered most cases but not a signal caught as the LP finished: the
 solve then ended "optimal" and the signal was lost (1 run in about 10 of
-the pseudo-terminal test, which went on for 56 s).
+the pseudo-terminal test, which went on for 56 s).  Holding it in the
+main thread is not enough either: the kernel then gives a process-wide
+signal to another thread that does not hold it, such as the thread pool
+numpy's OpenBLAS starts as it loads, and CLP's handler takes it there.
+So the command line loads numpy with the signals held (its threads
+inherit that), and those threads never take one; a library caller's
+threads may, and then only the resend is left.
 """
 
 from __future__ import annotations
@@ -131,7 +137,10 @@ class SignalWatch:
         self._thread = threading.Thread(
             target=self._watch, name="buddymatch-signals", daemon=True
         )
-        self._thread.start()
+        # Started with the signals held, it holds them from its first
+        # instruction (a thread inherits its creator's mask).
+        with signals_held(self._signals):
+            self._thread.start()
         self.active = True
         return self
 
