@@ -157,7 +157,7 @@ def test_ctrl_c_raises_keyboard_interrupt_at_once_in_a_library_call(
 def test_a_held_signal_waits_for_the_end_of_the_block() -> None:
     # While CLP solves, SIGINT is held pending (its handler would swallow
     # it), and reaches Python's handler when the solve is over.
-    from buddymatch.solvers.interrupt import signals_held
+    from buddymatch.signals import signals_held
 
     heard: list[int] = []
     previous = signal.signal(signal.SIGINT, lambda n, f: heard.append(n))

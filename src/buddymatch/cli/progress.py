@@ -60,26 +60,18 @@ class _Stopping:
         self._watch: SignalWatch | None = None
 
     def __enter__(self) -> _Stopping:
+        from buddymatch.signals import STOP_SIGNALS, signals_held
+
         # Native threads that numpy starts as it loads (OpenBLAS's pool)
         # inherit the loading thread's signal mask.  Loaded with the stop
         # signals held, they never take a Ctrl-C, which CLP's own handler
         # would swallow if one of them took it during a decomposition LP
-        # (solvers.interrupt; the pseudo-terminal test lost one in a few
-        # runs).  The package buddymatch.solvers loads numpy itself, so
-        # the signals are held by hand, before importing from it.
-        block = getattr(signal, "pthread_sigmask", None)
-        held = (
-            block(signal.SIG_BLOCK, (signal.SIGINT, signal.SIGTERM))
-            if block is not None
-            else None
-        )
-        try:
+        # (solvers.interrupt).  Importing from buddymatch.solvers loads
+        # numpy too, so it is done within the hold.
+        with signals_held(STOP_SIGNALS):
             import numpy  # noqa: F401
 
-            from buddymatch.solvers.interrupt import STOP_SIGNALS, SignalWatch
-        finally:
-            if block is not None and held is not None:
-                block(signal.SIG_SETMASK, held)
+            from buddymatch.solvers.interrupt import SignalWatch
 
         self._watch = SignalWatch(
             self._on_signal, STOP_SIGNALS, self._handler, take_over=True
@@ -177,7 +169,7 @@ class _SolveProgress:
             # The bar's refresh thread inherits this thread's signal mask:
             # started with SIGINT held, it never takes one (the LP solver's
             # handler would swallow it, see solvers.interrupt).
-            from buddymatch.solvers.interrupt import signals_held
+            from buddymatch.signals import signals_held
 
             with signals_held():
                 self._live.__enter__()

@@ -91,9 +91,10 @@ from ortools.linear_solver import pywraplp
 from buddymatch.candidates import CandidateSet
 from buddymatch.rules import partner_limit
 from buddymatch.scoring import POINTS_SCALE, from_units, to_units
+from buddymatch.signals import signals_held
 from buddymatch.solvers.cpsat.objective import PRIORITY_ORDER
 from buddymatch.solvers.greedy import greedy
-from buddymatch.solvers.interrupt import resend_sigint, signals_held
+from buddymatch.solvers.interrupt import resend_sigint
 from buddymatch.solvers.room import (
     FEE_SCALE,
     budget_units,

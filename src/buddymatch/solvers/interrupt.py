@@ -14,21 +14,21 @@ search's stop event while the main thread is still inside the solver.
 the search at once and raises KeyboardInterrupt as usual.
 
 CLP, the decomposition's LP solver, installs a SIGINT handler of its own
-for the length of each solve, which swallows Ctrl-C the same way (it only
-cuts that LP short).  So SIGINT is held pending while CLP solves
-(`signals_held`): the main thread blocks it, and the threads of this
-package (the watcher here, the command line's progress bar) never take
-it, so CLP never sees it and Python's handler gets it once the solve is
-over.  Resending it when CLP reports an LP cut short (`resend_sigint`)
-covered most cases but not a signal caught as the LP finished: the
-solve then ended "optimal" and the signal was lost (1 run in about 10 of
-the pseudo-terminal test, which went on for 56 s).  Holding it in the
-main thread is not enough either: the kernel then gives a process-wide
-signal to another thread that does not hold it, such as the thread pool
-numpy's OpenBLAS starts as it loads, and CLP's handler takes it there.
-So the command line loads numpy with the signals held (its threads
-inherit that), and those threads never take one; a library caller's
-threads may, and then only the resend is left.
+for the length of each solve, which swallows Ctrl-C the same way (it
+only cuts that LP short).  So SIGINT is held pending while CLP solves
+(`buddymatch.signals.signals_held`): the main thread blocks it, and the
+threads of this package (the watcher here, the command line's progress
+bar) never take it, so CLP never sees it and Python's handler gets it
+once the solve is over.  Resending it when CLP reports an LP cut short
+(`resend_sigint`) covered most cases but not a signal caught as the LP
+finished: the solve then ended "optimal" and the signal was lost (1 run
+in about 10 of the pseudo-terminal test, which went on for 56 s).
+Holding it in the main thread is not enough either: the kernel then
+gives a process-wide signal to another thread that does not hold it,
+such as the thread pool numpy's OpenBLAS starts as it loads, and CLP's
+handler takes it there.  So the command line loads numpy with the
+signals held (its threads inherit that), and those threads never take
+one; a library caller's threads may, and then only the resend is left.
 """
 
 from __future__ import annotations
@@ -41,12 +41,12 @@ from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
 from typing import Any
 
+from buddymatch.signals import signals_held
+
 __all__ = [
-    "STOP_SIGNALS",
     "SignalWatch",
     "interrupt_to_stop",
     "resend_sigint",
-    "signals_held",
 ]
 
 #: A Python-level signal handler, as `signal.signal` takes it.
@@ -54,14 +54,6 @@ Handler = Callable[[int, FrameType | None], Any]
 
 # The byte that tells the watching thread to end (no signal is numbered 0).
 _QUIT = 0
-
-
-#: The signals a search listens to, where the platform has them.
-STOP_SIGNALS: tuple[int, ...] = tuple(
-    getattr(signal, name)
-    for name in ("SIGINT", "SIGTERM")
-    if hasattr(signal, name)
-)
 
 
 class SignalWatch:
@@ -201,27 +193,6 @@ def interrupt_to_stop(stop: threading.Event) -> Iterator[bool]:
         return
     with SignalWatch(lambda _number: stop.set()) as watch:
         yield watch.active
-
-
-@contextlib.contextmanager
-def signals_held(
-    signals: Sequence[int] = (signal.SIGINT,),
-) -> Iterator[None]:
-    """Block *signals* in the calling thread for the block's length.
-
-    A signal sent to the process meanwhile stays pending, unless another
-    thread takes it, and is handled as usual once the block ends.  Does
-    nothing where threads cannot block signals (Windows).
-    """
-    mask = getattr(signal, "pthread_sigmask", None)
-    if mask is None:
-        yield
-        return
-    previous = mask(signal.SIG_BLOCK, signals)
-    try:
-        yield
-    finally:
-        mask(signal.SIG_SETMASK, previous)
 
 
 def resend_sigint() -> None:
