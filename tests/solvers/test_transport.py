@@ -39,10 +39,9 @@ def test_bounds_are_never_below_the_enumerated_optimum(block: int) -> None:
     assert any(s.iterations > 1 for s in checked)
 
 
-def test_multipliers_tighten_a_conditional_bound() -> None:
-    # One buddy of capacity 1, one need of priority 3 and one of priority
-    # 2, both able to use it.  Unpriced, the flow meets the priority-2
-    # need; given the priority-3 need met, the bound must fall to 0.
+def _contested() -> Transport:
+    """One buddy of capacity 1; one need of priority 3 and one of
+    priority 2, both able to use it."""
     trusts = (
         bm.Trust(id="S1", lat=52.0, lon=-1.5, expertise={"a1": 1, "a2": 1}),
         bm.Trust(
@@ -60,9 +59,14 @@ def test_multipliers_tighten_a_conditional_bound() -> None:
     problem = bm.Problem(trusts=trusts, needs=needs)
     policy = bm.Policy(min_travel_minutes=0, max_travel_minutes=None)
     cands = build_candidates(problem.canonical(), policy)
-    usable = usable_candidates(cands)
-    free = Transport(cands, usable).stage(2, {})
-    given = Transport(cands, usable).stage(2, {3: 1})
+    return Transport(cands, usable_candidates(cands))
+
+
+def test_multipliers_tighten_a_conditional_bound() -> None:
+    # Unpriced, the flow meets the priority-2 need; given the priority-3
+    # need met, the bound must fall to 0.
+    free = _contested().stage(2, {})
+    given = _contested().stage(2, {3: 1})
     assert free is not None and given is not None
     assert free.bound_units == 1
     assert given.bound_units == 0
@@ -70,13 +74,14 @@ def test_multipliers_tighten_a_conditional_bound() -> None:
 
 
 def test_a_proposal_meeting_a_bound_stops_its_search() -> None:
-    problem, policy = tiny_problem(3)
-    cands = build_candidates(problem.canonical(), policy)
-    usable = usable_candidates(cands)
-    relaxation = Transport(cands, usable)
-    first = relaxation.stage(None, {}, max_solves=1)
+    # The conditional stage takes several flows to reach its bound; told
+    # that the proposal already meets the first flow's bound, it stops
+    # after that one.
+    searched = _contested().stage(2, {3: 1})
+    assert searched is not None and searched.iterations > 1
+    first = _contested().stage(2, {3: 1}, max_solves=1)
     assert first is not None
-    again = relaxation.stage(None, {}, reached=first.bound_units + 10)
+    again = _contested().stage(2, {3: 1}, reached=first.bound_units)
     assert again is not None and again.iterations == 1
 
 

@@ -577,9 +577,13 @@ def _propose(
             if exact is not None:
                 return finish(exact)
     # A search is needed: CP-SAT and the decomposition's LP load now.
-    from buddymatch.solvers.bounds import cover_counts, merge_bounds
+    from buddymatch.solvers.bounds import (
+        cover_counts,
+        merge_bounds,
+        quality_units,
+    )
     from buddymatch.solvers.decomposition import StageBound
-    from buddymatch.solvers.staged import rank, staged_search, tell_best
+    from buddymatch.solvers.staged import staged_search, tell_best
     from buddymatch.solvers.transport import transport_bounds
 
     def report_best(chosen: np.ndarray) -> None:
@@ -689,7 +693,7 @@ def _propose(
             deadline=deadline,
             max_solves=relax_solves,
             stop=stop,
-            reached=rank(cands, outcome.chosen),
+            quality=quality_units(cands, outcome.chosen),
             flow_seconds=per_flow,
         )
     bounds = merge_bounds(

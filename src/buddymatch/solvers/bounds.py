@@ -143,18 +143,17 @@ def merge_bounds(
     merged = dict(cover)
     source = "none" if quality is None else "cp-sat"
     have = cover_counts(cands, chosen)
-    record: dict[str, Any] = {}
-    relaxed: list[dict[str, Any]] = []
+    kept: dict[str, list[dict[str, Any]]] = {}
     for name, stages in (
         ("decomposition", decomposition.stages if decomposition else []),
         ("transport", transport),
     ):
-        kept: list[dict[str, Any]] = []
+        kept[name] = []
         for stage in stages:
             # Conditional on the counts it was given: valid for this
             # proposal only if the proposal meets at least as many.
             holds = all(have.get(q, 0) >= k for q, k in stage.fixed.items())
-            kept.append(
+            kept[name].append(
                 {
                     "stage": stage.stage,
                     "bound": stage.bound,
@@ -177,18 +176,18 @@ def merge_bounds(
                     merged.get(priority, stage.bound_units),
                     stage.bound_units,
                 )
-        if name == "decomposition" and decomposition is not None:
-            record = {"stages": kept}
-            if seconds is not None:
-                record["seconds"] = round(seconds, 3)
-        relaxed = kept
     if decomposition is None and not transport:
         return StageBounds(quality, merged, source)
+    record: dict[str, Any] = {}
+    if decomposition is not None:
+        record = {"stages": kept["decomposition"]}
+        if seconds is not None:
+            record["seconds"] = round(seconds, 3)
     proven = (
         quality is not None
         and all(merged.get(p, have[p]) <= have[p] for p in have)
         and to_units(quality) <= quality_units(cands, chosen)
     )
     return StageBounds(
-        quality, merged, source, record, proven, relaxed if transport else []
+        quality, merged, source, record, proven, kept["transport"]
     )

@@ -132,7 +132,7 @@ class Transport:
         free = least == 0
         #: Flow units of one buddy slot of each need (its least workload,
         #: or 1 when that is 0 and the need costs no capacity).
-        self.unit = np.where(free, 1, least) if len(pairs) else least
+        self.unit = np.where(free, 1, least)
         self.buddies_wanted = np.array(
             [problem.needs[int(n)].buddies for n in self.needs],
             dtype=np.int64,
@@ -152,11 +152,9 @@ class Transport:
             return_inverse=True,
             return_counts=True,
         )
-        self.share = share[ship] if len(pairs) else np.zeros(0, np.int64)
-        self.quality = (
-            to_units(np.asarray(cands.score[pairs], dtype=np.float64))
-            if len(pairs)
-            else np.zeros(0, np.int64)
+        self.share = share[ship]
+        self.quality = to_units(
+            np.asarray(cands.score[pairs], dtype=np.float64)
         )
         self.cost = to_units(policy.partnership_cost)
         # The most quality any flow can have: each need's best pairs.
@@ -468,18 +466,16 @@ class Transport:
             return None
         if priority is None:
             units = math.floor(best)
-            ceiling = units
             bound = from_units(units)
         else:
             units = min(math.floor(best), self.total.get(priority, 0))
-            ceiling = units
             bound = float(units)
         return StageBound(
             stage="quality"
             if priority is None
             else f"cover priority {priority}",
             bound=bound,
-            bound_units=ceiling,
+            bound_units=units,
             lp_value=float(best),
             fixed=dict(conditions),
             iterations=solves,
@@ -504,7 +500,7 @@ def transport_bounds(
     deadline: float | None = None,
     max_solves: int | None = None,
     stop: threading.Event | None = None,
-    reached: tuple[int, ...] | None = None,
+    quality: int | None = None,
     flow_seconds: float = 0.0,
 ) -> list[StageBound]:
     """Bound every stage by the transportation relaxation, given *cover*.
@@ -527,9 +523,10 @@ def transport_bounds(
         may use an equal share of what the stages before it left.
     stop
         Set by the caller to stop early.
-    reached
-        The proposal's cover per priority (in `PRIORITY_ORDER`) and
-        quality units: a stage stops once its bound is down to them.
+    quality
+        The proposal's quality units, when *cover* is the proposal's own
+        cover: a stage then stops once its bound is down to the
+        proposal's value (*cover*, or this).
     flow_seconds
         Seconds one flow is expected to take, until one is measured: no
         flow is started that would end after *deadline*.
@@ -561,10 +558,8 @@ def transport_bounds(
                 break
             share = time.perf_counter() + left / (len(stages) - i)
         own = None
-        if reached is not None:
-            own = reached[
-                -1 if priority is None else PRIORITY_ORDER.index(priority)
-            ]
+        if quality is not None:
+            own = quality if priority is None else cover.get(priority, 0)
         stage = relaxation.stage(
             priority,
             cover,
