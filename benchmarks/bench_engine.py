@@ -86,6 +86,7 @@ from buddymatch.solvers import propose
 from buddymatch.solvers import shortlist as shortlists
 from buddymatch.solvers import staged as engine_staged
 from buddymatch.solvers.assemble import assemble
+from buddymatch.solvers.cpsat import neighbourhood as engine_neighbourhood
 from buddymatch.verify import verify
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -125,6 +126,14 @@ ENGINE_SETTINGS = {
     "shortlist_share": (shortlists, "SHORTLIST_SHARE"),
     "bound_share": (engine_staged, "BOUND_SHARE"),
     "search_share": (engine_staged, "SEARCH_SHARE"),
+    "cover_nb_share": (engine_staged, "COVER_NEIGHBOURHOOD_SHARE"),
+    "quality_nb_share": (engine_staged, "QUALITY_NEIGHBOURHOOD_SHARE"),
+    "nb_patience": (engine_staged, "NEIGHBOURHOOD_PATIENCE"),
+    "nb_first": (engine_staged, "NEIGHBOURHOOD_FIRST"),
+    "nb_better_rivals": (engine_neighbourhood, "BETTER_RIVALS"),
+    "nb_step_seconds": (engine_neighbourhood, "STEP_SECONDS"),
+    "nb_start_pairs": (engine_neighbourhood, "START_PAIRS"),
+    "shortlist_nb_share": (engine_solvers, "SHORTLIST_NEIGHBOURHOOD_SHARE"),
     "last_search_share": (engine_staged, "LAST_SEARCH_SHARE"),
     "master_share": (engine_staged, "MASTER_SHARE"),
     "support_share": (engine_staged, "SUPPORT_SHARE"),

@@ -47,6 +47,8 @@ def test_large_path_bounds_hold_against_the_proven_optimum(
     ]
     assert result.solver["bound_source"] in ("cp-sat", "decomposition")
     assert result.solver["master"]  # the integer master ran
+    (searched,) = result.solver["neighbourhoods"]  # and the neighbourhoods
+    assert searched["steps"] >= 1
     _assert_bounds_hold(result, proven)
 
 
@@ -150,6 +152,8 @@ def test_programme_sized_path_bounds_hold_against_the_proven_optimum(
     _programme_sized(monkeypatch)
     result = solve_verified(problem, time_limit=6.0)
     assert "decomposition" not in result.solver
+    (searched,) = result.solver["neighbourhoods"]
+    assert searched["steps"] >= 1
     stages = result.solver["transport"]
     assert [s["stage"] for s in stages] == [
         "cover priority 3",

@@ -108,6 +108,15 @@ REBOUND = True
 LP_SHORTLIST = True
 #: Least seconds worth starting a search for.
 MIN_SEARCH_SECONDS = 0.1
+#: Share of the time left for the neighbourhood search
+#: (`cpsat.neighbourhood`) of each cover stage, after the integer
+#: master, and of the quality stage, after its integer master.
+COVER_NEIGHBOURHOOD_SHARE = 0.0
+QUALITY_NEIGHBOURHOOD_SHARE = 0.5
+#: Steps in a row without progress after which it stops early, leaving
+#: the rest of its share to the searches after it.
+NEIGHBOURHOOD_PATIENCE = 10
+NEIGHBOURHOOD_FIRST = True
 
 
 @dataclass
@@ -131,6 +140,9 @@ class Staged:
     lp_pairs
         Mask of the pairs the quality stage's LP solution uses, for the
         compact model's shortlist.
+    neighbourhoods
+        The record of the quality stage's neighbourhood search (the
+        result's ``solver["neighbourhoods"]``).
     """
 
     chosen: np.ndarray
@@ -139,6 +151,7 @@ class Staged:
     records: list[dict[str, Any]] = field(default_factory=list)
     master: list[dict[str, Any]] = field(default_factory=list)
     lp_pairs: np.ndarray | None = None
+    neighbourhoods: list[dict[str, Any]] = field(default_factory=list)
 
 
 def rank(cands: CandidateSet, chosen: np.ndarray) -> tuple[int, ...]:
@@ -201,6 +214,7 @@ def staged_search(
         The best proposal, the decomposition's bounds and columns.
     """
     from buddymatch.solvers.cpsat.master import integer_master
+    from buddymatch.solvers.cpsat.neighbourhood import neighbourhood_search
     from buddymatch.solvers.cpsat.solve import solve
 
     deterministic = settings.deterministic or settings.deadline is None
@@ -333,6 +347,39 @@ def staged_search(
             tell_best(report, cands, warm)
         return outcome.stages
 
+    def neighbourhoods(
+        seconds: float,
+        search: set[int | None],
+        progress: set[int | None],
+    ) -> dict[str, Any]:
+        """Improve the best so far by the neighbourhood search, from the
+        unmet needs the last LP solution covers first."""
+        nonlocal warm
+        prefer = np.zeros(len(cands.problem.needs), dtype=bool)
+        prefer[cands.need[decomposer.finish().pair_weight > GUIDE_WEIGHT]] = (
+            True
+        )
+
+        def found(chosen: np.ndarray) -> None:
+            tell_best(report, cands, chosen)
+
+        outcome = neighbourhood_search(
+            cands,
+            usable,
+            groups,
+            warm,
+            settings,
+            seconds=seconds,
+            search=search,
+            progress=progress,
+            patience=NEIGHBOURHOOD_PATIENCE,
+            prefer=prefer,
+            on_better=found if report.wants_events else None,
+        )
+        if better(outcome.chosen):
+            warm = outcome.chosen
+        return outcome.record
+
     covers = [q for q in decomposer.stages if q is not None]
     if not decomposer.empty:
         for priority in decomposer.stages:
@@ -358,6 +405,13 @@ def staged_search(
                     seconds,
                     {q for q in PRIORITY_ORDER if q <= priority},
                     COVER_SUPPORT_SHARE,
+                )
+            seconds = COVER_NEIGHBOURHOOD_SHARE * left()
+            if seconds >= MIN_SEARCH_SECONDS and not stopped():
+                report.phase(f"neighbourhoods: cover priority {priority}")
+                below = {q for q in PRIORITY_ORDER if q <= priority}
+                record["neighbourhoods"] = neighbourhoods(
+                    seconds, below | {None}, set(below)
                 )
             seconds = share * left()
             if seconds >= MIN_SEARCH_SECONDS and not stopped():
@@ -392,12 +446,26 @@ def staged_search(
             records.append(record)
     decomposition = decomposer.finish()
     master: list[dict[str, Any]] = []
+    searched: list[dict[str, Any]] = []
     if not decomposer.empty and not stopped():
-        report.phase("master")
-        # The cover is settled: quality only.
-        master = support_then_pool(
-            MASTER_SHARE * left(), {None}, SUPPORT_SHARE
-        )
+        every: set[int | None] = {*PRIORITY_ORDER, None}
+        for step in ("neighbourhoods", "master")[
+            :: 1 if NEIGHBOURHOOD_FIRST else -1
+        ]:
+            if step == "master" and not stopped():
+                report.phase("master")
+                # The cover is settled: quality only.
+                master = support_then_pool(
+                    MASTER_SHARE * left(), {None}, SUPPORT_SHARE
+                )
+            seconds = QUALITY_NEIGHBOURHOOD_SHARE * left()
+            if (
+                step == "neighbourhoods"
+                and seconds >= MIN_SEARCH_SECONDS
+                and not stopped()
+            ):
+                report.phase("neighbourhoods: quality")
+                searched.append(neighbourhoods(seconds, every, every))
         decomposition = decomposer.finish()
     if (
         REBOUND
@@ -413,4 +481,6 @@ def staged_search(
             # quality bound given the higher cover is tighter.
             bound(None)
             decomposition = decomposer.finish()
-    return Staged(warm, decomposition, bounding, records, master, lp_pairs())
+    return Staged(
+        warm, decomposition, bounding, records, master, lp_pairs(), searched
+    )
