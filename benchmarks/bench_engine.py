@@ -131,6 +131,7 @@ ENGINE_SETTINGS = {
     "nb_patience": (engine_staged, "NEIGHBOURHOOD_PATIENCE"),
     "nb_first": (engine_staged, "NEIGHBOURHOOD_FIRST"),
     "nb_better_rivals": (engine_neighbourhood, "BETTER_RIVALS"),
+    "nb_cover_only": (engine_staged, "QUALITY_NEIGHBOURHOOD_COVER_ONLY"),
     "nb_step_seconds": (engine_neighbourhood, "STEP_SECONDS"),
     "nb_start_pairs": (engine_neighbourhood, "START_PAIRS"),
     "shortlist_nb_share": (engine_solvers, "SHORTLIST_NEIGHBOURHOOD_SHARE"),

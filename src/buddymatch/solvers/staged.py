@@ -20,10 +20,12 @@ So each cover stage here is, in turn:
    LP's pairs), each hinted with the best so far;
 4. settled: the next stage is conditioned on this stage's count.
 
-Then the quality stage is bounded given the settled cover, its LP
-rounded, and the integer master improves quality with the cover kept:
-first over the LP's own columns, then over every column.  If that raised
-the cover, quality is bounded again.  The caller's compact search then
+Then the quality stage is bounded given the settled cover and its LP
+rounded.  The neighbourhood search (`cpsat.neighbourhood`) improves the
+proposal next, covers first (a need met outweighs any quality; its steps
+start from the unmet needs the LP covers), then the integer master
+improves quality with the cover kept: first over the LP's own columns,
+then over every column.  If the cover rose, quality is bounded again.  The caller's compact search then
 improves quality with the cover kept, so every stage bound holds for the
 final proposal.
 """
@@ -117,6 +119,10 @@ QUALITY_NEIGHBOURHOOD_SHARE = 0.5
 #: the rest of its share to the searches after it.
 NEIGHBOURHOOD_PATIENCE = 10
 NEIGHBOURHOOD_FIRST = True
+#: In the quality stage, count only cover as the neighbourhood search's
+#: progress (quality still breaks ties), so that it stops once no more
+#: needs are met and leaves quality to the integer master.
+QUALITY_NEIGHBOURHOOD_COVER_ONLY = True
 
 
 @dataclass
@@ -449,23 +455,32 @@ def staged_search(
     searched: list[dict[str, Any]] = []
     if not decomposer.empty and not stopped():
         every: set[int | None] = {*PRIORITY_ORDER, None}
-        for step in ("neighbourhoods", "master")[
-            :: 1 if NEIGHBOURHOOD_FIRST else -1
-        ]:
-            if step == "master" and not stopped():
+
+        def quality_master() -> None:
+            nonlocal master
+            if not stopped():
                 report.phase("master")
-                # The cover is settled: quality only.
+                # The covers are settled: quality only.
                 master = support_then_pool(
                     MASTER_SHARE * left(), {None}, SUPPORT_SHARE
                 )
-            seconds = QUALITY_NEIGHBOURHOOD_SHARE * left()
-            if (
-                step == "neighbourhoods"
-                and seconds >= MIN_SEARCH_SECONDS
-                and not stopped()
-            ):
-                report.phase("neighbourhoods: quality")
-                searched.append(neighbourhoods(seconds, every, every))
+
+        if not NEIGHBOURHOOD_FIRST:
+            quality_master()
+        seconds = QUALITY_NEIGHBOURHOOD_SHARE * left()
+        if seconds >= MIN_SEARCH_SECONDS and not stopped():
+            report.phase("neighbourhoods")
+            # Covers too: a need met here is worth more than any quality.
+            cover_only: set[int | None] = set(PRIORITY_ORDER)
+            searched.append(
+                neighbourhoods(
+                    seconds,
+                    every,
+                    cover_only if QUALITY_NEIGHBOURHOOD_COVER_ONLY else every,
+                )
+            )
+        if NEIGHBOURHOOD_FIRST:
+            quality_master()
         decomposition = decomposer.finish()
     if (
         REBOUND

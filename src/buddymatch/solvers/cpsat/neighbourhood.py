@@ -65,6 +65,13 @@ STEP_SECONDS = 1.0
 #: Share of steps that start from an unmet need (while one is left);
 #: the others start from a random seeker.
 UNMET_SHARE = 0.8
+#: The share falls by this factor after each step from an unmet need
+#: that met no more needs, down to `MIN_UNMET_SHARE`, and is back at
+#: `UNMET_SHARE` after one that did: on "national" the needs left unmet
+#: are mostly beyond reach, and steps from them took the quality stage's
+#: time.
+UNMET_DECAY = 0.8
+MIN_UNMET_SHARE = 0.1
 #: A step from a random seeker frees the seekers holding the buddies
 #: that would serve it better (else those holding any of its buddies).
 BETTER_RIVALS = True
@@ -228,15 +235,20 @@ def neighbourhood_search(
     def stopped() -> bool:
         return settings.stop is not None and settings.stop.is_set()
 
+    unmet_share = UNMET_SHARE
+    from_unmet = False
+
     def pick() -> set[int]:
         """The seekers to free: a root, then its rivals, to about
         `size` usable pairs."""
+        nonlocal from_unmet
         covered = np.zeros(len(needs), dtype=bool)
         covered[cands.need[chosen]] = True
         unmet = np.flatnonzero(
             usable_need & ~covered & np.isin(priority, searched)
         )
-        if len(unmet) and rng.random() < UNMET_SHARE:
+        from_unmet = bool(len(unmet)) and rng.random() < unmet_share
+        if from_unmet:
             # The most urgent searched priority with an unmet need, and
             # of its unmet needs the preferred ones, if any.
             top = priority[unmet].max()
@@ -361,6 +373,12 @@ def neighbourhood_search(
             found = chosen & ~in_free
             found[variables.positions[values]] = True
             rank = _rank(cands, found)
+            if from_unmet:
+                unmet_share = (
+                    UNMET_SHARE
+                    if rank[:3] > best[:3]
+                    else max(MIN_UNMET_SHARE, unmet_share * UNMET_DECAY)
+                )
             idle = 0 if gain(rank) > gain(best) else idle + 1
             if rank > best:
                 chosen, best = found, rank
