@@ -134,7 +134,6 @@ ENGINE_SETTINGS = {
     "nb_cover_only": (engine_staged, "QUALITY_NEIGHBOURHOOD_COVER_ONLY"),
     "nb_step_seconds": (engine_neighbourhood, "STEP_SECONDS"),
     "nb_start_pairs": (engine_neighbourhood, "START_PAIRS"),
-    "shortlist_nb_share": (engine_solvers, "SHORTLIST_NEIGHBOURHOOD_SHARE"),
     "last_search_share": (engine_staged, "LAST_SEARCH_SHARE"),
     "master_share": (engine_staged, "MASTER_SHARE"),
     "support_share": (engine_staged, "SUPPORT_SHARE"),

@@ -152,8 +152,6 @@ def test_programme_sized_path_bounds_hold_against_the_proven_optimum(
     _programme_sized(monkeypatch)
     result = solve_verified(problem, time_limit=6.0)
     assert "decomposition" not in result.solver
-    (searched,) = result.solver["neighbourhoods"]
-    assert searched["steps"] >= 1
     stages = result.solver["transport"]
     assert [s["stage"] for s in stages] == [
         "cover priority 3",

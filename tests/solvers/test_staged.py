@@ -33,7 +33,8 @@ from buddymatch.solvers.greedy import greedy
 from buddymatch.solvers.progress import Reporter
 from buddymatch.solvers.room import usable_candidates
 from buddymatch.solvers.settings import SolverSettings
-from buddymatch.solvers.staged import rank, staged_search
+from buddymatch.solvers.staged import staged_search
+from buddymatch.solvers.tally import rank
 
 
 @pytest.fixture(scope="module")

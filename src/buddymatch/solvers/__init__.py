@@ -114,10 +114,6 @@ TRANSPORT_FLOWS_KEPT = 8
 MODEL_SECONDS_PER_PAIR = 12e-6
 #: Seconds to choose the shortlist, per usable pair.
 SHORTLIST_SECONDS_PER_PAIR = 0.3e-6
-#: Where only a shortlist is searched (programme size), the share of the
-#: search's time that the neighbourhood search over the shortlisted
-#: pairs takes after the shortlist's CP-SAT stages.
-SHORTLIST_NEIGHBOURHOOD_SHARE = 0.5
 #: Seconds to build the result, per need, and at least.
 ASSEMBLE_SECONDS_PER_NEED = 50e-6
 ASSEMBLE_SECONDS_MIN = 0.02
@@ -224,11 +220,7 @@ def _search(
     if extra is not None:
         modelled |= extra & usable
     only = n_usable > shortlists.SHORTLIST_ABOVE
-    share = (
-        1.0 - SHORTLIST_NEIGHBOURHOOD_SHARE
-        if only
-        else shortlists.SHORTLIST_SHARE
-    )
+    share = 1.0 if only else shortlists.SHORTLIST_SHARE
     left = (
         settings.time_limit
         if settings.deadline is None
@@ -249,11 +241,6 @@ def _search(
     for record in short.stages:
         # A stage's status describes the shortlisted model only.
         record["shortlist"] = True
-    if only and short.status in ("optimal", "feasible"):
-        report.phase("neighbourhoods")
-        short = _neighbourhoods(
-            cands, modelled, groups, settings, short, report
-        )
     if (
         only
         or _stopped(settings)
@@ -283,47 +270,6 @@ def _search(
     whole.stages = short.stages + whole.stages
     whole.shortlist = _shortlist_info(modelled, usable, whole=True)
     return whole
-
-
-def _neighbourhoods(
-    cands: CandidateSet,
-    modelled: np.ndarray,
-    groups: list[list[int]],
-    settings: SolverSettings,
-    short: Outcome,
-    report: Reporter,
-) -> Outcome:
-    """Improve the shortlist's proposal by the neighbourhood search over
-    the shortlisted pairs, for the rest of the time (programme size,
-    where the whole model is never solved)."""
-    from buddymatch.solvers.cpsat.neighbourhood import neighbourhood_search
-    from buddymatch.solvers.cpsat.objective import PRIORITY_ORDER
-    from buddymatch.solvers.staged import tell_best
-
-    if settings.deterministic or settings.deadline is None:
-        seconds = SHORTLIST_NEIGHBOURHOOD_SHARE * settings.time_limit
-    else:
-        seconds = settings.deadline - time.perf_counter()
-    if seconds < MIN_SOLVE_SECONDS or _stopped(settings):
-        return short
-    # Only the pins the shortlist holds whole (it holds every pinned pair).
-    searched = neighbourhood_search(
-        cands,
-        modelled,
-        groups,
-        short.chosen,
-        settings,
-        seconds=seconds,
-        search={*PRIORITY_ORDER, None},
-        on_better=(
-            (lambda chosen: tell_best(report, cands, chosen))
-            if report.wants_events
-            else None
-        ),
-    )
-    short.neighbourhoods.append(searched.record)
-    short.chosen = searched.chosen
-    return short
 
 
 def _transport_budget(
@@ -730,10 +676,6 @@ def _propose(
     if outcome.shortlist is not None:
         solver_info["shortlist"] = outcome.shortlist
     solver_info["stages"] = outcome.stages
-    if outcome.neighbourhoods:
-        solver_info.setdefault("neighbourhoods", []).extend(
-            outcome.neighbourhoods
-        )
     found = outcome.status in ("optimal", "feasible")
     relaxed: list[StageBound] = []
     if (

@@ -27,8 +27,12 @@ import numpy as np
 
 from buddymatch.candidates import CandidateSet
 from buddymatch.scoring import to_units
-from buddymatch.solvers.cpsat.objective import PRIORITY_ORDER
 from buddymatch.solvers.decomposition import Decomposition, StageBound
+from buddymatch.solvers.tally import (
+    PRIORITY_ORDER,
+    cover_counts,
+    quality_units,
+)
 
 #: Pricing rounds per stage, per second of the time limit, in
 #: deterministic mode, where a wall-clock limit would make the bounds
@@ -41,32 +45,6 @@ __all__ = [
     "merge_bounds",
     "quality_units",
 ]
-
-
-def cover_counts(cands: CandidateSet, chosen: np.ndarray) -> dict[int, int]:
-    """Return needs met per priority by the proposal *chosen*.
-
-    Parameters
-    ----------
-    cands
-        The candidate pairs.
-    chosen
-        Mask over the candidate pairs.
-
-    Returns
-    -------
-    dict
-        Priority -> needs met (every priority of the problem present).
-    """
-    needs = cands.problem.needs
-    wanted = np.fromiter((n.buddies for n in needs), np.int64, len(needs))
-    priority = np.fromiter((n.priority for n in needs), np.int64, len(needs))
-    per_need = np.bincount(cands.need[chosen], minlength=len(needs))
-    met = (per_need == wanted) & (per_need > 0)
-    return {
-        int(p): int(np.count_nonzero(met & (priority == p)))
-        for p in np.unique(priority).tolist()
-    }
 
 
 @dataclass
@@ -82,24 +60,6 @@ class StageBounds:
     #: The transportation relaxation's stages, for the result's
     #: ``solver["transport"]``.
     transport: list[dict[str, Any]] = field(default_factory=list)
-
-
-def quality_units(cands: CandidateSet, chosen: np.ndarray) -> int:
-    """The proposal's quality in score units, as the engine counts it."""
-    picks = np.flatnonzero(chosen)
-    partnerships = len(
-        set(
-            zip(
-                cands.need_seeker[cands.need[picks]].tolist(),
-                cands.buddy[picks].tolist(),
-                strict=True,
-            )
-        )
-    )
-    scores = to_units(np.asarray(cands.score[picks], dtype=np.float64))
-    return int(scores.sum()) - partnerships * to_units(
-        cands.policy.partnership_cost
-    )
 
 
 def merge_bounds(

@@ -92,7 +92,6 @@ from buddymatch.candidates import CandidateSet
 from buddymatch.rules import partner_limit
 from buddymatch.scoring import POINTS_SCALE, from_units, to_units
 from buddymatch.signals import signals_held
-from buddymatch.solvers.cpsat.objective import PRIORITY_ORDER
 from buddymatch.solvers.greedy import greedy
 from buddymatch.solvers.interrupt import resend_sigint
 from buddymatch.solvers.room import (
@@ -101,6 +100,7 @@ from buddymatch.solvers.room import (
     fee_units_of,
     usable_candidates,
 )
+from buddymatch.solvers.tally import PRIORITY_ORDER
 
 __all__ = [
     "Decomposer",

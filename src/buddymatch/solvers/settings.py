@@ -66,5 +66,3 @@ class Outcome:
     cover_bounds: dict[int, int] = field(default_factory=dict)
     #: Set when a shortlist was modelled (see solvers.shortlist).
     shortlist: dict[str, int | bool] | None = None
-    #: Records of the neighbourhood searches run (cpsat.neighbourhood).
-    neighbourhoods: list[dict[str, Any]] = field(default_factory=list)

@@ -63,8 +63,8 @@ import numpy as np
 
 from buddymatch.candidates import CandidateSet
 from buddymatch.scoring import from_units, to_units
-from buddymatch.solvers.cpsat.objective import PRIORITY_ORDER
 from buddymatch.solvers.decomposition import StageBound
+from buddymatch.solvers.tally import PRIORITY_ORDER
 
 __all__ = ["MAX_SOLVES", "Transport", "transport_bounds"]
 

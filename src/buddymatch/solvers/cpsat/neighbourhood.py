@@ -36,11 +36,9 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from buddymatch.candidates import CandidateSet
-from buddymatch.solvers.bounds import cover_counts, quality_units
 from buddymatch.solvers.cpsat.constraints import Constraints
 from buddymatch.solvers.cpsat.objective import (
     MAX_OBJECTIVE_UNITS,
-    PRIORITY_ORDER,
     fix_cover,
     maximize,
     quality_coefficients,
@@ -48,6 +46,7 @@ from buddymatch.solvers.cpsat.objective import (
 from buddymatch.solvers.cpsat.solve import run_stage
 from buddymatch.solvers.cpsat.variables import Variables
 from buddymatch.solvers.settings import SolverSettings
+from buddymatch.solvers.tally import PRIORITY_ORDER, cover_counts, rank
 
 __all__ = ["NeighbourhoodOutcome", "neighbourhood_search"]
 
@@ -93,14 +92,6 @@ class NeighbourhoodOutcome:
 
     chosen: np.ndarray
     record: dict[str, Any] = field(default_factory=dict)
-
-
-def _rank(cands: CandidateSet, chosen: np.ndarray) -> tuple[int, ...]:
-    counts = cover_counts(cands, chosen)
-    return (
-        *(counts.get(p, 0) for p in PRIORITY_ORDER),
-        quality_units(cands, chosen),
-    )
 
 
 class _Seekers:
@@ -198,7 +189,7 @@ def neighbourhood_search(
     began = time.perf_counter()
     rng = np.random.default_rng(settings.seed)
     chosen = np.asarray(start, dtype=bool).copy()
-    best = _rank(cands, chosen)
+    best = rank(cands, chosen)
     seekers = _Seekers(cands, usable)
     searched = [p for p in PRIORITY_ORDER if p in search]
     kept = [p for p in PRIORITY_ORDER if p not in search]
@@ -221,8 +212,8 @@ def neighbourhood_search(
         if stage in (search if progress is None else progress)
     ]
 
-    def gain(rank: tuple[int, ...]) -> tuple[int, ...]:
-        return tuple(rank[k] for k in watched)
+    def gain(ranked: tuple[int, ...]) -> tuple[int, ...]:
+        return tuple(ranked[k] for k in watched)
 
     def left() -> float:
         if settings.deterministic or settings.deadline is None:
@@ -372,16 +363,16 @@ def neighbourhood_search(
             )
             found = chosen & ~in_free
             found[variables.positions[values]] = True
-            rank = _rank(cands, found)
+            ranked = rank(cands, found)
             if from_unmet:
                 unmet_share = (
                     UNMET_SHARE
-                    if rank[:3] > best[:3]
+                    if ranked[:3] > best[:3]
                     else max(MIN_UNMET_SHARE, unmet_share * UNMET_DECAY)
                 )
-            idle = 0 if gain(rank) > gain(best) else idle + 1
-            if rank > best:
-                chosen, best = found, rank
+            idle = 0 if gain(ranked) > gain(best) else idle + 1
+            if ranked > best:
+                chosen, best = found, ranked
                 improved += 1
                 if on_better is not None:
                     on_better(chosen)

@@ -15,9 +15,18 @@ from buddymatch.candidates import CandidateSet
 from buddymatch.errors import InputError, InputProblem
 from buddymatch.scoring import POINTS_SCALE, to_units
 from buddymatch.solvers.cpsat.variables import Variables
+from buddymatch.solvers.tally import PRIORITY_ORDER
 
-#: Priorities in the order their cover is maximised.
-PRIORITY_ORDER = (3, 2, 1)
+__all__ = [
+    "PRIORITY_ORDER",
+    "check_range",
+    "cover_terms",
+    "fix_cover",
+    "maximize",
+    "quality_coefficients",
+    "set_cover_objective",
+    "set_quality_objective",
+]
 
 
 def cover_terms(
