@@ -132,6 +132,7 @@ ENGINE_SETTINGS = {
     "nb_first": (engine_staged, "NEIGHBOURHOOD_FIRST"),
     "nb_better_rivals": (engine_neighbourhood, "BETTER_RIVALS"),
     "nb_cover_only": (engine_staged, "QUALITY_NEIGHBOURHOOD_COVER_ONLY"),
+    "nb_room_only": (engine_staged, "COVER_ROOM_ONLY"),
     "nb_step_seconds": (engine_neighbourhood, "STEP_SECONDS"),
     "nb_start_pairs": (engine_neighbourhood, "START_PAIRS"),
     "last_search_share": (engine_staged, "LAST_SEARCH_SHARE"),

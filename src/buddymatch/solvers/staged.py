@@ -130,6 +130,11 @@ NEIGHBOURHOOD_PATIENCE = 10
 #: master's quality had less time).  One run each: national met 205 of
 #: priority 1 with a quality gap of 0.0004 before, 204 and 0.022 after.
 NEIGHBOURHOOD_FIRST = True
+#: Run it only where a priority's cover is further from its proven
+#: bound than this share of the bound: elsewhere the cover is within the
+#: 1 % the scale issue asks for, and the quality search needs the time.
+COVER_ROOM = 0.01
+COVER_ROOM_ONLY = True
 #: In the quality stage, count only cover as the neighbourhood search's
 #: progress (quality still breaks ties), so that it stops once no more
 #: needs are met and leaves quality to the integer master: on national
@@ -390,6 +395,17 @@ def staged_search(
         return outcome.record
 
     covers = [q for q in decomposer.stages if q is not None]
+    ceilings: dict[int, int] = {}
+
+    def room_for_cover() -> bool:
+        """Whether some priority's cover is further from its bound than
+        `COVER_ROOM` of it."""
+        met = cover_counts(cands, warm)
+        return any(
+            ceiling - met.get(q, 0) > COVER_ROOM * ceiling
+            for q, ceiling in ceilings.items()
+        )
+
     if not decomposer.empty:
         for priority in decomposer.stages:
             if stopped():
@@ -398,6 +414,7 @@ def staged_search(
                 bound(None)
                 break
             ceiling = bound(priority)
+            ceilings[priority] = ceiling
             stage = PRIORITY_ORDER.index(priority)
             if rank(cands, warm)[stage] >= ceiling or stopped():
                 continue  # proven: nothing to search
@@ -471,7 +488,11 @@ def staged_search(
         if not NEIGHBOURHOOD_FIRST:
             quality_master()
         seconds = QUALITY_NEIGHBOURHOOD_SHARE * left()
-        if seconds >= MIN_SEARCH_SECONDS and not stopped():
+        if (
+            seconds >= MIN_SEARCH_SECONDS
+            and not stopped()
+            and (room_for_cover() or not COVER_ROOM_ONLY)
+        ):
             report.phase("neighbourhoods")
             # Covers too: a need met here is worth more than any quality.
             cover_only: set[int | None] = set(PRIORITY_ORDER)

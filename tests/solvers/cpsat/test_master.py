@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import itertools
 import random
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -89,9 +91,22 @@ def _rank(result: Result) -> tuple[float, ...]:
     return (*(cover.get(p, 0) for p in (3, 2, 1)), result.objective)
 
 
-@pytest.mark.parametrize("block", range(8))
-def test_every_column_gives_the_engines_proven_optimum(block: int) -> None:
-    checked = pinned = budgeted = 0
+@dataclass
+class ProvenCase:
+    """A tiny problem (a pin in about a third of them) with the engine's
+    proven optimum, its candidates and its pin groups."""
+
+    seed: int
+    problem: bm.Problem
+    policy: bm.Policy
+    engine: Result
+    cands: CandidateSet
+    pins: list[list[int]]
+
+
+def proven_cases(block: int) -> Iterator[ProvenCase]:
+    """The tiny problems of seeds ``40 * block`` to ``40 * block + 39``
+    that the engine proves optimal (pins may not hold together)."""
     for seed in range(block * 40, block * 40 + 40):
         problem, policy = tiny_problem(seed)
         rng = random.Random(seed)
@@ -99,24 +114,31 @@ def test_every_column_gives_the_engines_proven_optimum(block: int) -> None:
             problem = _with_pin(problem, policy, rng)
         engine = propose(problem, policy, time_limit=30)
         if engine.status != "optimal":
-            continue  # pins that cannot hold together
-        canonical = problem.canonical()
-        cands = build_candidates(canonical, policy)
+            continue
+        cands = build_candidates(problem.canonical(), policy)
         pins, impossible = resolve_pins(cands, usable_candidates(cands))
         assert not impossible
+        yield ProvenCase(seed, problem, policy, engine, cands, pins)
+
+
+@pytest.mark.parametrize("block", range(8))
+def test_every_column_gives_the_engines_proven_optimum(block: int) -> None:
+    checked = pinned = budgeted = 0
+    for case in proven_cases(block):
+        seed, cands, pins = case.seed, case.cands, case.pins
         columns, owners = every_column(cands)
         found = integer_master(
             cands, columns, owners, pins, time_limit=30, workers=1
         )
         assert found.status == "optimal", seed
         result = _result(cands, found.chosen)
-        assert bm.verify(problem, policy, result) == [], seed
-        mine, theirs = _rank(result), _rank(engine)
+        assert bm.verify(case.problem, case.policy, result) == [], seed
+        mine, theirs = _rank(result), _rank(case.engine)
         assert mine[:3] == theirs[:3], seed
         assert mine[3] == pytest.approx(theirs[3], abs=1e-6), seed
         checked += 1
         pinned += bool(pins)
-        budgeted += policy.budget is not None
+        budgeted += case.policy.budget is not None
     assert checked >= 30
     assert pinned and budgeted
 

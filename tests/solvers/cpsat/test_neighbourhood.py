@@ -9,7 +9,6 @@ then it must find the engine's proven optimum.
 
 from __future__ import annotations
 
-import random
 import threading
 
 import numpy as np
@@ -18,16 +17,14 @@ import pytest
 import buddymatch as bm
 from buddymatch import synth
 from buddymatch.candidates import CandidateSet, build_candidates
-from buddymatch.solvers import propose
-from buddymatch.solvers.assemble import assemble, resolve_pins
-from buddymatch.solvers.bounds import cover_counts, quality_units
+from buddymatch.solvers.assemble import assemble
 from buddymatch.solvers.cpsat import neighbourhood
 from buddymatch.solvers.cpsat.neighbourhood import neighbourhood_search
 from buddymatch.solvers.greedy import greedy
 from buddymatch.solvers.room import usable_candidates
 from buddymatch.solvers.settings import SolverSettings
-from solvers.cpsat.test_master import _with_pin
-from solvers.test_decomposition import tiny_problem
+from buddymatch.solvers.tally import rank
+from solvers.cpsat.test_master import proven_cases
 
 
 def _settings(seconds: float, seed: int = 0) -> SolverSettings:
@@ -36,15 +33,12 @@ def _settings(seconds: float, seed: int = 0) -> SolverSettings:
     )
 
 
-def _rank(cands: CandidateSet, chosen: np.ndarray) -> tuple[int, ...]:
-    counts = cover_counts(cands, chosen)
-    return (
-        *(counts.get(p, 0) for p in (3, 2, 1)),
-        quality_units(cands, chosen),
-    )
-
-
-def _verified(problem: bm.Problem, policy: bm.Policy, cands, chosen) -> None:
+def _verified(
+    problem: bm.Problem,
+    policy: bm.Policy,
+    cands: CandidateSet,
+    chosen: np.ndarray,
+) -> None:
     result = assemble(cands, chosen, "feasible")
     assert bm.verify(problem, policy, result) == []
 
@@ -56,19 +50,9 @@ def test_freeing_every_seeker_finds_the_proven_optimum(
     # One step as large as the problem: the step is the whole model.
     monkeypatch.setattr(neighbourhood, "START_PAIRS", 10**6)
     checked = pinned = 0
-    for seed in range(block * 40, block * 40 + 40):
-        problem, policy = tiny_problem(seed)
-        rng = random.Random(seed)
-        if rng.random() < 0.3:
-            problem = _with_pin(problem, policy, rng)
-        engine = propose(problem, policy, time_limit=30)
-        if engine.status != "optimal":
-            continue  # pins that cannot hold together
-        canonical = problem.canonical()
-        cands = build_candidates(canonical, policy)
+    for case in proven_cases(block):
+        seed, cands, pins = case.seed, case.cands, case.pins
         usable = usable_candidates(cands)
-        pins, impossible = resolve_pins(cands, usable)
-        assert not impossible
         start = greedy(cands, usable, pins)
         if start is None:
             continue  # the greedy misses a pin; the engine starts elsewhere
@@ -82,11 +66,12 @@ def test_freeing_every_seeker_finds_the_proven_optimum(
             search={3, 2, 1, None},
         )
         assert found.record["steps"] == 1, seed  # proven: stops at once
-        _verified(problem, policy, cands, found.chosen)
-        cover = {c.priority: c.covered for c in engine.coverage}
-        mine = _rank(cands, found.chosen)
+        _verified(case.problem, case.policy, cands, found.chosen)
+        cover = {c.priority: c.covered for c in case.engine.coverage}
+        mine = rank(cands, found.chosen)
         assert mine[:3] == tuple(cover.get(p, 0) for p in (3, 2, 1)), seed
-        assert mine[3] / 1000 == pytest.approx(engine.objective, abs=1e-3)
+        objective = case.engine.objective
+        assert mine[3] / 1000 == pytest.approx(objective, abs=1e-3), seed
         checked += 1
         pinned += bool(pins)
     assert checked >= 20
@@ -107,13 +92,13 @@ def test_small_steps_keep_the_rules_the_start_and_the_covers_not_searched(
     usable = usable_candidates(cands)
     start = greedy(cands, usable, [])
     assert start is not None
-    began = _rank(cands, start)
+    began = rank(cands, start)
     for search in ({1, None}, {None}, {3, 2, 1, None}):
         found = neighbourhood_search(
             cands, usable, [], start, _settings(3), seconds=3, search=search
         )
         _verified(problem, policy, cands, found.chosen)
-        got = _rank(cands, found.chosen)
+        got = rank(cands, found.chosen)
         assert got > began, search  # the greedy start is far from optimal
         for k, p in enumerate((3, 2, 1)):
             if p not in search:
