@@ -115,8 +115,12 @@ MIN_SEARCH_SECONDS = 0.1
 #: (`cpsat.neighbourhood`) of the quality stage, which searches the
 #: covers first (quality breaks ties).  Same run, 60 s, two runs each
 #: (docs/performance.md): national-alt met 978 and 978 needs against 949
-#: and 949 without it.
-QUALITY_NEIGHBOURHOOD_SHARE = 0.5
+#: and 949 without it at 0.5; in a later run 0.8 met 990 and 990 against
+#: 985 and 983 at 0.5, with the same quality gaps (0.042, 0.042 against
+#: 0.042, 0.038), and national 223/455/204 twice (gaps 0.014, 0.0013)
+#: against 223/455/205 twice (0.0006, 0.053).  It stops early where no
+#: more needs are met, leaving the rest to the master.
+QUALITY_NEIGHBOURHOOD_SHARE = 0.8
 #: The same for each cover stage, after its integer master: none.  At
 #: 0.4 (one run each) national's priority-2 stage spent 20 s on needs
 #: mostly beyond reach (447 to 453) and the quality gap rose to 0.073,

@@ -27,7 +27,7 @@ steps end proven and shrinks while they run out of time.
 The staged search (`buddymatch.solvers.staged`) runs it in the quality
 stage, before the integer master, where a priority's cover is more than
 1 % below its bound.  On "national-alt" (60 s) the engine then met
-976-988 needs where it met 947-961 without it (docs/performance.md).
+990 needs where it met 947-961 without it (docs/performance.md).
 """
 
 from __future__ import annotations
