@@ -121,19 +121,17 @@ MIN_SEARCH_SECONDS = 0.1
 #: against 223/455/205 twice (0.0006, 0.053).  It stops early where no
 #: more needs are met, leaving the rest to the master.
 QUALITY_NEIGHBOURHOOD_SHARE = 0.8
-#: The same for each cover stage, after its integer master: none.  At
-#: 0.4 (one run each) national's priority-2 stage spent 20 s on needs
-#: mostly beyond reach (447 to 453) and the quality gap rose to 0.073,
-#: and national-alt met 974-976 against 977-980 with the quality stage's
-#: search alone.
-COVER_NEIGHBOURHOOD_SHARE = 0.0
+#: It runs in the quality stage only: also in each cover stage, after
+#: its integer master (0.4 of the time left, one run each), national's
+#: priority-2 stage spent 20 s on needs mostly beyond reach (447 to 453)
+#: and the quality gap rose to 0.073, and national-alt met 974-976
+#: against 977-980 with the quality stage's search alone.  It runs
+#: before the quality stage's integer master: after it, national met
+#: 204 of priority 1 with a gap of 0.022 against 205 and 0.0004 (one run
+#: each).
 #: Steps in a row without progress after which it stops early, leaving
 #: the rest of its share to the searches after it.
 NEIGHBOURHOOD_PATIENCE = 10
-#: Run it before the quality stage's integer master (after it, the
-#: master's quality had less time).  One run each: national met 205 of
-#: priority 1 with a quality gap of 0.0004 before, 204 and 0.022 after.
-NEIGHBOURHOOD_FIRST = True
 #: Run it only where a priority's cover is further from its proven
 #: bound than this share of the bound: elsewhere the cover is within the
 #: 1 % the scale issue asks for, and the quality search needs the time.
@@ -436,13 +434,6 @@ def staged_search(
                     {q for q in PRIORITY_ORDER if q <= priority},
                     COVER_SUPPORT_SHARE,
                 )
-            seconds = COVER_NEIGHBOURHOOD_SHARE * left()
-            if seconds >= MIN_SEARCH_SECONDS and not stopped():
-                report.phase(f"neighbourhoods: cover priority {priority}")
-                below = {q for q in PRIORITY_ORDER if q <= priority}
-                record["neighbourhoods"] = neighbourhoods(
-                    seconds, below | {None}, set(below)
-                )
             seconds = share * left()
             if seconds >= MIN_SEARCH_SECONDS and not stopped():
                 modelled = (
@@ -478,19 +469,6 @@ def staged_search(
     master: list[dict[str, Any]] = []
     searched: list[dict[str, Any]] = []
     if not decomposer.empty and not stopped():
-        every: set[int | None] = {*PRIORITY_ORDER, None}
-
-        def quality_master() -> None:
-            nonlocal master
-            if not stopped():
-                report.phase("master")
-                # The covers are settled: quality only.
-                master = support_then_pool(
-                    MASTER_SHARE * left(), {None}, SUPPORT_SHARE
-                )
-
-        if not NEIGHBOURHOOD_FIRST:
-            quality_master()
         seconds = QUALITY_NEIGHBOURHOOD_SHARE * left()
         if (
             seconds >= MIN_SEARCH_SECONDS
@@ -499,6 +477,7 @@ def staged_search(
         ):
             report.phase("neighbourhoods")
             # Covers too: a need met here is worth more than any quality.
+            every: set[int | None] = {*PRIORITY_ORDER, None}
             cover_only: set[int | None] = set(PRIORITY_ORDER)
             searched.append(
                 neighbourhoods(
@@ -507,8 +486,12 @@ def staged_search(
                     cover_only if QUALITY_NEIGHBOURHOOD_COVER_ONLY else every,
                 )
             )
-        if NEIGHBOURHOOD_FIRST:
-            quality_master()
+        if not stopped():
+            report.phase("master")
+            # The covers are settled: quality only.
+            master = support_then_pool(
+                MASTER_SHARE * left(), {None}, SUPPORT_SHARE
+            )
         decomposition = decomposer.finish()
     if (
         REBOUND

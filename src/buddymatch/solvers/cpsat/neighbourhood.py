@@ -100,7 +100,7 @@ class NeighbourhoodOutcome:
 
 
 class _Seekers:
-    """Per seeker, its usable pairs; per buddy, the seekers holding it."""
+    """Per seeker, its usable pairs and how many there are."""
 
     def __init__(self, cands: CandidateSet, usable: np.ndarray) -> None:
         positions = np.flatnonzero(usable)
@@ -298,17 +298,18 @@ def neighbourhood_search(
         groups = [g for g, s in pin_seekers if s in freed]
         groups += [[int(k)] for k in np.flatnonzero(fixed)]
         Constraints(model, cands, variables, groups).add_all()
-        # The needs of the freed seekers, and what they meet now.
-        free_needs = {int(n) for n in np.unique(cands.need[free_pairs])}
+        # The cover variables of the freed seekers' needs, per priority,
+        # and what the proposal meets of them now.
+        free_cover: dict[int, list[cp_model.IntVar]] = {}
+        for n in np.unique(cands.need[free_pairs]).tolist():
+            if n in variables.covered:
+                free_cover.setdefault(needs[n].priority, []).append(
+                    variables.covered[n]
+                )
         now = cover_counts(cands, chosen & in_free)
         for p in kept:
-            terms = [
-                variables.covered[n]
-                for n in free_needs
-                if n in variables.covered and needs[n].priority == p
-            ]
-            if terms and now.get(p, 0):
-                fix_cover(model, terms, now[p])
+            if free_cover.get(p) and now.get(p, 0):
+                fix_cover(model, free_cover[p], now[p])
         scores, partnership = quality_coefficients(cands, variables)
         quality_range = 0
         if with_quality:
@@ -316,10 +317,7 @@ def neighbourhood_search(
             quality_range = int(
                 np.abs(units).sum() + partnership * len(variables.partner)
             )
-        per_priority = {
-            p: sum(1 for n in free_needs if needs[n].priority == p)
-            for p in searched
-        }
+        per_priority = {p: len(free_cover.get(p, [])) for p in searched}
         weighting = _weights(per_priority, searched, quality_range)
         if weighting is None:
             weighting = _weights(per_priority, searched, 0)
@@ -328,10 +326,8 @@ def neighbourhood_search(
         indices: list[int] = []
         coefficients: list[int] = []
         for p, w in weights.items():
-            for n in free_needs:
-                if n in variables.covered and needs[n].priority == p:
-                    indices.append(variables.covered[n].index)
-                    coefficients.append(w)
+            indices += [v.index for v in free_cover.get(p, [])]
+            coefficients += [w] * len(free_cover.get(p, []))
         if quality_weight:
             indices += [v.index for v in variables.assign]
             coefficients += scores
@@ -362,8 +358,8 @@ def neighbourhood_search(
         elif status in ("feasible", "unknown"):
             size = max(MIN_PAIRS, size / GROW)
         if status in ("optimal", "feasible"):
-            values = np.array(
-                [solver.boolean_value(v) for v in variables.assign],
+            values = np.asarray(
+                solver.boolean_values(variables.assign).to_numpy(),
                 dtype=bool,
             )
             found = chosen & ~in_free
