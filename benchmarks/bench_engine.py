@@ -141,6 +141,7 @@ ENGINE_SETTINGS = {
     "rebound": (engine_staged, "REBOUND"),
     "lp_shortlist": (engine_staged, "LP_SHORTLIST"),
     "staged_max_pairs": (engine_solvers, "STAGED_MAX_PAIRS"),
+    "staged_whole_model": (engine_solvers, "STAGED_WHOLE_MODEL"),
 }
 #: Seed of every generated instance.
 INSTANCE_SEED = 0

@@ -54,6 +54,8 @@ def test_large_path_bounds_hold_against_the_proven_optimum(
     assert result.solver["master"]  # the integer master ran
     (searched,) = result.solver["neighbourhoods"]  # and the neighbourhoods
     assert searched["steps"] >= 1
+    # The decomposition bounds it: the compact search is the shortlist's.
+    assert result.solver["shortlist"]["whole_model"] is False
     _assert_bounds_hold(result, proven)
 
 
