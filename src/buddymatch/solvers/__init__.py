@@ -596,6 +596,7 @@ def _propose(
         quality_units,
     )
     from buddymatch.solvers.decomposition import StageBound
+    from buddymatch.solvers.seeker_bound import SeekerBound, seeker_bound
     from buddymatch.solvers.staged import staged_search, tell_best
     from buddymatch.solvers.transport import transport_bounds
 
@@ -638,12 +639,15 @@ def _propose(
     if deadline is not None and relax_solves:
         # The search stops early enough for the relaxation's flows.
         settings = replace(settings, deadline=deadline - relax_seconds)
+    seekers: SeekerBound | None = None
     if staging and warm is not None:
         # CP-SAT's bound on a large compact model barely moves: the
         # staged search bounds every stage by the decomposition and
-        # searches it (module staged).
+        # searches it (module staged).  The seekers' caps come first:
+        # a stage already within them need not be searched further.
+        seekers = seeker_bound(cands, usable)
         staged = staged_search(
-            cands, usable, groups, pinned, warm, settings, report
+            cands, usable, groups, pinned, warm, settings, report, seekers
         )
         warm, decomposition = staged.chosen, staged.decomposition
         decomposed = staged.seconds
@@ -712,6 +716,11 @@ def _propose(
             quality=quality_units(cands, outcome.chosen),
             flow_seconds=per_flow,
         )
+    if found and seekers is None:
+        # Each seeker's buddy limit caps its cover whatever the others
+        # do: a bound no search has to prove, and the words of an unmet
+        # need whose seeker is at its cap (module seeker_bound).
+        seekers = seeker_bound(cands, usable)
     bounds = merge_bounds(
         cands,
         outcome.chosen,
@@ -720,8 +729,19 @@ def _propose(
         decomposition if found else None,
         None if deterministic else decomposed,
         transport=relaxed,
+        seekers=seekers if found else None,
     )
     solver_info["bound_source"] = bounds.source
+    if seekers is not None and found:
+        solver_info["seeker_bound"] = {
+            "cover": {str(p): n for p, n in sorted(seekers.cover.items())},
+            "limited": {
+                str(p): int(np.count_nonzero(m))
+                for p, m in sorted(seekers.limited.items())
+            },
+        }
+        if not deterministic:
+            solver_info["seeker_bound"]["seconds"] = round(seekers.seconds, 3)
     if bounds.record:
         solver_info["decomposition"] = bounds.record
     if bounds.transport:
@@ -762,5 +782,6 @@ def _propose(
                 stop,
             ),
             interrupted=solver_info.get("stopped") == STOPPED_BY_CALLER,
+            seeker_caps=seekers if found else None,
         )
     )

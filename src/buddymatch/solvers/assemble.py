@@ -33,8 +33,10 @@ from buddymatch.solvers.reasons import (
     unmet_reason,
     unusable_words,
     with_more_possible,
+    with_seeker_cap,
 )
 from buddymatch.solvers.room import ProposalUse
+from buddymatch.solvers.seeker_bound import SeekerBound
 
 
 def resolve_pins(
@@ -107,6 +109,7 @@ def assemble(
     budget_check: Callable[[int], bool | None] | None = None,
     cover_bounds: dict[int, int] | None = None,
     interrupted: bool = False,
+    seeker_caps: SeekerBound | None = None,
 ) -> Result:
     """Build the result for the chosen candidate pairs.
 
@@ -143,6 +146,10 @@ def assemble(
     interrupted
         The caller stopped the search: needs it did not reach (or all,
         without a proposal) say so, not that time ran out.
+    seeker_caps
+        The seekers' caps on cover (`seeker_bound`): an unmet need whose
+        seeker meets its cap of that priority says that its buddy limit
+        allows no more, rather than that more may be coverable.
     """
     problem, policy = cands.problem, cands.policy
     trusts = problem.trusts
@@ -213,6 +220,16 @@ def assemble(
     bounds = priority_cover_bounds(
         cands, status, met, covered_by_priority, cover_bounds
     )
+    # Needs per (seeker, priority), and those met: for the seekers' caps.
+    seeker_of = cands.need_seeker.tolist()
+    seeker_needs = Counter(zip(seeker_of, priority_of.tolist(), strict=True))
+    seeker_met = Counter(
+        zip(
+            cands.need_seeker[met].tolist(),
+            priority_of[met].tolist(),
+            strict=True,
+        )
+    )
     for n, need in enumerate(problem.needs):
         if met[n]:
             continue
@@ -228,7 +245,25 @@ def assemble(
             interrupted=interrupted,
         )
         more = more_possible(need.priority, covered_by_priority, bounds)
-        if code == "capacity" and more:
+        seeker = int(cands.need_seeker[n])
+        key = (seeker, need.priority)
+        cap = (
+            int(seeker_caps.caps[need.priority][seeker])
+            if seeker_caps is not None
+            and bool(seeker_caps.limited[need.priority][seeker])
+            else None
+        )
+        limit = policy.max_buddies_per_seeker
+        if (
+            code == "capacity"
+            and cap is not None
+            and limit is not None
+            and seeker_met[key] >= cap
+        ):
+            words = with_seeker_cap(
+                words, limit, cap, seeker_needs[key], need.priority
+            )
+        elif code == "capacity" and more:
             words = with_more_possible(words, more, need.priority)
         unmet.append(
             UnmetNeed(

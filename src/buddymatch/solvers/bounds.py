@@ -28,6 +28,7 @@ import numpy as np
 from buddymatch.candidates import CandidateSet
 from buddymatch.scoring import to_units
 from buddymatch.solvers.decomposition import Decomposition, StageBound
+from buddymatch.solvers.seeker_bound import SeekerBound
 from buddymatch.solvers.tally import (
     PRIORITY_ORDER,
     cover_counts,
@@ -70,6 +71,7 @@ def merge_bounds(
     decomposition: Decomposition | None,
     seconds: float | None = None,
     transport: Sequence[StageBound] = (),
+    seekers: SeekerBound | None = None,
 ) -> StageBounds:
     """Return the smallest valid bound of each stage for *chosen*.
 
@@ -91,6 +93,9 @@ def merge_bounds(
     transport
         The transportation relaxation's stage bounds (`transport`), if
         it ran.
+    seekers
+        The seekers' caps on cover (`seeker_bound`), if computed: they
+        hold for every proposal, so with no condition.
 
     Returns
     -------
@@ -136,6 +141,10 @@ def merge_bounds(
                     merged.get(priority, stage.bound_units),
                     stage.bound_units,
                 )
+    if seekers is not None:
+        for priority, cap in seekers.cover.items():
+            if priority in PRIORITY_ORDER:
+                merged[priority] = min(merged.get(priority, cap), cap)
     if decomposition is None and not transport:
         return StageBounds(quality, merged, source)
     record: dict[str, Any] = {}

@@ -350,6 +350,30 @@ def with_more_possible(words: str, more: int, priority: int) -> str:
     )
 
 
+def with_seeker_cap(
+    words: str, limit: int, cap: int, needs: int, priority: int
+) -> str:
+    """Add to a capacity reason's *words* that the seeker already meets
+    *cap* of its *needs* needs of *priority*, the most its buddy *limit*
+    allows in any proposal (`seeker_bound`)."""
+    most = (
+        f"with at most {limit} {'buddy' if limit == 1 else 'buddies'} "
+        "(max_buddies_per_seeker)"
+    )
+    if cap == 0:
+        return (
+            f"{words}; no proposal can meet it: {most}, none of this "
+            f"seeker's {needs} {'need' if needs == 1 else 'needs'} of "
+            f"priority {priority} can be met"
+        )
+    return (
+        f"{words}; meeting it would leave another of this seeker's "
+        f"priority-{priority} needs unmet: {most}, no proposal meets more "
+        f"than {cap} of its {needs} needs of priority {priority}, and this "
+        f"one meets {cap}"
+    )
+
+
 def priority_cover_bounds(
     cands: CandidateSet,
     status: Status,

@@ -50,6 +50,7 @@ from buddymatch.solvers.decomposition import (
 )
 from buddymatch.solvers.greedy import greedy_start
 from buddymatch.solvers.progress import Reporter
+from buddymatch.solvers.seeker_bound import SeekerBound
 from buddymatch.solvers.settings import SolverSettings
 from buddymatch.solvers.tally import (
     PRIORITY_ORDER,
@@ -203,6 +204,7 @@ def staged_search(
     warm: np.ndarray,
     settings: SolverSettings,
     report: Reporter,
+    seekers: SeekerBound | None = None,
 ) -> Staged:
     """Bound and search the cover stages one by one, then bound quality.
 
@@ -223,6 +225,9 @@ def staged_search(
         mode its time limit, sets every share).
     report
         Told of each phase and better proposal.
+    seekers
+        The seekers' caps on cover, if computed: a stage's cover is
+        searched against the smaller of its bound and theirs.
 
     Returns
     -------
@@ -416,6 +421,8 @@ def staged_search(
                 bound(None)
                 break
             ceiling = bound(priority)
+            if seekers is not None and priority in seekers.cover:
+                ceiling = min(ceiling, seekers.cover[priority])
             ceilings[priority] = ceiling
             stage = PRIORITY_ORDER.index(priority)
             if rank(cands, warm)[stage] >= ceiling or stopped():
