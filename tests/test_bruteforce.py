@@ -1075,7 +1075,7 @@ def test_bounds_of_unproven_stages_hold() -> None:
     """Searches stopped at their first solution: every cover bound and the
     quality bound still hold against the brute force, and an unmet need
     of a priority whose cover is not proven says so, with the number."""
-    unproven = 0
+    unproven = capped = 0
     for seed in range(300):
         problem, policy = make_instance(seed)
         result = bm.propose(
@@ -1083,7 +1083,8 @@ def test_bounds_of_unproven_stages_hold() -> None:
         )
         assert bm.verify(problem, policy, result) == []
         f = Findings(seed)
-        check_cover_bounds(f, "first", World.of(problem, policy), result)
+        world = World.of(problem, policy)
+        check_cover_bounds(f, "first", world, result)
         assert not f.by_check, dict(f.by_check)
         bound = {c.priority: (c.covered, c.bound) for c in result.coverage}
         for u in result.unmet:
@@ -1091,8 +1092,8 @@ def test_bounds_of_unproven_stages_hold() -> None:
             if u.reason == "capacity" and most is not None and most > covered:
                 unproven += 1
                 if "(max_buddies_per_seeker), no" in u.detail:
-                    # Its seeker is at its cap: no more of its needs of
-                    # this priority can be met (test_seeker_bound).
+                    capped += 1
+                    _check_seeker_cap(problem, world, result, u)
                     continue
                 assert (
                     f"up to {most - covered} more "
@@ -1100,6 +1101,30 @@ def test_bounds_of_unproven_stages_hold() -> None:
                     f"{u.priority} may be coverable" in u.detail
                 ), u.detail
     assert unproven >= 5  # the stopped searches leave such needs
+    assert capped >= 1  # and some at their seeker's cap
+
+
+def _check_seeker_cap(
+    problem: bm.Problem, world: World, result: bm.Result, unmet: Any
+) -> None:
+    """An unmet need said to be at its seeker's cap: no proposal meets
+    more of that seeker's needs of its priority, and this one meets the
+    cap."""
+    words = re.search(
+        r"no proposal meets more than (\d+) of its (\d+) needs|none of this",
+        unmet.detail,
+    )
+    assert words is not None, unmet.detail
+    cap = int(words.group(1)) if words.group(1) else 0
+    same = {
+        (n.seeker, n.area)
+        for n in problem.needs
+        if n.seeker == unmet.seeker and n.priority == unmet.priority
+    }
+    most = max(len(p.covered & same) for p in world.proposals())
+    assert most <= cap, unmet.detail
+    met = {(a.seeker, a.area) for a in result.assignments}
+    assert len(met & same) == cap, unmet.detail
 
 
 def _bound_sources(name: str, seeds: range) -> dict[str, int]:

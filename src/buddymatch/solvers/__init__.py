@@ -596,7 +596,7 @@ def _propose(
         quality_units,
     )
     from buddymatch.solvers.decomposition import StageBound
-    from buddymatch.solvers.seeker_bound import SeekerBound, seeker_bound
+    from buddymatch.solvers.seeker_bound import seeker_bound
     from buddymatch.solvers.staged import staged_search, tell_best
     from buddymatch.solvers.transport import transport_bounds
 
@@ -609,6 +609,12 @@ def _propose(
         return nothing_found("time limit reached before any proposal")
     if stopped():
         return nothing_found(STOPPED_BY_CALLER)
+    # Each seeker's buddy limit caps its cover whatever the others do: a
+    # bound no search has to prove, which the staged search searches
+    # against, and the words of an unmet need whose seeker is at its cap
+    # (module seeker_bound).  Before the search, whose deadline then
+    # allows for it (0.47 s on "programme").
+    seekers = seeker_bound(cands, usable)
     report.phase("warm start")
     warm, untried = greedy_start(
         cands, usable, groups, deadline=deadline, stop=stop
@@ -639,13 +645,10 @@ def _propose(
     if deadline is not None and relax_solves:
         # The search stops early enough for the relaxation's flows.
         settings = replace(settings, deadline=deadline - relax_seconds)
-    seekers: SeekerBound | None = None
     if staging and warm is not None:
         # CP-SAT's bound on a large compact model barely moves: the
         # staged search bounds every stage by the decomposition and
-        # searches it (module staged).  The seekers' caps come first:
-        # a stage already within them need not be searched further.
-        seekers = seeker_bound(cands, usable)
+        # searches it (module staged).
         staged = staged_search(
             cands, usable, groups, pinned, warm, settings, report, seekers
         )
@@ -716,11 +719,6 @@ def _propose(
             quality=quality_units(cands, outcome.chosen),
             flow_seconds=per_flow,
         )
-    if found and seekers is None:
-        # Each seeker's buddy limit caps its cover whatever the others
-        # do: a bound no search has to prove, and the words of an unmet
-        # need whose seeker is at its cap (module seeker_bound).
-        seekers = seeker_bound(cands, usable)
     bounds = merge_bounds(
         cands,
         outcome.chosen,
@@ -733,15 +731,7 @@ def _propose(
     )
     solver_info["bound_source"] = bounds.source
     if seekers is not None and found:
-        solver_info["seeker_bound"] = {
-            "cover": {str(p): n for p, n in sorted(seekers.cover.items())},
-            "limited": {
-                str(p): int(np.count_nonzero(m))
-                for p, m in sorted(seekers.limited.items())
-            },
-        }
-        if not deterministic:
-            solver_info["seeker_bound"]["seconds"] = round(seekers.seconds, 3)
+        solver_info["seeker_bound"] = seekers.record(seconds=not deterministic)
     if bounds.record:
         solver_info["decomposition"] = bounds.record
     if bounds.transport:

@@ -220,16 +220,24 @@ def assemble(
     bounds = priority_cover_bounds(
         cands, status, met, covered_by_priority, cover_bounds
     )
-    # Needs per (seeker, priority), and those met: for the seekers' caps.
-    seeker_of = cands.need_seeker.tolist()
-    seeker_needs = Counter(zip(seeker_of, priority_of.tolist(), strict=True))
-    seeker_met = Counter(
-        zip(
-            cands.need_seeker[met].tolist(),
-            priority_of[met].tolist(),
-            strict=True,
+    # (seeker, priority) -> (its cap, its needs) where the proposal meets
+    # the seeker's cap: no proposal meets more of them.
+    at_cap: dict[tuple[int, int], tuple[int, int]] = {}
+    if seeker_caps is not None:
+        met_of = Counter(
+            zip(
+                cands.need_seeker[met].tolist(),
+                priority_of[met].tolist(),
+                strict=True,
+            )
         )
-    )
+        for key, count in Counter(
+            zip(cands.need_seeker.tolist(), priority_of.tolist(), strict=True)
+        ).items():
+            s, p = key
+            cap = int(seeker_caps.caps[p][s])
+            if seeker_caps.limited[p][s] and met_of[key] >= cap:
+                at_cap[key] = (cap, count)
     for n, need in enumerate(problem.needs):
         if met[n]:
             continue
@@ -245,24 +253,10 @@ def assemble(
             interrupted=interrupted,
         )
         more = more_possible(need.priority, covered_by_priority, bounds)
-        seeker = int(cands.need_seeker[n])
-        key = (seeker, need.priority)
-        cap = (
-            int(seeker_caps.caps[need.priority][seeker])
-            if seeker_caps is not None
-            and bool(seeker_caps.limited[need.priority][seeker])
-            else None
-        )
+        capped = at_cap.get((int(cands.need_seeker[n]), need.priority))
         limit = policy.max_buddies_per_seeker
-        if (
-            code == "capacity"
-            and cap is not None
-            and limit is not None
-            and seeker_met[key] >= cap
-        ):
-            words = with_seeker_cap(
-                words, limit, cap, seeker_needs[key], need.priority
-            )
+        if code == "capacity" and capped is not None and limit is not None:
+            words = with_seeker_cap(words, limit, *capped, need.priority)
         elif code == "capacity" and more:
             words = with_more_possible(words, more, need.priority)
         unmet.append(

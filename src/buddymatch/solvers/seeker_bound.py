@@ -36,6 +36,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -78,6 +79,21 @@ class SeekerBound:
     caps: dict[int, IntArray] = field(default_factory=dict)
     limited: dict[int, NDArray[np.bool_]] = field(default_factory=dict)
     seconds: float = 0.0
+
+    def record(self, seconds: bool) -> dict[str, Any]:
+        """The result's ``solver["seeker_bound"]``: per priority, the
+        caps' sum and the seekers capped, and the seconds if *seconds*
+        (not in deterministic mode, whose record must repeat)."""
+        record: dict[str, Any] = {
+            "cover": {str(p): n for p, n in sorted(self.cover.items())},
+            "limited": {
+                str(p): int(np.count_nonzero(m))
+                for p, m in sorted(self.limited.items())
+            },
+        }
+        if seconds:
+            record["seconds"] = round(self.seconds, 3)
+        return record
 
 
 @cache
